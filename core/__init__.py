@@ -1,0 +1,1 @@
+"""The pure domain of omnistock: standard library only, no I/O, no clock reads."""

@@ -1,0 +1,59 @@
+"""The retail network as the stock table needs it: locations, what they can do, their safety stock.
+
+Issue 4 extends this with calendars, carrier services and costs; keep this module the single place
+where a location is described.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class LocationKind(str, Enum):
+    WAREHOUSE = "WAREHOUSE"
+    STORE = "STORE"
+    DARK_STORE = "DARK_STORE"
+    RELAY_POINT = "RELAY_POINT"
+    SUPPLIER = "SUPPLIER"
+
+
+class Capability(str, Enum):
+    SHIP = "SHIP"  # ships orders to customers: its ATP counts in the online network
+    PICKUP = "PICKUP"  # customers collect orders there (click & collect)
+    RECEIVE_FOR_PICKUP = "RECEIVE_FOR_PICKUP"  # accepts ship-to-store parcels for pickup
+    RETURNS = "RETURNS"  # accepts customer returns
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    location_id: str
+    kind: LocationKind
+    name: str
+    lat: float
+    lon: float
+    timezone: str
+    capabilities: frozenset[Capability]
+    safety_stock: int = 0
+    opening_hours: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # "mon" -> ("09:00", "20:00")
+
+    @property
+    def serves_online(self) -> bool:
+        return Capability.SHIP in self.capabilities
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The locations by id; unknown ids are allowed in events (stock is kept) but serve no channel."""
+
+    locations: Mapping[str, Location]
+    version: str = "0"
+
+    def safety_stock(self, location_id: str) -> int:
+        location = self.locations.get(location_id)
+        return location.safety_stock if location else 0
+
+    def serves_online(self, location_id: str) -> bool:
+        location = self.locations.get(location_id)
+        return location.serves_online if location else False

@@ -1,0 +1,3 @@
+"""omnistock: settings, wiring and the command line."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,39 @@
+"""Settings from OMNISTOCK_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNISTOCK_", extra="ignore")
+
+    broker: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = Field("os:", description="Prefix of every Redis key (a scratch prefix isolates runs)")
+    topic_prefix: str = ""
+    topic_partitions: int = 4
+    network_file: str | None = None
+    schema_registry_url: str | None = None
+    group_id: str = "omnistock-worker"
+    # Consumer-group timings: production keeps Kafka's usual values; the embedded broker wants 6 s / 1 s
+    # (Tansu holds a JoinGroup for half the session timeout).
+    group_session_timeout_s: float = 45.0
+    group_heartbeat_interval_s: float = 3.0
+    group_rebalance_timeout_s: float = 60.0
+    # Latency over the broker: a short fetch wait, since Tansu holds a fetch for the whole wait.
+    fetch_wait_max_ms: int = 5
+    producer_linger_ms: int = 5
+    batch_max_events: int = 1000
+    commit_interval_s: float = 0.5
+    # Idempotency: how long an event_id is remembered per sku, and how far back a count may reach.
+    dedupe_window_s: int = 3600
+    count_window_s: int = 24 * 3600
+    api_batch_max_skus: int = 500
+    api_keys: SecretStr | None = Field(None, description="JSON object: API key -> list of scopes")
+    log_level: str = "INFO"
+
+
+def load_settings() -> Settings:
+    return Settings()
