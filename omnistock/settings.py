@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     # Idempotency: how long an event_id is remembered per sku, and how far back a count may reach.
     dedupe_window_s: int = 3600
     count_window_s: int = 24 * 3600
+    worker_metrics_port: int = Field(9464, description="Port of the worker's /metrics (0: none)")
     api_batch_max_skus: int = 500
     api_keys: SecretStr | None = Field(None, description="JSON object: API key -> list of scopes")
     log_level: str = "INFO"

@@ -1,0 +1,60 @@
+"""The `omnistock` command: worker, api, produce, dev, bench."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from omnistock.settings import load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omnistock", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("worker", help="run the stream processors (settings from OMNISTOCK_* variables)")
+    api = commands.add_parser("api", help="serve the HTTP API")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    produce = commands.add_parser("produce", help="produce JSON lines to a topic (base name, e.g. pos.sales.v1)")
+    produce.add_argument("topic")
+    produce.add_argument("file", help="a file of JSON lines, or - for standard input")
+    dev = commands.add_parser("dev", help="run the embedded stack with a simulated retail network")
+    dev.add_argument("--rate", type=float, default=2000.0, help="simulated events per second")
+    dev.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    dev.add_argument("--api-port", type=int, default=8000)
+    dev.add_argument("--sim-hour-s", type=float, default=60.0, help="real seconds per simulated hour")
+    bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
+    bench.add_argument("what", choices=["worker"], nargs="?", default="worker")
+    bench.add_argument("--events", type=int, default=200_000)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    if args.command == "worker":
+        from omnistock.wiring import run_worker
+
+        run_worker(settings)
+    elif args.command == "api":
+        from omnistock.wiring import run_api
+
+        run_api(settings, args.host, args.port)
+    elif args.command == "produce":
+        from omnistock.produce import produce_file
+
+        return produce_file(settings, args.topic, args.file)
+    elif args.command == "dev":
+        from omnistock.dev_stack import run_dev
+
+        return run_dev(settings, rate=args.rate, duration=args.duration, api_port=args.api_port, sim_hour_s=args.sim_hour_s)
+    elif args.command == "bench":
+        from omnistock.bench import run_bench
+
+        return run_bench(settings, args.what, events=args.events)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

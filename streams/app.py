@@ -1,0 +1,54 @@
+"""The worker process: the faust app, its stock agents, and the task that feeds them from Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import faust
+from confluent_kafka import Consumer, Producer
+
+from omnistock.settings import Settings
+from streams.feed import BatchFeed
+from streams.kafka_config import consumer_config, producer_config
+from streams.metrics import WorkerMetrics
+from streams.stock_agents import register_stock_agents
+from streams.stock_pipeline import StockPipeline
+from streams.worker import StockWorker
+from topics.catalog import STOCK_TOPICS, full_name
+
+log = logging.getLogger("omnistock.worker")
+
+
+def build_faust_app(settings: Settings) -> faust.App:
+    brokers = ";".join("kafka://" + host for host in settings.broker.split(","))
+    return faust.App(
+        settings.group_id + "-agents",  # not the consumer group of the feed: the two must not mix
+        broker=brokers,
+        autodiscover=False,
+        web_enabled=False,
+        topic_disable_leader=True,
+        broker_session_timeout=settings.group_session_timeout_s,
+        broker_heartbeat_interval=settings.group_heartbeat_interval_s,
+        broker_rebalance_timeout=settings.group_rebalance_timeout_s,
+        consumer_auto_offset_reset="earliest",
+    )
+
+
+def wire_stock_worker(app: faust.App, settings: Settings, pipeline: StockPipeline, metrics: WorkerMetrics) -> None:
+    """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
+    agents = register_stock_agents(app, pipeline, metrics)
+
+    @app.task
+    async def feed_stock_agents() -> None:
+        feed = BatchFeed(Consumer(consumer_config(settings)), Producer(producer_config(settings)), settings.topic_prefix)
+        feed.subscribe([full_name(settings.topic_prefix, topic) for topic in STOCK_TOPICS])
+        worker = StockWorker(feed, agents, settings.topic_prefix, settings.batch_max_events, settings.commit_interval_s)
+        log.info("stock_feed_started", extra={"topics": list(STOCK_TOPICS)})
+        task = asyncio.ensure_future(worker.run())
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            worker.stop()  # finish the batch in hand, commit, close: then let faust go on stopping
+            await task
+            raise

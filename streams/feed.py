@@ -1,0 +1,87 @@
+"""The record feed: a confluent-kafka consumer read in batches, committed only after outputs are delivered."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+
+from streams.records import OutRecord
+
+log = logging.getLogger("omnistock.feed")
+
+
+class DeliveryFailed(Exception):
+    """An output record could not be delivered: the worker stops before committing, so nothing is lost."""
+
+
+class BatchFeed:
+    """Consumes batches, produces outputs, and commits the offsets of what is fully done."""
+
+    def __init__(self, consumer: Consumer, producer: Producer, topic_prefix: str) -> None:
+        self._consumer = consumer
+        self._producer = producer
+        self._prefix = topic_prefix
+        self._done: dict[tuple[str, int], int] = {}
+        self._failures: list[str] = []
+
+    def subscribe(self, topics: Sequence[str]) -> None:
+        self._consumer.subscribe(list(topics), on_revoke=self._on_revoke)
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        """Up to `max_records` records (blocking up to `timeout_s`); broker errors are logged, not raised."""
+        records = self._consumer.consume(num_messages=max_records, timeout=timeout_s)
+        good = []
+        for record in records:
+            error = record.error()
+            if error is None:
+                good.append(record)
+            elif error.code() != KafkaError._PARTITION_EOF:
+                log.warning("consume_error", extra={"error": str(error)})
+        return good
+
+    def produce(self, outputs: Sequence[OutRecord]) -> None:
+        produce, prefix = self._producer.produce, self._prefix
+        for out in outputs:
+            while True:
+                try:
+                    produce(prefix + out.topic, out.value, out.key, headers=out.headers, on_delivery=self._delivered)
+                    break
+                except BufferError:
+                    self._producer.poll(0.05)  # local queue full: let deliveries drain, then retry
+        self._producer.poll(0)
+
+    def mark_done(self, records: Sequence[Message]) -> None:
+        done = self._done
+        for record in records:
+            done[(record.topic(), record.partition())] = record.offset() + 1  # type: ignore[operator]
+
+    def commit(self, flush_timeout_s: float = 30.0) -> int:
+        """Flush outputs, then commit what is done; returns the partitions committed."""
+        if not self._done:
+            return 0
+        pending = self._producer.flush(flush_timeout_s)
+        if pending or self._failures:
+            raise DeliveryFailed(f"{pending} outputs undelivered; failures: {self._failures[:3]}")
+        offsets = [TopicPartition(topic, part, offset) for (topic, part), offset in self._done.items()]
+        self._consumer.commit(offsets=offsets, asynchronous=False)
+        self._done.clear()
+        return len(offsets)
+
+    def close(self) -> None:
+        try:
+            self.commit()
+        finally:
+            self._consumer.close()
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Batches are processed before the next poll, so everything consumed is done: commit it now.
+        try:
+            self.commit()
+        except Exception:  # a failed commit here means re-delivery, which the store dedupes
+            log.exception("commit_on_revoke_failed")
+
+    def _delivered(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self._failures.append(f"{message.topic()}: {error}")

@@ -1,0 +1,73 @@
+"""Prometheus metrics of the stream processors (prefix omnistock_, base units, no sku or order labels)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+@dataclass(frozen=True)
+class WorkerMetrics:
+    consumed: Counter
+    applied: Counter
+    duplicates: Counter
+    ignored: Counter
+    dlq: Counter
+    changes: Counter
+    apply_seconds: Histogram
+    batch_size: Histogram
+    retries: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
+        return cls(
+            consumed=Counter(
+                "omnistock_events_consumed_total", "Input records consumed", ["topic"], registry=registry
+            ),
+            applied=Counter(
+                "omnistock_events_applied_total",
+                "Stock movements applied (one per event and sku)",
+                ["topic"],
+                registry=registry,
+            ),
+            duplicates=Counter(
+                "omnistock_events_duplicate_total",
+                "Stock movements already applied (same event_id and sku): nothing changed",
+                ["topic"],
+                registry=registry,
+            ),
+            ignored=Counter(
+                "omnistock_events_ignored_total",
+                "Stock movements ignored by the count rules",
+                ["topic", "reason"],
+                registry=registry,
+            ),
+            dlq=Counter(
+                "omnistock_events_dlq_total", "Records sent to the dead-letter topic", ["topic"], registry=registry
+            ),
+            changes=Counter(
+                "omnistock_availability_changes_total",
+                "Availability change events published",
+                registry=registry,
+            ),
+            apply_seconds=Histogram(
+                "omnistock_apply_latency_seconds",
+                "Time to apply one batch to the stock store (one round trip)",
+                ["topic"],
+                buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+                registry=registry,
+            ),
+            batch_size=Histogram(
+                "omnistock_batch_records",
+                "Records per applied batch",
+                ["topic"],
+                buckets=(1, 10, 50, 100, 250, 500, 1000, 2000),
+                registry=registry,
+            ),
+            retries=Counter(
+                "omnistock_store_retries_total",
+                "Batches retried because the stock store was unreachable",
+                registry=registry,
+            ),
+        )

@@ -1,0 +1,117 @@
+"""Applies one batch of stock events: decode, one store round trip, availability changes and DLQ records.
+
+Kafka-free on purpose: the worker feeds it consumed records and produces what it returns, so the whole
+path from bytes to stock figures is testable without a broker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter as Tally
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.errors import InvalidEvent
+from core.movements import LocationFigures, Movement, MovementResult, Outcome
+from core.ports import StockWriter
+from streams.dlq import dead_letter
+from streams.metrics import WorkerMetrics
+from streams.records import ConsumedRecord, OutRecord
+from topics.catalog import dlq_name
+
+AVAILABILITY_CHANGES = "availability.changes.v1"
+
+Decoder = Callable[[str, bytes], list[Movement]]
+
+
+class ChangeEncoder(Protocol):
+    def encode(
+        self, sku: str, figures: LocationFigures, network_atp: int, cause_event_id: str, now_ms: int
+    ) -> bytes: ...
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What one batch did: records to produce, and tallies for metrics and the dev screen."""
+
+    outputs: list[OutRecord] = field(default_factory=list)
+    outcomes: Tally[Outcome] = field(default_factory=Tally)
+    dead_letters: int = 0
+
+
+class StockPipeline:
+    """Turns consumed records of one stock topic into store writes and output records."""
+
+    def __init__(
+        self,
+        writer: StockWriter,
+        decode: Decoder,
+        changes: ChangeEncoder,
+        metrics: WorkerMetrics,
+        clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    ) -> None:
+        self._writer = writer
+        self._decode = decode
+        self._changes = changes
+        self._metrics = metrics
+        self._clock_ms = clock_ms
+
+    def run(self, topic: str, records: Sequence[ConsumedRecord]) -> BatchOutcome:
+        """Apply `records` of the base topic `topic`; raises StoreUnavailable (retry the whole batch)."""
+        result = BatchOutcome()
+        movements: list[Movement] = []
+        sources: list[ConsumedRecord] = []
+        for record in records:
+            try:
+                decoded = self._decode(topic, record.value() or b"")  # type: ignore[arg-type]
+            except InvalidEvent as error:
+                result.outputs.append(dead_letter(topic, record, error.message))
+                continue
+            movements.extend(decoded)
+            sources.extend([record] * len(decoded))
+        now_ms = self._clock_ms()
+        started = time.perf_counter()
+        results = self._writer.apply(movements, now_ms) if movements else []
+        self._metrics.apply_seconds.labels(topic).observe(time.perf_counter() - started)
+        self._publish(topic, results, sources, now_ms, result)
+        self._count(topic, len(records), result)
+        return result
+
+    def _publish(
+        self,
+        topic: str,
+        results: list[MovementResult],
+        sources: list[ConsumedRecord],
+        now_ms: int,
+        batch: BatchOutcome,
+    ) -> None:
+        outputs, encode = batch.outputs, self._changes.encode
+        too_late: dict[int, list[str]] = {}
+        for result, source in zip(results, sources, strict=True):
+            batch.outcomes[result.outcome] += 1
+            if result.outcome is Outcome.APPLIED:
+                key = result.sku.encode()
+                for figures in result.locations:
+                    value = encode(result.sku, figures, result.network_atp, result.event_id, now_ms)
+                    outputs.append(OutRecord(AVAILABILITY_CHANGES, key, value))
+            elif result.outcome is Outcome.TOO_LATE:
+                too_late.setdefault(id(source), []).append(result.sku)
+        for source in {id(s): s for s in sources if id(s) in too_late}.values():
+            skus = ", ".join(too_late[id(source)])
+            reason = f"too_late: older than the window of deltas kept for counts (skus {skus})"
+            batch.outputs.append(dead_letter(topic, source, reason))
+
+    def _count(self, topic: str, consumed: int, batch: BatchOutcome) -> None:
+        metrics, outcomes = self._metrics, batch.outcomes
+        batch.dead_letters = sum(1 for out in batch.outputs if out.topic == dlq_name(topic))
+        metrics.consumed.labels(topic).inc(consumed)
+        metrics.batch_size.labels(topic).observe(consumed)
+        metrics.applied.labels(topic).inc(outcomes[Outcome.APPLIED])
+        metrics.duplicates.labels(topic).inc(outcomes[Outcome.DUPLICATE])
+        for reason in (Outcome.INSIDE_COUNT, Outcome.STALE_COUNT, Outcome.TOO_LATE):
+            if outcomes[reason]:
+                metrics.ignored.labels(topic, reason.value.lower()).inc(outcomes[reason])
+        if batch.dead_letters:
+            metrics.dlq.labels(topic).inc(batch.dead_letters)
+        metrics.changes.inc(len(batch.outputs) - batch.dead_letters)

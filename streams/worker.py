@@ -1,0 +1,72 @@
+"""The worker loop: poll a batch, hand each topic's records to its agent, produce outputs, commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from confluent_kafka import Message
+
+from streams.feed import BatchFeed
+from streams.stock_agents import BatchJob
+from streams.stock_pipeline import BatchOutcome
+
+log = logging.getLogger("omnistock.worker")
+
+
+class StockWorker:
+    """Drives the feed and the agents until `stop()`; commits at most every `commit_interval_s`."""
+
+    def __init__(
+        self,
+        feed: BatchFeed,
+        agents: Mapping[str, Any],
+        topic_prefix: str,
+        batch_max_events: int,
+        commit_interval_s: float,
+    ) -> None:
+        self._feed = feed
+        self._agents = agents
+        self._prefix_len = len(topic_prefix)
+        self._batch_max = batch_max_events
+        self._commit_interval_s = commit_interval_s
+        self._stopping = asyncio.Event()
+        self.stopped = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_commit = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                # The consume runs in a thread: it blocks up to 100 ms waiting for records.
+                records = await loop.run_in_executor(None, self._feed.poll, self._batch_max, 0.1)
+                if records:
+                    await self._apply(records)
+                if time.monotonic() - last_commit >= self._commit_interval_s:
+                    await loop.run_in_executor(None, self._feed.commit)
+                    last_commit = time.monotonic()
+        finally:
+            await loop.run_in_executor(None, self._feed.close)
+            self.stopped.set()
+
+    async def _apply(self, records: list[Message]) -> None:
+        by_topic: dict[str, list[Message]] = defaultdict(list)
+        cut = self._prefix_len
+        for record in records:
+            by_topic[record.topic()[cut:]].append(record)  # type: ignore[index]
+        loop = asyncio.get_running_loop()
+        jobs = []
+        for topic, topic_records in by_topic.items():
+            done: asyncio.Future[BatchOutcome] = loop.create_future()
+            await self._agents[topic].send(value=BatchJob(topic, topic_records, done))
+            jobs.append(done)
+        for outcome in await asyncio.gather(*jobs):
+            self._feed.produce(outcome.outputs)
+        self._feed.mark_done(records)
