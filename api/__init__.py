@@ -1,0 +1,1 @@
+"""The HTTP API of omnistock (storefront and ops): routes, schemas, errors, metrics."""

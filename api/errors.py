@@ -1,0 +1,90 @@
+"""Error bodies and handlers: every 4xx/5xx answers JSON `{"error", "message", ...}`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from api.responses import JsonResponse
+from core.errors import OmnistockError, StoreUnavailable
+
+RETRY_AFTER_S = 1
+
+
+class ApiError(OmnistockError):
+    """An answer other than success, raised by a route: status, snake_case code, a sentence, fields."""
+
+    def __init__(self, status: int, code: str, message: str, **fields: object) -> None:
+        super().__init__(message, **fields)
+        self.status = status
+        self.code = code
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, object] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The one error shape: `{"error": code, "message": message, **fields}`."""
+    body = {"error": code, "message": message, **(fields or {})}
+    return JsonResponse(body, status_code=status, headers=headers)
+
+
+def _status_code_name(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
+
+
+async def _api_error(_: Request, exc: ApiError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code == HTTPStatus.NOT_FOUND:
+        message = f"No route matches {request.method} {request.url.path}."
+        return error_response(404, "not_found", message, {"path": request.url.path})
+    code = _status_code_name(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return error_response(exc.status_code, code, detail, headers=exc.headers)
+
+
+def _field_problem(err: Mapping[str, Any]) -> dict[str, Any]:
+    name = ".".join(str(part) for part in err.get("loc", ()))
+    return {"field": name, "message": err.get("msg", ""), "type": err.get("type")}
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> Response:
+    fields = [_field_problem(err) for err in exc.errors()]
+    names = ", ".join(dict.fromkeys(f["field"] for f in fields))
+    message = f"The request is not valid; check these fields: {names}."
+    return error_response(422, "validation_error", message, {"fields": fields})
+
+
+async def _store_unavailable(_: Request, exc: StoreUnavailable) -> Response:
+    message = "The stock store is not answering; retry shortly."
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    return error_response(503, "store_unavailable", message, {"dependency": "stock_store"}, headers)
+
+
+async def _unexpected(_: Request, exc: Exception) -> Response:
+    return error_response(500, "internal_error", "The server failed to answer this request.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through one JSON shape, FastAPI's and Starlette's own included."""
+    # The decorator form accepts handlers typed with their own exception class.
+    app.exception_handler(ApiError)(_api_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(StoreUnavailable)(_store_unavailable)
+    app.exception_handler(Exception)(_unexpected)

@@ -1,0 +1,1 @@
+"""The routers of the HTTP API, each built around the ports it is given."""

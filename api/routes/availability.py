@@ -1,0 +1,120 @@
+"""Availability routes: the figures of one sku or of many, read through the StockReader port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from operator import attrgetter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.params import Depends
+from starlette.responses import Response
+
+from api.errors import ApiError
+from api.responses import JsonResponse
+from api.schemas import BatchAvailability, BatchRequest, ErrorBody, SkuAvailability, ValidationErrorBody
+from core.ports import StockReader
+from core.stock import LocationStock, SkuStock
+
+_by_location_id = attrgetter("location_id")
+_STORE_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": "The stock store is not answering (Retry-After)"}
+}
+
+
+def _location_body(loc: LocationStock) -> dict[str, Any]:
+    return {
+        "location_id": loc.location_id,
+        "on_hand": loc.on_hand,
+        "in_transit": loc.in_transit,
+        "reserved": loc.reserved,
+        "allocated": loc.allocated,
+        "safety_stock": loc.safety_stock,
+        "atp": loc.atp,
+    }
+
+
+def sku_body(stock: SkuStock, as_of: str, location_ids: Collection[str] | None) -> dict[str, Any]:
+    """The JSON of one sku; the network figures stay whole whatever the location filter."""
+    net = stock.network
+    locations = stock.locations
+    if location_ids is not None:
+        locations = tuple(loc for loc in locations if loc.location_id in location_ids)
+    return {
+        "sku": stock.sku,
+        "as_of": as_of,
+        "network": {
+            "on_hand": net.on_hand,
+            "in_transit": net.in_transit,
+            "reserved": net.reserved,
+            "allocated": net.allocated,
+            "atp": net.atp,
+        },
+        "locations": [_location_body(loc) for loc in sorted(locations, key=_by_location_id)],
+    }
+
+
+def availability_router(
+    reader: StockReader,
+    *,
+    batch_max_skus: int,
+    clock: Callable[[], datetime],
+    dependencies: Sequence[Depends] = (),
+) -> APIRouter:
+    """The /v1/availability routes around `reader`; `dependencies` guard them (API keys, later)."""
+    router = APIRouter(prefix="/v1/availability", tags=["availability"], dependencies=dependencies)
+
+    def read_time() -> str:
+        return clock().isoformat(timespec="milliseconds")
+
+    @router.get(
+        "/{sku}",
+        response_model=SkuAvailability,
+        summary="Availability of one sku",
+        description="The network and per-location figures of a sku. A sku never seen answers 404.",
+        responses={404: {"model": ErrorBody, "description": "The sku was never seen"}, **_STORE_DOWN},
+    )
+    async def get_availability(
+        sku: str,
+        location_id: Annotated[
+            list[str] | None, Query(description="Only these locations (repeatable); network stays whole")
+        ] = None,
+    ) -> Response:
+        as_of = read_time()
+        found = await reader.read_many((sku,))
+        stock = found.get(sku)
+        if stock is None:
+            raise ApiError(404, "sku_not_found", f"No stock was ever recorded for sku {sku!r}.", sku=sku)
+        wanted = frozenset(location_id) if location_id is not None else None
+        return JsonResponse(sku_body(stock, as_of, wanted))
+
+    @router.post(
+        "",
+        response_model=BatchAvailability,
+        summary="Availability of many skus",
+        description=(
+            f"The same figures for many skus in one read; duplicates are collapsed. More than "
+            f"{batch_max_skus} skus (before collapsing) answers 413, naming the cap and the count received: "
+            "a size limit, not a malformed request (which answers 422)."
+        ),
+        responses={
+            413: {"model": ErrorBody, "description": "More skus than the batch cap"},
+            422: {"model": ValidationErrorBody, "description": "Empty list, empty string, unknown field"},
+            **_STORE_DOWN,
+        },
+    )
+    async def post_availability(request: BatchRequest) -> Response:
+        received = len(request.skus)
+        if received > batch_max_skus:
+            message = f"A batch may ask for at most {batch_max_skus} skus; this one has {received}."
+            raise ApiError(413, "batch_too_large", message, max_skus=batch_max_skus, received=received)
+        skus = list(dict.fromkeys(request.skus))
+        as_of = read_time()
+        found = await reader.read_many(skus)
+        wanted = frozenset(request.location_ids) if request.location_ids is not None else None
+        items = [sku_body(found[sku], as_of, wanted) for sku in skus if sku in found]
+        not_found = [sku for sku in skus if sku not in found]
+        return JsonResponse({"as_of": as_of, "items": items, "not_found": not_found})
+
+    return router
