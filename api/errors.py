@@ -50,6 +50,7 @@ async def _api_error(_: Request, exc: ApiError) -> Response:
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    # Routes answer their own 404s with ApiError (sku_not_found...): a bare one comes from the router.
     if exc.status_code == HTTPStatus.NOT_FOUND:
         message = f"No route matches {request.method} {request.url.path}."
         return error_response(404, "not_found", message, {"path": request.url.path})
