@@ -37,6 +37,9 @@ class Location:
     capabilities: frozenset[Capability]
     safety_stock: int = 0
     opening_hours: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # "mon" -> ("09:00", "20:00")
+    daily_pick_capacity: int | None = None  # order lines it can pick per day; None: not limited
+    handling_time_minutes: int = 0  # from an accepted order to a parcel ready to leave
+    pick_cost_cents: int = 0  # cost of picking one order line there
 
     @property
     def serves_online(self) -> bool:
@@ -49,6 +52,7 @@ class Network:
 
     locations: Mapping[str, Location]
     version: str = "0"
+    raw_services: object = None  # the file's `services` section, kept unparsed until issue 4 reads it
 
     def safety_stock(self, location_id: str) -> int:
         location = self.locations.get(location_id)
