@@ -1,0 +1,99 @@
+"""Output values: availability changes encoded by hand to Confluent Avro (cheap: several per input event).
+
+The encoder writes the Avro binary encoding of `availability_change.v1` directly (zig-zag varints,
+length-prefixed UTF-8): 1.5 us a change against 4.6 us building a dict for fastavro's writer. A unit
+test checks its bytes equal fastavro's; it refuses to start if the schema's fields ever change.
+"""
+
+from __future__ import annotations
+
+from core.movements import LocationFigures
+from topics.codec import AvroCodec
+from topics.registry import load_schema, make_registry
+
+SCHEMA_NAME = "availability_change.v1"
+FIELDS = (
+    "event_id",
+    "occurred_at",
+    "sku",
+    "location_id",
+    "on_hand",
+    "in_transit",
+    "reserved",
+    "allocated",
+    "safety_stock",
+    "atp",
+    "network_atp",
+    "cause_event_id",
+)
+TABLE_SIZE = 1 << 12  # zig-zag values below this (quantities -2048..2047) are looked up, not computed
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_TABLE = [_varint(n) for n in range(TABLE_SIZE)]
+
+
+def avro_long(value: int) -> bytes:
+    """Avro's zig-zag varint of a 64-bit signed integer."""
+    n = (value << 1) ^ (value >> 63)
+    return _TABLE[n] if n < TABLE_SIZE else _varint(n)
+
+
+def avro_string(value: str) -> bytes:
+    data = value.encode()
+    return avro_long(len(data)) + data
+
+
+def change_event_id(cause_event_id: str, sku: str, location_id: str) -> str:
+    """Deterministic, so a replayed input event produces the same change ids (consumers can dedupe)."""
+    return f"{cause_event_id}:{sku}:{location_id}"
+
+
+class AvailabilityChangeEncoder:
+    """`encode(sku, figures, network_atp, cause_event_id, now_ms) -> bytes` (streams.ChangeEncoder)."""
+
+    def __init__(self, codec: AvroCodec) -> None:
+        names = tuple(field["name"] for field in load_schema(SCHEMA_NAME)["fields"])
+        if names != FIELDS:
+            raise RuntimeError(f"{SCHEMA_NAME} fields changed; update topics/outputs.py: {names}")
+        self._header = codec.writer(SCHEMA_NAME)[0]
+        self._last_ms, self._last_ms_bytes = 0, avro_long(0)
+
+    def encode(
+        self, sku: str, figures: LocationFigures, network_atp: int, cause_event_id: str, now_ms: int
+    ) -> bytes:
+        location_id = figures.location_id
+        if now_ms != self._last_ms:  # a whole batch shares one `now_ms`
+            self._last_ms, self._last_ms_bytes = now_ms, avro_long(now_ms)
+        return b"".join(
+            (
+                self._header,
+                avro_string(change_event_id(cause_event_id, sku, location_id)),
+                self._last_ms_bytes,
+                avro_string(sku),
+                avro_string(location_id),
+                avro_long(figures.on_hand),
+                avro_long(figures.in_transit),
+                avro_long(figures.reserved),
+                avro_long(figures.allocated),
+                avro_long(figures.safety_stock),
+                avro_long(figures.atp),
+                avro_long(network_atp),
+                avro_string(cause_event_id),
+            )
+        )
+
+
+def availability_change_encoder(
+    registry_url: str | None, topic_prefix: str = ""
+) -> AvailabilityChangeEncoder:
+    """The encoder for `settings.schema_registry_url` when set, else for the repo's schema list."""
+    return AvailabilityChangeEncoder(AvroCodec(make_registry(registry_url, topic_prefix)))
