@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]  # documented home; re-exported untyped
+from confluent_kafka.cimpl import NewTopic  # where it is defined: confluent_kafka.admin re-exports it untyped
 
 from core.errors import OmnistockError
 
