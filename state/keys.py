@@ -1,0 +1,42 @@
+"""Key builders of the stock table: every key of one sku shares the `{sku}` hash tag (Redis Cluster)."""
+
+from __future__ import annotations
+
+# Hash fields of the stock hash. Per location: f"{location_id}{SEP}{figure}"; the network aggregates
+# use the empty location id, so a location id must not contain SEP (the scripts refuse it).
+SEP = "|"
+ON_HAND = "oh"
+IN_TRANSIT = "it"
+RESERVED = "rs"
+ALLOCATED = "al"
+SAFETY_STOCK = "ss"  # the per-sku override; absent means the location's default from the network
+ATP = "atp"
+
+
+def stock(prefix: str, sku: str) -> str:
+    """The hash of one sku: the figures per location and the network aggregates (one read per sku)."""
+    return f"{prefix}stock:{{{sku}}}"
+
+
+def dedupe_base(prefix: str, sku: str) -> str:
+    """Prefix of the sku's time-bucketed dedupe hashes; the bucket number is appended (`dedupe`)."""
+    return f"{prefix}dd:{{{sku}}}:"
+
+
+def dedupe(prefix: str, sku: str, bucket: int) -> str:
+    return f"{dedupe_base(prefix, sku)}{bucket}"
+
+
+def delta_log(prefix: str, sku: str, location_id: str) -> str:
+    """Sorted set of the on-hand deltas applied at one location, scored by occurred_at ms (for counts)."""
+    return f"{prefix}ohlog:{{{sku}}}:{location_id}"
+
+
+def transfers(prefix: str, sku: str) -> str:
+    """Hash transfer_id -> the steps seen of that transfer for this sku."""
+    return f"{prefix}xfer:{{{sku}}}"
+
+
+def transfers_closed(prefix: str, sku: str) -> str:
+    """Sorted set of closed transfer ids scored by the arrival ms that closed them (for pruning)."""
+    return f"{prefix}xferdone:{{{sku}}}"

@@ -1,0 +1,116 @@
+-- Prepended to every stock script: validation, dedupe, the delta log and the figures of a location.
+-- KEYS[1] is always the sku's stock hash. Numbers are passed as strings and checked before any write.
+local SEP = '|'
+local APPLIED, DUPLICATE, INSIDE_COUNT, STALE_COUNT, TOO_LATE = 0, 1, 2, 3, 4
+
+local function invalid(what, value)
+  error({err = 'INVALID ' .. what .. ': ' .. tostring(value)})
+end
+
+local function int(v, what)
+  local n = tonumber(v)
+  if n == nil or n ~= math.floor(n) or n ~= n or math.abs(n) > 9007199254740991 then invalid(what, v) end
+  return n
+end
+
+local function nonneg(v, what)
+  local n = int(v, what)
+  if n < 0 then invalid(what, v) end
+  return n
+end
+
+local function flag(v, what)
+  if v ~= '0' and v ~= '1' then invalid(what, v) end
+  return tonumber(v)
+end
+
+local function location(v)
+  if v == nil or v == '' or string.find(v, SEP, 1, true) then invalid('location_id', v) end
+  return v
+end
+
+local function fmt(n) return string.format('%d', n) end
+
+-- Dedupe: KEYS[2 .. 1 + nb] are the sku's dedupe buckets, KEYS[2] the current one (by arrival time).
+local function event_key(event_id)
+  if event_id == '' then invalid('event_id', event_id) end
+  if #event_id > 40 then return redis.sha1hex(event_id) end  -- keeps the bucket hash listpack-encoded
+  return event_id
+end
+
+local function seen(nb, eid)
+  for i = 2, 1 + nb do
+    if redis.call('HEXISTS', KEYS[i], eid) == 1 then return true end
+  end
+  return false
+end
+
+local function remember(eid, ttl_ms)
+  redis.call('HSET', KEYS[2], eid, '')
+  redis.call('PEXPIRE', KEYS[2], ttl_ms)
+end
+
+local function net_atp()
+  return tonumber(redis.call('HGET', KEYS[1], SEP .. 'atp')) or 0
+end
+
+local NET = {'oh', 'it', 'rs', 'al', 'atp'}
+local function add_net(d)
+  for i = 1, 5 do
+    if d[i] ~= 0 then redis.call('HINCRBY', KEYS[1], SEP .. NET[i], d[i]) end
+  end
+end
+
+-- Applies on-hand and in-transit changes to one location, recomputes its ATP and keeps the network
+-- aggregates (sums over the locations flagged online) in step. Returns {oh, it, rs, al, ss, atp}.
+local function touch(loc, default_ss, online, d_oh, d_it)
+  local p = loc .. SEP
+  local v = redis.call('HMGET', KEYS[1], p .. 'oh', p .. 'it', p .. 'rs', p .. 'al', p .. 'ss', p .. 'atp',
+    p .. 'on')
+  local oh0, it0 = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+  local rs, al = tonumber(v[3]) or 0, tonumber(v[4]) or 0
+  local ss = tonumber(v[5]) or default_ss
+  local atp0, on0 = tonumber(v[6]) or 0, tonumber(v[7]) or 0
+  local oh, it = oh0 + d_oh, it0 + d_it
+  local atp = math.max(0, oh - rs - al - ss)
+  redis.call('HSET', KEYS[1], p .. 'oh', fmt(oh), p .. 'it', fmt(it), p .. 'atp', fmt(atp), p .. 'on', online)
+  if on0 == 1 and online == 1 then
+    add_net({d_oh, d_it, 0, 0, atp - atp0})
+  else
+    if on0 == 1 then add_net({-oh0, -it0, -rs, -al, -atp0}) end
+    if online == 1 then add_net({oh, it, rs, al, atp}) end
+  end
+  return {oh, it, rs, al, ss, atp}
+end
+
+local function append(out, idx, fig)
+  out[#out + 1] = idx
+  for i = 1, 6 do out[#out + 1] = fig[i] end
+end
+
+-- The delta log of one location: members "<quantity>:<seq>" scored by occurred_at ms. The newest
+-- occurred_at seen there is the later of the last count and the highest score.
+local function count_time(loc)
+  return tonumber(redis.call('HGET', KEYS[1], loc .. SEP .. 'ct'))
+end
+
+local function newest(log, ct)
+  local top = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
+  local n = ct
+  if top[2] then
+    local s = tonumber(top[2])
+    if n == nil or s > n then n = s end
+  end
+  return n
+end
+
+-- Records an on-hand delta for counts; false when it is inside the last count (nothing to apply).
+local function log_delta(log, loc, t, q, window_ms)
+  local ct = count_time(loc)
+  if ct ~= nil and t <= ct then return false end
+  if q == 0 then return true end
+  local seq = redis.call('HINCRBY', KEYS[1], SEP .. 'seq', 1)
+  redis.call('ZADD', log, fmt(t), fmt(q) .. ':' .. seq)
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', fmt(newest(log, ct) - window_ms))
+  return true
+end

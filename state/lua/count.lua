@@ -1,0 +1,36 @@
+-- RecordCount. KEYS: stock, nb dedupe buckets, the location's delta log.
+-- ARGV: event_id, now_ms, occurred_at_ms, dedupe_ttl_ms, count_window_ms, nb,
+--       location_id, counted on_hand, default_safety_stock, serves_online (0/1).
+local eid = event_key(ARGV[1])
+int(ARGV[2], 'now_ms')
+local t = int(ARGV[3], 'occurred_at_ms')
+local ttl = nonneg(ARGV[4], 'dedupe_ttl_ms')
+local window = nonneg(ARGV[5], 'count_window_ms')
+local nb = nonneg(ARGV[6], 'dedupe_buckets')
+if #KEYS ~= 2 + nb or #ARGV ~= 10 then invalid('arity', #KEYS .. '/' .. #ARGV) end
+local loc = location(ARGV[7])
+local counted = nonneg(ARGV[8], 'on_hand')
+local default_ss = nonneg(ARGV[9], 'safety_stock')
+local online = flag(ARGV[10], 'serves_online')
+local log = KEYS[2 + nb]
+
+if seen(nb, eid) then return {DUPLICATE, net_atp()} end
+remember(eid, ttl)
+local ct = count_time(loc)
+if ct ~= nil and t < ct then return {STALE_COUNT, net_atp()} end
+local nw = newest(log, ct)
+if nw ~= nil and t < nw - window then return {TOO_LATE, net_atp()} end
+
+-- on_hand := counted + every delta that occurred after the count; the others are inside it.
+local after = 0
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', log, '(' .. fmt(t), '+inf')) do
+  after = after + tonumber(string.match(m, '^(-?%d+):'))
+end
+redis.call('ZREMRANGEBYSCORE', log, '-inf', fmt(t))
+local p = loc .. SEP
+redis.call('HSET', KEYS[1], p .. 'ct', fmt(t))
+local oh0 = tonumber(redis.call('HGET', KEYS[1], p .. 'oh')) or 0
+local out = {APPLIED, 0}
+append(out, 1, touch(loc, default_ss, online, counted + after - oh0, 0))
+out[2] = net_atp()
+return out

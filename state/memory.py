@@ -1,0 +1,37 @@
+"""The in-memory stock store: the pure Ledger behind the StockWriter and StockReader ports (the fake)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from core.ledger import Ledger
+from core.movements import Movement, MovementResult
+from core.network import Network
+from core.stock import SkuStock
+
+
+class InMemoryStockStore:
+    """Same outcomes and figures as RedisStockStore, without Redis (tests, `omnistock dev` dry runs)."""
+
+    def __init__(
+        self, network: Callable[[], Network], dedupe_window_s: int = 3600, count_window_s: int = 86400
+    ) -> None:
+        self.ledger = Ledger(network, dedupe_window_s, count_window_s)
+
+    def apply(self, movements: Sequence[Movement], now_ms: int) -> list[MovementResult]:
+        return self.ledger.apply(movements, now_ms)
+
+    def set_safety_stock(
+        self, sku: str, location_id: str, quantity: int | None, now_ms: int
+    ) -> MovementResult:
+        return self.ledger.set_safety_stock(sku, location_id, quantity)
+
+    def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+        found = {sku: self.ledger.read(sku) for sku in skus}
+        return {sku: stock for sku, stock in found.items() if stock is not None}
+
+    async def read_many(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+        return self.read_sync(skus)
+
+    async def ping(self) -> bool:
+        return True

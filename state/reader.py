@@ -1,0 +1,41 @@
+"""The async stock reader for the API: one pipelined HGETALL per sku."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import redis
+import redis.asyncio
+
+from core.errors import StoreUnavailable
+from core.network import Network
+from core.stock import SkuStock
+from state import keys
+from state.decode import sku_stock
+
+
+class AsyncRedisStockReader:
+    """StockReader on Redis; a sku whose hash does not exist is absent from the answer."""
+
+    def __init__(self, client: redis.asyncio.Redis, prefix: str, network: Callable[[], Network]) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._network = network
+
+    async def read_many(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+        network = self._network()
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for sku in skus:
+                    pipe.hgetall(keys.stock(self._prefix, sku))
+                hashes = await pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise StoreUnavailable("redis unreachable", error=str(error)) from error
+        found = zip(skus, hashes, strict=True)
+        return {sku: sku_stock(sku, fields, network) for sku, fields in found if fields}
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False

@@ -1,0 +1,31 @@
+"""The Lua scripts of the stock table: sources (common prelude + body), loaded once by SHA."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import redis
+
+NAMES = ("adjust", "count", "transfer", "safety_stock")
+
+
+def source(name: str) -> str:
+    """The full text of one script: the shared prelude followed by its body."""
+    lua = resources.files("state") / "lua"
+    return (lua / "common.lua").read_text() + "\n" + (lua / f"{name}.lua").read_text()
+
+
+class Scripts:
+    """SHA of each script, loaded with SCRIPT LOAD on first use and again after NOSCRIPT."""
+
+    def __init__(self) -> None:
+        self._sources = {name: source(name) for name in NAMES}
+        self._shas: dict[str, str] = {}
+
+    def shas(self, client: redis.Redis) -> dict[str, str]:
+        if not self._shas:
+            self.load(client)
+        return self._shas
+
+    def load(self, client: redis.Redis) -> None:
+        self._shas = {name: str(client.script_load(text)) for name, text in self._sources.items()}

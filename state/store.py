@@ -1,0 +1,189 @@
+"""The Redis stock store: applies a batch of movements in one pipeline of Lua scripts, reads figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis
+
+from core.errors import InvalidEvent, StoreUnavailable
+from core.ledger import DEDUPE_BUCKETS
+from core.movements import (
+    AdjustOnHand,
+    LocationFigures,
+    Movement,
+    MovementResult,
+    MoveTransfer,
+    Outcome,
+    RecordCount,
+)
+from core.network import Network
+from core.stock import SkuStock
+from state import keys
+from state.decode import sku_stock
+from state.reader import AsyncRedisStockReader
+from state.scripts import Scripts
+
+__all__ = ["AsyncRedisStockReader", "RedisStockStore"]
+
+OUTCOMES = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.INSIDE_COUNT, Outcome.STALE_COUNT, Outcome.TOO_LATE)
+Call = tuple[str, tuple[Any, ...], tuple[str, ...]]  # script name, (numkeys, *keys, *args), locations
+
+
+class RedisStockStore:
+    """StockWriter on Redis: one hash per sku, one script call per movement, one round trip per batch."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        network: Callable[[], Network],
+        dedupe_window_s: int = 3600,
+        count_window_s: int = 86400,
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self.prefix = prefix
+        self._network = network
+        self._bucket_ms = max(1, dedupe_window_s * 1000 // DEDUPE_BUCKETS)
+        self._dedupe_ttl_ms = dedupe_window_s * 1000 + self._bucket_ms
+        self._count_window_ms = count_window_s * 1000
+        self._scripts = Scripts()
+
+    def apply(self, movements: Sequence[Movement], now_ms: int) -> list[MovementResult]:
+        """One result per movement, in order; raises StoreUnavailable when Redis cannot be reached."""
+        calls = _Calls(self, now_ms)
+        commands = [calls.command(movement) for movement in movements]
+        replies = self._run([(name, args) for name, args, _ in commands])
+        return [
+            _result(movement, locations, reply)
+            for movement, (_, _, locations), reply in zip(movements, commands, replies, strict=True)
+        ]
+
+    def set_safety_stock(
+        self, sku: str, location_id: str, quantity: int | None, now_ms: int
+    ) -> MovementResult:
+        """Sets (or, with None, clears) the sku's safety stock at one location; now_ms is for symmetry
+        with `apply` (the override is not time-dependent). Returns the location's new figures."""
+        _check_location(location_id, sku, "")
+        network = self._network()
+        args = [
+            keys.stock(self._prefix, sku),
+            location_id,
+            "" if quantity is None else quantity,
+            network.safety_stock(location_id),
+            int(network.serves_online(location_id)),
+        ]
+        (reply,) = self._run([("safety_stock", (1, *args))])
+        return _result_of(sku, "", (location_id,), reply)
+
+    def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+        """The skus found, as the API shows them (for tools and tests; the API uses the async reader)."""
+        network = self._network()
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            for sku in skus:
+                pipe.hgetall(keys.stock(self._prefix, sku))
+            hashes = pipe.execute()
+        except redis.ConnectionError as error:
+            raise StoreUnavailable("redis unreachable", error=str(error)) from error
+        found = zip(skus, hashes, strict=True)
+        return {sku: sku_stock(sku, fields, network) for sku, fields in found if fields}
+
+    def _run(self, commands: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """Runs EVALSHA for each (script, (numkeys, *keys_and_args)) in one pipeline; reloads the
+        scripts and reruns only the failed calls after NOSCRIPT (a Redis restart empties its cache)."""
+        replies: list[Any] = [None] * len(commands)
+        pending = list(range(len(commands)))
+        for _attempt in range(2):
+            try:
+                shas = self._scripts.shas(self._client)
+                pipe = self._client.pipeline(transaction=False)
+                for i in pending:
+                    name, args = commands[i]
+                    pipe.evalsha(shas[name], *args)
+                answers = pipe.execute(raise_on_error=False)
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                raise StoreUnavailable("redis unreachable", error=str(error)) from error
+            retry = []
+            for i, answer in zip(pending, answers, strict=True):
+                replies[i] = answer
+                if isinstance(answer, redis.exceptions.NoScriptError):
+                    retry.append(i)
+            if not retry:
+                return replies
+            self._scripts.load(self._client)
+            pending = retry
+        raise StoreUnavailable("scripts could not be loaded", missing=len(pending))
+
+
+class _Calls:
+    """Builds the script call of each movement of one batch (keys, arguments, touched locations)."""
+
+    def __init__(self, store: RedisStockStore, now_ms: int) -> None:
+        self.prefix = store._prefix
+        self.network = store._network()
+        self.now_ms = now_ms
+        bucket = now_ms // store._bucket_ms
+        self.suffixes = [str(bucket - i) for i in range(DEDUPE_BUCKETS + 1)]
+        self.common = (store._dedupe_ttl_ms, store._count_window_ms, len(self.suffixes))
+
+    def head(self, m: Movement) -> list[Any]:
+        base = keys.dedupe_base(self.prefix, m.sku)
+        return [keys.stock(self.prefix, m.sku), *[base + s for s in self.suffixes]]
+
+    def location(self, location_id: str) -> tuple[int, int]:
+        return self.network.safety_stock(location_id), int(self.network.serves_online(location_id))
+
+    def command(self, m: Movement) -> Call:
+        if not m.event_id:
+            raise InvalidEvent("empty event_id", sku=m.sku)
+        common = (m.event_id, self.now_ms, m.occurred_at_ms, *self.common)
+        if isinstance(m, AdjustOnHand):
+            return self.adjust(m, common)
+        if isinstance(m, RecordCount):
+            _check_location(m.location_id, m.sku, m.event_id)
+            ks = [*self.head(m), keys.delta_log(self.prefix, m.sku, m.location_id)]
+            args = (*common, m.location_id, m.on_hand, *self.location(m.location_id))
+            return "count", (len(ks), *ks, *args), (m.location_id,)
+        return self.transfer(m, common)
+
+    def adjust(self, m: AdjustOnHand, common: tuple[Any, ...]) -> Call:
+        ks = self.head(m)
+        args: list[Any] = [*common, len(m.deltas)]
+        for delta in m.deltas:
+            _check_location(delta.location_id, m.sku, m.event_id)
+            ks.append(keys.delta_log(self.prefix, m.sku, delta.location_id))
+            args += (delta.location_id, delta.quantity, *self.location(delta.location_id))
+        return "adjust", (len(ks), *ks, *args), tuple(d.location_id for d in m.deltas)
+
+    def transfer(self, m: MoveTransfer, common: tuple[Any, ...]) -> Call:
+        p, sku, src, dst = self.prefix, m.sku, m.from_location_id, m.to_location_id
+        _check_location(src, sku, m.event_id)
+        _check_location(dst, sku, m.event_id)
+        ks = [*self.head(m), keys.transfers(p, sku), keys.transfers_closed(p, sku)]
+        ks += (keys.delta_log(p, sku, src), keys.delta_log(p, sku, dst))
+        args = (*common, m.transfer_id, m.status.value, src, dst, m.quantity)
+        args += (*self.location(src), *self.location(dst))
+        return "transfer", (len(ks), *ks, *args), (src, dst)
+
+
+def _check_location(location_id: str, sku: str, event_id: str) -> None:
+    if not location_id or keys.SEP in location_id:
+        raise InvalidEvent("location_id must be non-empty without '|'", sku=sku, event_id=event_id)
+
+
+def _result(m: Movement, locations: tuple[str, ...], reply: Any) -> MovementResult:
+    return _result_of(m.sku, m.event_id, locations, reply)
+
+
+def _result_of(sku: str, event_id: str, locations: tuple[str, ...], reply: Any) -> MovementResult:
+    if isinstance(reply, Exception):
+        if "INVALID" in str(reply):
+            raise InvalidEvent(str(reply), sku=sku, event_id=event_id)
+        raise StoreUnavailable("stock script failed", sku=sku, event_id=event_id, error=str(reply))
+    figures = tuple(
+        LocationFigures(locations[reply[i] - 1], *reply[i + 1 : i + 7]) for i in range(2, len(reply), 7)
+    )
+    return MovementResult(OUTCOMES[reply[0]], sku, event_id, figures, reply[1])

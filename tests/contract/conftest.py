@@ -1,0 +1,65 @@
+"""Fixtures of the store contract suite: a Redis URL and each store under test (`indirect=True`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from core.network import Capability, Location, LocationKind, Network
+from state.memory import InMemoryStockStore
+from state.store import RedisStockStore
+from tests.conftest import unavailable
+from tests.support.redis_server import redis_url
+
+ONLINE = frozenset({Capability.SHIP})
+
+
+def location(location_id: str, kind: LocationKind, safety_stock: int, online: bool) -> Location:
+    capabilities = ONLINE if online else frozenset({Capability.PICKUP})
+    return Location(location_id, kind, location_id, 48.8, 2.3, "Europe/Paris", capabilities, safety_stock)
+
+
+NETWORK = Network(
+    {
+        "WH1": location("WH1", LocationKind.WAREHOUSE, 0, online=True),
+        "WH2": location("WH2", LocationKind.WAREHOUSE, 2, online=True),
+        "ST1": location("ST1", LocationKind.STORE, 1, online=False),
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    try:
+        context = redis_url()
+        url = context.__enter__()
+    except RuntimeError as error:
+        unavailable(str(error))
+    try:
+        yield url
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def redis_client(redis_server_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Each store under test, on the contract network; the Redis one under a fresh key prefix."""
+    if request.param == "memory":
+        yield InMemoryStockStore(lambda: NETWORK)
+        return
+    client: redis.Redis = request.getfixturevalue("redis_client")
+    prefix = f"t-{uuid.uuid4().hex}:"
+    yield RedisStockStore(client, prefix, lambda: NETWORK)
+    for key in client.scan_iter(match=prefix + "*", count=1000):
+        client.delete(key)
