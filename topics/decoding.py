@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from core.errors import InvalidEvent
 from topics.codec import JSON_START, MAGIC, AvroCodec, describe_first_byte, first_byte, invalid
 from topics.event_fields import Event
 from topics.events import INPUT_MODELS
@@ -41,6 +42,9 @@ def validate_value(codec: AvroCodec, model: type[E], topic: str, value: bytes) -
             return model.model_validate(codec.decode(value))
     except ValidationError as error:
         raise invalid(validation_reason(topic, error), topic=topic) from None
+    except InvalidEvent as error:  # from the Avro codec, which does not know the topic
+        error.fields.setdefault("topic", topic)
+        raise
     raise invalid(describe_first_byte(value), topic=topic)
 
 
