@@ -79,7 +79,7 @@ class AvroCodec:
         buffer = BytesIO(data)
         buffer.seek(HEADER.size)
         try:
-            record = schemaless_reader(buffer, parsed, None)
+            record = schemaless_reader(buffer, parsed)
         except EOFError:
             raise invalid("truncated Avro body", schema_id=schema_id) from None
         except AVRO_BODY_ERRORS as error:

@@ -74,4 +74,3 @@ def sample_event(topic: str, event_id: str = "evt-1", **overrides: Any) -> dict[
     event.update(deepcopy(SAMPLES[topic]))
     event.update(overrides)
     return event
-

@@ -117,7 +117,7 @@ def test_an_invalid_event_names_the_topic_and_the_bad_fields() -> None:
     value = as_json("stock.receipts.v1", event_id="", lines=[{"sku": "A", "quantity": 0}])
     with pytest.raises(InvalidEvent) as caught:
         decode_stock_event("stock.receipts.v1", value)
-    reason = caught.value.fields["reason"]
+    reason = str(caught.value.fields["reason"])
     assert reason.startswith("invalid stock.receipts.v1 event: ")
     assert "event_id: String should have at least 1 character" in reason
     assert "lines.0.quantity: Input should be greater than 0" in reason

@@ -128,6 +128,7 @@ def field_types(schema: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def test_every_topic_has_a_schema_that_fastavro_parses(spec: TopicSpec) -> None:
     assert spec.schema is not None
     parsed = fastavro.parse_schema(load_schema(spec.schema))
+    assert isinstance(parsed, dict)
     assert parsed["name"].startswith("omnistock.v1.")
 
 
