@@ -10,6 +10,8 @@ import argparse
 import random
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import redis
 
@@ -43,12 +45,12 @@ def used_memory(client: redis.Redis) -> int:
     return int(client.info("memory")["used_memory"])
 
 
-def key_bytes(client: redis.Redis, pattern: str, size: str) -> tuple[int, int]:
+def key_bytes(client: redis.Redis, pattern: str, size: Callable[[str], Any]) -> tuple[int, int]:
     """MEMORY USAGE summed over the keys matching `pattern`, and the entries they hold (`size` command)."""
     total = entries = 0
     for key in client.scan_iter(match=pattern, count=1000):
         total += int(client.memory_usage(key, samples=0) or 0)
-        entries += int(client.execute_command(size, key))
+        entries += int(size(key))
     return total, entries
 
 
@@ -72,7 +74,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         rate = len(work) / elapsed
         print(f"apply: {rate:,.0f} movements/s (batches of {options.batch}, {options.skus} skus)")
-        for name, pattern, size in (("dedupe", "dd:*", "HLEN"), ("delta log", "ohlog:*", "ZCARD")):
+        for name, pattern, size in (("dedupe", "dd:*", client.hlen), ("delta log", "ohlog:*", client.zcard)):
             total, entries = key_bytes(client, prefix + pattern, size)
             print(f"{name}: {total / max(1, entries):.1f} B per entry ({entries} entries, MEMORY USAGE)")
         print(f"all keys: {(used_memory(client) - before) / len(work):.1f} B per movement (INFO used_memory)")
