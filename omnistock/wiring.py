@@ -18,7 +18,7 @@ from streams.app import build_faust_app, wire_stock_worker
 from streams.metrics import WorkerMetrics
 from streams.stock_pipeline import StockPipeline
 from topics.catalog import all_topic_names
-from topics.mappers import decode_stock_event
+from topics.mappers import stock_event_decoder
 from topics.outputs import availability_change_encoder
 
 log = logging.getLogger("omnistock")
@@ -46,7 +46,9 @@ def stock_reader(settings: Settings, network: NetworkSource) -> AsyncRedisStockR
 
 def stock_pipeline(settings: Settings, metrics: WorkerMetrics) -> StockPipeline:
     store = stock_store(settings, network_source(settings))
-    return StockPipeline(store, decode_stock_event, availability_change_encoder(settings.schema_registry_url), metrics)
+    decode = stock_event_decoder(settings.schema_registry_url, settings.topic_prefix)
+    changes = availability_change_encoder(settings.schema_registry_url, settings.topic_prefix)
+    return StockPipeline(store, decode, changes, metrics)
 
 
 def run_worker(settings: Settings) -> None:
@@ -71,5 +73,6 @@ def run_api(settings: Settings, host: str, port: int) -> None:
     from api.app import create_app
 
     configure_logging(settings.log_level)
-    app = create_app(stock_reader(settings, network_source(settings)), batch_max_skus=settings.api_batch_max_skus)
+    reader = stock_reader(settings, network_source(settings))
+    app = create_app(reader, batch_max_skus=settings.api_batch_max_skus, registry=REGISTRY)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)

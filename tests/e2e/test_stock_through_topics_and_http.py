@@ -1,0 +1,125 @@
+"""A receipt, sales (one sent twice), a transfer and a count go in through the topics; the API shows
+exactly the figures the contract implies, and a malformed record goes to the DLQ without stopping the
+partition."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.support.stack import Stack, eventually, running_stack
+
+pytestmark = [pytest.mark.broker, pytest.mark.redis]
+
+NETWORK = Path(__file__).with_name("network.yaml")
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def at(minutes: int) -> str:
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def stack(broker_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
+    with running_stack(broker_bootstrap, redis_url, NETWORK, tmp_path_factory.mktemp("e2e-logs")) as running:
+        yield running
+
+
+def sale(event_id: str, minutes: int, quantity: int) -> dict:
+    return {
+        "event_id": event_id,
+        "occurred_at": at(minutes),
+        "location_id": "ST-1",
+        "lines": [{"sku": "SKU-A", "quantity": quantity}],
+    }
+
+
+def transfer(event_id: str, status: str, minutes: int) -> dict:
+    return {
+        "event_id": event_id,
+        "occurred_at": at(minutes),
+        "transfer_id": "T-1",
+        "status": status,
+        "from_location_id": "WH-1",
+        "to_location_id": "ST-1",
+        "lines": [{"sku": "SKU-A", "quantity": 10}],
+    }
+
+
+def figures(body: dict, location_id: str) -> dict:
+    (location,) = [loc for loc in body["locations"] if loc["location_id"] == location_id]
+    return {key: location[key] for key in ("on_hand", "in_transit", "reserved", "allocated", "safety_stock", "atp")}
+
+
+def test_stock_events_reach_the_api_with_the_figures_the_contract_implies(stack: Stack):
+    receipt = {"event_id": "r-1", "occurred_at": at(0), "location_id": "WH-1", "lines": [{"sku": "SKU-A", "quantity": 100}]}
+    store_receipt = {"event_id": "r-2", "occurred_at": at(0), "location_id": "ST-1", "lines": [{"sku": "SKU-A", "quantity": 20}]}
+    stack.send("stock.receipts.v1", "WH-1", receipt)
+    stack.send("stock.receipts.v1", "ST-1", store_receipt)
+    stack.send("pos.sales.v1", "ST-1", sale("p-1", 1, 3))
+    stack.send("pos.sales.v1", "ST-1", sale("p-1", 1, 3))  # the same sale, sent twice
+    stack.send("pos.sales.v1", "ST-1", sale("p-2", 2, 2))
+    stack.send("stock.transfers.v1", "T-1", transfer("t-1s", "SHIPPED", 5))
+
+    def transfer_in_transit() -> None:
+        status, body = stack.get("/v1/availability/SKU-A")
+        assert status == 200
+        assert figures(body, "WH-1")["on_hand"] == 90
+        assert figures(body, "ST-1")["in_transit"] == 10
+        assert figures(body, "ST-1")["on_hand"] == 15
+
+    eventually(transfer_in_transit)
+    stack.send("stock.transfers.v1", "T-1", transfer("t-1r", "RECEIVED", 6))
+    stack.send("pos.sales.v1", "ST-1", sale("p-3", 11, 1))  # after the count below, arriving before it
+    count = {"event_id": "c-1", "occurred_at": at(10), "location_id": "ST-1", "lines": [{"sku": "SKU-A", "on_hand": 24}]}
+    stack.send("stock.counts.v1", "ST-1", count)
+
+    expected_store = {"on_hand": 23, "in_transit": 0, "reserved": 0, "allocated": 0, "safety_stock": 2, "atp": 21}
+    expected_warehouse = {"on_hand": 90, "in_transit": 0, "reserved": 0, "allocated": 0, "safety_stock": 5, "atp": 85}
+
+    def counted() -> dict:
+        status, body = stack.get("/v1/availability/SKU-A")
+        assert status == 200
+        assert figures(body, "ST-1") == expected_store
+        assert figures(body, "WH-1") == expected_warehouse
+        return body
+
+    body = eventually(counted)
+    assert body["network"] == {"on_hand": 113, "in_transit": 0, "reserved": 0, "allocated": 0, "atp": 106}
+
+
+def test_a_malformed_record_goes_to_the_dlq_and_the_next_record_is_still_applied(stack: Stack):
+    stack.send("stock.receipts.v1", "ST-2", {"event_id": "r-9", "occurred_at": at(0), "location_id": "ST-2",
+                                             "lines": [{"sku": "SKU-B", "quantity": 7}]})
+    stack.send("pos.sales.v1", "ST-2", b"this is not an event{")
+    stack.send("pos.sales.v1", "ST-2", {"event_id": "p-9", "occurred_at": at(3), "location_id": "ST-2",
+                                        "lines": [{"sku": "SKU-B", "quantity": 1}]})
+
+    def applied() -> None:
+        status, body = stack.get("/v1/availability/SKU-B")
+        assert status == 200
+        assert figures(body, "ST-2")["on_hand"] == 6
+
+    eventually(applied)
+    (dead,) = stack.read_topic("pos.sales.v1.dlq", expected=1)
+    assert dead.value() == b"this is not an event{"
+    headers = dict(dead.headers())
+    assert b"JSON" in headers["omnistock.error"] or b"Avro" in headers["omnistock.error"]
+    assert headers["omnistock.source.topic"].endswith(b"pos.sales.v1")
+
+
+def test_every_applied_change_is_published_on_availability_changes(stack: Stack):
+    stack.send("stock.receipts.v1", "ST-2", {"event_id": "r-c", "occurred_at": at(0), "location_id": "ST-2",
+                                             "lines": [{"sku": "SKU-C", "quantity": 4}]})
+    records = stack.read_topic("availability.changes.v1", expected=1000, timeout_s=8)
+    keys = [record.key() for record in records]
+    assert b"SKU-C" in keys
+    assert b"SKU-A" in keys
+
+
+def test_an_unknown_sku_answers_404_with_a_message(stack: Stack):
+    status, body = stack.get("/v1/availability/NEVER-SEEN")
+    assert status == 404
+    assert body["error"] == "sku_not_found"

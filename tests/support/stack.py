@@ -1,0 +1,109 @@
+"""A running omnistock (worker and API as real processes) on the test broker and Redis."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer, Producer
+
+from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok
+
+
+@dataclass
+class Stack:
+    bootstrap: str
+    topic_prefix: str
+    api: str
+    producer: Producer
+
+    def send(self, topic: str, key: str, value: bytes | dict[str, Any]) -> None:
+        data = value if isinstance(value, bytes) else orjson.dumps(value)
+        self.producer.produce(self.topic_prefix + topic, data, key.encode())
+        assert self.producer.flush(10) == 0
+
+    def get(self, path: str) -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(self.api + path, timeout=5) as answer:
+                return answer.status, orjson.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, orjson.loads(error.read())
+
+    def read_topic(self, topic: str, expected: int, timeout_s: float = 20.0) -> list[Any]:
+        """At least `expected` records of `topic` from the start (or what came before the timeout)."""
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"reader-{uuid.uuid4().hex}",
+                "auto.offset.reset": "earliest",
+                "session.timeout.ms": 6000,
+                "heartbeat.interval.ms": 1000,
+            }
+        )
+        consumer.subscribe([self.topic_prefix + topic])
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        try:
+            while len(records) < expected and time.monotonic() < deadline:
+                records += [r for r in consumer.consume(100, 0.5) if r.error() is None]
+        finally:
+            consumer.close()
+        return records
+
+
+def eventually(check: Callable[[], Any], timeout_s: float = 30.0, interval_s: float = 0.2) -> Any:
+    """Retry `check` (which asserts) until it passes or the timeout; then its last failure is raised."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(interval_s)
+
+
+@contextlib.contextmanager
+def running_stack(bootstrap: str, redis_url: str, network_file: Path, log_dir: Path) -> Iterator[Stack]:
+    run = uuid.uuid4().hex[:10]
+    api_port, metrics_port = free_port(), free_port()
+    env = {
+        "OMNISTOCK_BROKER": bootstrap,
+        "OMNISTOCK_REDIS_URL": redis_url,
+        "OMNISTOCK_REDIS_PREFIX": f"e2e-{run}:",
+        "OMNISTOCK_TOPIC_PREFIX": f"e2e-{run}.",
+        "OMNISTOCK_GROUP_ID": f"omnistock-{run}",
+        "OMNISTOCK_NETWORK_FILE": str(network_file),
+        "OMNISTOCK_GROUP_SESSION_TIMEOUT_S": "6",
+        "OMNISTOCK_GROUP_HEARTBEAT_INTERVAL_S": "1",
+        "OMNISTOCK_GROUP_REBALANCE_TIMEOUT_S": "6",
+        "OMNISTOCK_WORKER_METRICS_PORT": str(metrics_port),
+    }
+    worker = start_omnistock(["worker"], env, log_dir / "worker.log")
+    api = start_omnistock(["api", "--port", str(api_port)], env, log_dir / "api.log")
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
+    try:
+        wait_http_ok(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
+        wait_http_ok(f"http://127.0.0.1:{api_port}/readyz", 30, api)
+        yield Stack(bootstrap, env["OMNISTOCK_TOPIC_PREFIX"], f"http://127.0.0.1:{api_port}", producer)
+    finally:
+        stop(worker)
+        stop(api)
+        _delete_keys(redis_url, env["OMNISTOCK_REDIS_PREFIX"])
+
+
+def _delete_keys(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.unlink(*keys)
