@@ -20,7 +20,7 @@ from omnistock.embedded_broker import EmbeddedBroker
 from omnistock.embedded_redis import ensure_redis
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import NetworkSource, default_network_path
-from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok
+from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
 from omnistock.settings import Settings
 from omnistock.simulate import Simulation, run_simulation
 from omnistock.worker_metrics import scrape_totals
@@ -114,7 +114,7 @@ def run_dev(settings: Settings, rate: float, duration: float | None, api_port: i
         stack.callback(stop, api_process)
         api = f"http://127.0.0.1:{api_port}"
         wait_http_ok(f"{api}/readyz", 30, api_process)
-        wait_http_ok(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
+        wait_worker_assigned(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
         print(f"api {api} (try {api}/v1/availability/SKU-00001), worker metrics :{metrics_port}, logs {RUN_DIR}/")
         return _simulate(settings, broker.bootstrap, rate, duration, sim_hour_s, metrics_port, api, (worker, api_process))
     return 0

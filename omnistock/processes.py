@@ -57,3 +57,17 @@ def wait_http_ok(url: str, timeout_s: float, process: subprocess.Popen[bytes] | 
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer 200 within {timeout_s:.0f} s")
+
+
+def wait_worker_assigned(metrics_url: str, timeout_s: float, process: subprocess.Popen[bytes]) -> None:
+    """Wait until the worker has joined its group and holds partitions (its metrics say so)."""
+    from omnistock.worker_metrics import scrape_gauge
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited with {process.returncode} before joining its group")
+        if scrape_gauge(metrics_url, "omnistock_worker_assigned_partitions") > 0:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the worker held no partitions after {timeout_s:.0f} s")

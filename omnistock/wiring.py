@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import faust
 import redis
@@ -58,11 +59,12 @@ def run_worker(settings: Settings) -> None:
     metrics = WorkerMetrics.create(REGISTRY)
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
-    app: faust.App = build_faust_app(settings)
-    wire_stock_worker(app, settings, stock_pipeline(settings, metrics), metrics)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), loghandlers=[handler], quiet=True)
+    app: faust.App = build_faust_app(settings, loghandlers=[handler])
+    wire_stock_worker(app, settings, stock_pipeline(settings, metrics), metrics)
+    # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
+    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
     worker.execute_from_commandline()
 
 

@@ -8,15 +8,27 @@ from collections import defaultdict
 from prometheus_client.parser import text_string_to_metric_families
 
 
-def scrape_totals(url: str) -> dict[str, float]:
-    """Sum of each `omnistock_*_total` counter over its labels; empty when the worker does not answer."""
+def _fetch(url: str) -> str:
     try:
         with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310 - a loopback URL we built
-            text = answer.read().decode()
+            return str(answer.read().decode())
     except OSError:
-        return {}
+        return ""
+
+
+def scrape_gauge(url: str, name: str) -> float:
+    """The value of gauge `name` (0 when absent or when the worker does not answer)."""
+    for family in text_string_to_metric_families(_fetch(url)):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    return 0.0
+
+
+def scrape_totals(url: str) -> dict[str, float]:
+    """Sum of each `omnistock_*_total` counter over its labels; empty when the worker does not answer."""
     totals: dict[str, float] = defaultdict(float)
-    for family in text_string_to_metric_families(text):
+    for family in text_string_to_metric_families(_fetch(url)):
         for sample in family.samples:
             if sample.name.startswith("omnistock_") and sample.name.endswith("_total"):
                 totals[sample.name] += sample.value

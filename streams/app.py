@@ -7,6 +7,7 @@ import logging
 
 import faust
 from confluent_kafka import Consumer, Producer
+from faust.app.base import BootStrategy
 
 from omnistock.settings import Settings
 from streams.feed import BatchFeed
@@ -20,10 +21,21 @@ from topics.catalog import STOCK_TOPICS, full_name
 log = logging.getLogger("omnistock.worker")
 
 
-def build_faust_app(settings: Settings) -> faust.App:
+class AgentsOnlyBoot(BootStrategy):  # type: ignore[misc]
+    """faust runs the agents, timers and sensors; Kafka I/O is the batch feed's (confluent-kafka)."""
+
+    enable_kafka = False
+    enable_web = False
+
+
+class OmnistockApp(faust.App):  # type: ignore[misc]
+    BootStrategy = AgentsOnlyBoot
+
+
+def build_faust_app(settings: Settings, loghandlers: list[logging.Handler] | None = None) -> faust.App:
     brokers = ";".join("kafka://" + host for host in settings.broker.split(","))
-    return faust.App(
-        settings.group_id + "-agents",  # not the consumer group of the feed: the two must not mix
+    return OmnistockApp(
+        settings.group_id + "-agents",
         broker=brokers,
         autodiscover=False,
         web_enabled=False,
@@ -32,6 +44,7 @@ def build_faust_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=settings.group_heartbeat_interval_s,
         broker_rebalance_timeout=settings.group_rebalance_timeout_s,
         consumer_auto_offset_reset="earliest",
+        loghandlers=loghandlers or [],
     )
 
 
@@ -41,8 +54,11 @@ def wire_stock_worker(app: faust.App, settings: Settings, pipeline: StockPipelin
 
     @app.task
     async def feed_stock_agents() -> None:
+        # faust holds stream flow until its own consumer is assigned partitions; it has none here.
+        app.flow_control.resume()
         feed = BatchFeed(Consumer(consumer_config(settings)), Producer(producer_config(settings)), settings.topic_prefix)
         feed.subscribe([full_name(settings.topic_prefix, topic) for topic in STOCK_TOPICS])
+        metrics.assigned.set_function(lambda: feed.assigned)
         worker = StockWorker(feed, agents, settings.topic_prefix, settings.batch_max_events, settings.commit_interval_s)
         log.info("stock_feed_started", extra={"topics": list(STOCK_TOPICS)})
         task = asyncio.ensure_future(worker.run())

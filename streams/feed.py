@@ -25,9 +25,10 @@ class BatchFeed:
         self._prefix = topic_prefix
         self._done: dict[tuple[str, int], int] = {}
         self._failures: list[str] = []
+        self.assigned = 0
 
     def subscribe(self, topics: Sequence[str]) -> None:
-        self._consumer.subscribe(list(topics), on_revoke=self._on_revoke)
+        self._consumer.subscribe(list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
         """Up to `max_records` records (blocking up to `timeout_s`); broker errors are logged, not raised."""
@@ -75,7 +76,12 @@ class BatchFeed:
         finally:
             self._consumer.close()
 
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.assigned = len(partitions)
+        log.info("partitions_assigned", extra={"partitions": len(partitions)})
+
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.assigned = 0
         # Batches are processed before the next poll, so everything consumed is done: commit it now.
         try:
             self.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class WorkerMetrics:
     apply_seconds: Histogram
     batch_size: Histogram
     retries: Counter
+    assigned: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
@@ -68,6 +69,11 @@ class WorkerMetrics:
             retries=Counter(
                 "omnistock_store_retries_total",
                 "Batches retried because the stock store was unreachable",
+                registry=registry,
+            ),
+            assigned=Gauge(
+                "omnistock_worker_assigned_partitions",
+                "Input partitions assigned to this worker (0 until it has joined the group)",
                 registry=registry,
             ),
         )

@@ -31,3 +31,24 @@ def broker_bootstrap() -> Iterator[str]:
         yield broker.bootstrap
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    """A Redis URL that answers: OMNISTOCK_REDIS_URL or 127.0.0.1:6379, or an embedded server started here."""
+    from tests.support.redis_server import redis_url
+
+    try:
+        context = redis_url()
+        url = context.__enter__()
+    except RuntimeError as error:
+        unavailable(str(error))
+    try:
+        yield url
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server_url: str) -> str:
+    return redis_server_url

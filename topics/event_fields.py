@@ -33,7 +33,8 @@ def epoch_ms(value: Any) -> Any:
 
 
 EpochMs = Annotated[int, Strict(), BeforeValidator(epoch_ms)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# Ids become parts of Redis keys and hash fields: "|" separates fields and "{...}" is the hash tag.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^|{}\x00-\x1f]+$")]
 Units = Annotated[int, Strict(), Field(ge=-MAX_UNITS, le=MAX_UNITS)]
 PositiveUnits = Annotated[int, Strict(), Field(gt=0, le=MAX_UNITS)]
 NonNegativeUnits = Annotated[int, Strict(), Field(ge=0, le=MAX_UNITS)]

@@ -12,8 +12,6 @@ import redis
 from core.network import Capability, Location, LocationKind, Network
 from state.memory import InMemoryStockStore
 from state.store import RedisStockStore
-from tests.conftest import unavailable
-from tests.support.redis_server import redis_url
 
 ONLINE = frozenset({Capability.SHIP})
 
@@ -30,19 +28,6 @@ NETWORK = Network(
         "ST1": location("ST1", LocationKind.STORE, 1, online=False),
     }
 )
-
-
-@pytest.fixture(scope="session")
-def redis_server_url() -> Iterator[str]:
-    try:
-        context = redis_url()
-        url = context.__enter__()
-    except RuntimeError as error:
-        unavailable(str(error))
-    try:
-        yield url
-    finally:
-        context.__exit__(None, None, None)
 
 
 @pytest.fixture

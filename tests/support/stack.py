@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, Producer
 
-from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok
+from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
 
 
 @dataclass
@@ -91,7 +91,7 @@ def running_stack(bootstrap: str, redis_url: str, network_file: Path, log_dir: P
     api = start_omnistock(["api", "--port", str(api_port)], env, log_dir / "api.log")
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
     try:
-        wait_http_ok(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
+        wait_worker_assigned(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
         wait_http_ok(f"http://127.0.0.1:{api_port}/readyz", 30, api)
         yield Stack(bootstrap, env["OMNISTOCK_TOPIC_PREFIX"], f"http://127.0.0.1:{api_port}", producer)
     finally:
