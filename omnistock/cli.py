@@ -16,7 +16,9 @@ def _parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
-    produce = commands.add_parser("produce", help="produce JSON lines to a topic (base name, e.g. pos.sales.v1)")
+    produce = commands.add_parser(
+        "produce", help="produce JSON lines to a topic (base name, e.g. pos.sales.v1)"
+    )
     produce.add_argument("topic")
     produce.add_argument("file", help="a file of JSON lines, or - for standard input")
     dev = commands.add_parser("dev", help="run the embedded stack with a simulated retail network")
@@ -48,7 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "dev":
         from omnistock.dev_stack import run_dev
 
-        return run_dev(settings, rate=args.rate, duration=args.duration, api_port=args.api_port, sim_hour_s=args.sim_hour_s)
+        return run_dev(
+            settings,
+            rate=args.rate,
+            duration=args.duration,
+            api_port=args.api_port,
+            sim_hour_s=args.sim_hour_s,
+        )
     elif args.command == "bench":
         from omnistock.bench import run_bench
 

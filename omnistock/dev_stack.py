@@ -104,7 +104,9 @@ def run_dev(settings: Settings, rate: float, duration: float | None, api_port: i
         embedded_redis = ensure_redis(settings.redis_url)
         if embedded_redis is not None:
             stack.callback(embedded_redis.stop)
-        print(f"broker {broker.bootstrap}, redis {settings.redis_url}{' (embedded)' if embedded_redis else ''}")
+        print(
+            f"broker {broker.bootstrap}, redis {settings.redis_url}{' (embedded)' if embedded_redis else ''}"
+        )
         stack.callback(_delete_keys, settings.redis_url, prefix)
         create_topics(broker.bootstrap, all_topic_names(settings.topic_prefix), settings.topic_partitions)
         env = _child_env(settings, broker.bootstrap, prefix, metrics_port)
@@ -115,8 +117,10 @@ def run_dev(settings: Settings, rate: float, duration: float | None, api_port: i
         api = f"http://127.0.0.1:{api_port}"
         wait_http_ok(f"{api}/readyz", 30, api_process)
         wait_worker_assigned(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
-        print(f"api {api} (try {api}/v1/availability/SKU-00001), worker metrics :{metrics_port}, logs {RUN_DIR}/")
-        return _simulate(settings, broker.bootstrap, rate, duration, sim_hour_s, metrics_port, api, (worker, api_process))
+        print(f"api {api}, worker metrics http://127.0.0.1:{metrics_port}/metrics, logs in {RUN_DIR}/")
+        return _simulate(
+            settings, broker.bootstrap, rate, duration, sim_hour_s, metrics_port, api, (worker, api_process)
+        )
     return 0
 
 
@@ -142,7 +146,9 @@ def _simulate(
         producer.poll(0)
 
     stopping = threading.Event()
-    feeder = threading.Thread(target=run_simulation, args=(simulation, send, rate, duration, stopping), daemon=True)
+    feeder = threading.Thread(
+        target=run_simulation, args=(simulation, send, rate, duration, stopping), daemon=True
+    )
     feeder.start()
     screen = _Screen(f"http://127.0.0.1:{metrics_port}/metrics", api, simulation.popular_skus(3))
     try:

@@ -1,0 +1,37 @@
+"""The events of the worker benchmark: POS sales and receipts over the simulated network, pre-encoded."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import orjson
+
+from core.network import LocationKind, Network
+
+SALES = "pos.sales.v1"
+RECEIPTS = "stock.receipts.v1"
+START_MS = 1_795_000_000_000
+
+
+def bench_events(
+    network: Network, count: int, sku_count: int = 5000, seed: int = 11
+) -> Iterator[tuple[str, bytes, bytes]]:
+    """`count` (topic, key, JSON value): 90 % sales of 1-2 lines at stores, 10 % receipts at warehouses."""
+    rng = random.Random(seed)
+    stores = [loc.location_id for loc in network.locations.values() if loc.kind is LocationKind.STORE]
+    warehouses = [loc.location_id for loc in network.locations.values() if loc.kind is LocationKind.WAREHOUSE]
+    skus = [f"SKU-{i:05d}" for i in range(1, sku_count + 1)]
+    for n in range(count):
+        receipt = n % 10 == 0
+        location = rng.choice(warehouses if receipt else stores)
+        lines = [{"sku": rng.choice(skus), "quantity": rng.randint(1, 50 if receipt else 3)}]
+        if rng.random() < 0.3:
+            lines.append({"sku": rng.choice(skus), "quantity": 1})
+        event = {
+            "event_id": f"b-{seed}-{n}",
+            "occurred_at": START_MS + n,
+            "location_id": location,
+            "lines": lines,
+        }
+        yield (RECEIPTS if receipt else SALES), location.encode(), orjson.dumps(event)

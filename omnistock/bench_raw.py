@@ -1,0 +1,73 @@
+"""The raw ceiling: confluent-kafka consume, orjson, the store's own Lua script in one pipeline per
+batch, produce. No validation, no framework: what the worker's extra work is measured against."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import redis
+from confluent_kafka import Consumer, Producer
+
+from core.ledger import DEDUPE_BUCKETS
+from core.network import Network
+from state import keys
+from state.scripts import Scripts
+
+DEDUPE_TTL_MS = 3_600_000 + 3_600_000 // DEDUPE_BUCKETS
+COUNT_WINDOW_MS = 86_400_000
+
+
+def run_raw(
+    consumer_conf: dict[str, Any],
+    producer_conf: dict[str, Any],
+    topics: list[str],
+    changes_topic: str,
+    client: redis.Redis,
+    redis_prefix: str,
+    network: Network,
+    expected: int,
+) -> tuple[int, float]:
+    """Consume `expected` events; returns (events, seconds from the first batch to the last)."""
+    consumer, producer = Consumer(consumer_conf), Producer(producer_conf)
+    consumer.subscribe(topics)
+    sha = Scripts().shas(client)["adjust"]
+    policy = {loc: (network.safety_stock(loc), int(network.serves_online(loc))) for loc in network.locations}
+    done, first = 0, 0.0
+    try:
+        while done < expected:
+            records = [r for r in consumer.consume(1000, 0.1) if r.error() is None]
+            if not records:
+                continue
+            first = first or time.perf_counter()
+            now = time.time_ns() // 1_000_000
+            suffixes = [str(now * DEDUPE_BUCKETS // 3_600_000 - i) for i in range(DEDUPE_BUCKETS + 1)]
+            pipe, skus = client.pipeline(transaction=False), []
+            for record in records:
+                event = orjson.loads(record.value())  # type: ignore[arg-type]
+                sign = -1 if record.topic().endswith("sales.v1") else 1  # type: ignore[union-attr]
+                location = event["location_id"]
+                for line in event["lines"]:
+                    sku = line["sku"]
+                    base = keys.dedupe_base(redis_prefix, sku)
+                    ks = [keys.stock(redis_prefix, sku), *[base + s for s in suffixes]]
+                    ks.append(keys.delta_log(redis_prefix, sku, location))
+                    args: tuple[Any, ...] = (
+                        event["event_id"],
+                        now,
+                        event["occurred_at"],
+                        DEDUPE_TTL_MS,
+                        COUNT_WINDOW_MS,
+                    )
+                    args += (len(suffixes), 1, location, sign * line["quantity"], *policy[location])
+                    pipe.evalsha(sha, len(ks), *ks, *args)
+                    skus.append(sku)
+            for sku, reply in zip(skus, pipe.execute(), strict=True):
+                producer.produce(changes_topic, orjson.dumps(reply), sku.encode())
+            producer.poll(0)
+            done += len(records)
+        producer.flush(30)
+        return done, time.perf_counter() - first
+    finally:
+        consumer.close()
