@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     produce.add_argument("topic")
     produce.add_argument("file", help="a file of JSON lines, or - for standard input")
     dev = commands.add_parser("dev", help="run the embedded stack with a simulated retail network")
-    dev.add_argument("--rate", type=float, default=2000.0, help="simulated events per second")
+    dev.add_argument("--rate", type=float, default=1000.0, help="simulated events per second")
     dev.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     dev.add_argument("--api-port", type=int, default=8000)
     dev.add_argument("--sim-hour-s", type=float, default=60.0, help="real seconds per simulated hour")

@@ -78,19 +78,25 @@ class _Screen:
     def __init__(self, metrics_url: str, api: str, skus: list[str]) -> None:
         self.metrics_url, self.api, self.skus = metrics_url, api, skus
         self.started = time.monotonic()
-        self.last: tuple[float, float, int] = (self.started, 0.0, 0)
+        self.last: tuple[float, dict[str, float], int] = (self.started, {}, 0)
 
     def line(self, produced: int) -> str:
         now, totals = time.monotonic(), scrape_totals(self.metrics_url)
-        consumed = totals.get("omnistock_events_consumed_total", 0.0)
-        then, consumed_before, produced_before = self.last
-        self.last = (now, consumed, produced)
+        then, before, produced_before = self.last
+        totals = totals or before  # a busy worker may miss one scrape: keep the last figures
+        self.last = (now, totals, produced)
         span = max(now - then, 1e-6)
+
+        def rate(name: str) -> float:
+            return (totals.get(name, 0.0) - before.get(name, 0.0)) / span
+
+        consumed = totals.get("omnistock_events_consumed_total", 0.0)
         figures = (
-            f"[{now - self.started:5.0f}s] produced {(produced - produced_before) / span:7.0f}/s"
-            f"  applied {(consumed - consumed_before) / span:7.0f}/s  total {consumed:9.0f}"
+            f"[{now - self.started:5.0f}s] produced {(produced - produced_before) / span:6.0f} events/s"
+            f"  applied {rate('omnistock_events_consumed_total'):6.0f} events/s"
+            f" ({rate('omnistock_events_applied_total'):6.0f} stock changes/s)"
             f"  lag {max(0, produced - int(consumed)):6d}"
-            f"  dup {totals.get('omnistock_events_duplicate_total', 0):.0f}"
+            f"  duplicates {totals.get('omnistock_events_duplicate_total', 0):.0f}"
             f"  dlq {totals.get('omnistock_events_dlq_total', 0):.0f}"
         )
         return figures + "\n         " + " | ".join(_availability(self.api, sku) for sku in self.skus)

@@ -215,6 +215,9 @@ def _poisson(mean: float, rng: random.Random) -> int:
     return count
 
 
+MAX_DEMAND_SCALE = 25.0
+
+
 def run_simulation(
     simulation: Simulation,
     producer_send: Callable[[str, bytes, bytes], None],
@@ -237,7 +240,9 @@ def run_simulation(
     sim_start, speed, sent = start or datetime.now(UTC), 3600.0 / simulation.sim_hour_s, 0
     if initial_stock:
         natural_per_s = simulation.natural_events_per_hour(sim_start) * speed / 3600
-        stocking = simulation.initial_stock_events(sim_start, demand_scale=max(1.0, rate / natural_per_s))
+        # Scaled for a run busier than real life, but capped: a shelf of millions helps no one read figures.
+        scale = min(MAX_DEMAND_SCALE, max(1.0, rate / natural_per_s))
+        stocking = simulation.initial_stock_events(sim_start, demand_scale=scale)
         sent += _send(producer_send, stocking)
     began, sim_t0, paced = time.monotonic(), sim_start, 0
     while not stop_event.is_set():

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 def _fetch(url: str) -> str:
     try:
-        with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310 - a loopback URL we built
+        with urllib.request.urlopen(url, timeout=3) as answer:  # noqa: S310 - a loopback URL we built
             return str(answer.read().decode())
     except OSError:
         return ""
