@@ -7,10 +7,10 @@ summed), so each movement touches the keys of a single sku and runs as one scrip
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class TransferStatus(str, Enum):
+class TransferStatus(StrEnum):
     SHIPPED = "SHIPPED"
     RECEIVED = "RECEIVED"
     CANCELLED = "CANCELLED"
@@ -62,7 +62,7 @@ class MoveTransfer:
 Movement = AdjustOnHand | RecordCount | MoveTransfer
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     APPLIED = "APPLIED"  # the figures changed (or a count confirmed them)
     DUPLICATE = "DUPLICATE"  # this event_id was already applied to this sku: nothing changed
     INSIDE_COUNT = "INSIDE_COUNT"  # a delta not after the last count: it is inside the count

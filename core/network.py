@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class LocationKind(str, Enum):
+class LocationKind(StrEnum):
     WAREHOUSE = "WAREHOUSE"
     STORE = "STORE"
     DARK_STORE = "DARK_STORE"
@@ -19,7 +19,7 @@ class LocationKind(str, Enum):
     SUPPLIER = "SUPPLIER"
 
 
-class Capability(str, Enum):
+class Capability(StrEnum):
     SHIP = "SHIP"  # ships orders to customers: its ATP counts in the online network
     PICKUP = "PICKUP"  # customers collect orders there (click & collect)
     RECEIVE_FOR_PICKUP = "RECEIVE_FOR_PICKUP"  # accepts ship-to-store parcels for pickup

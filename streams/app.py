@@ -21,14 +21,14 @@ from topics.catalog import STOCK_TOPICS, full_name
 log = logging.getLogger("omnistock.worker")
 
 
-class AgentsOnlyBoot(BootStrategy):  # type: ignore[misc]
+class AgentsOnlyBoot(BootStrategy):
     """faust runs the agents, timers and sensors; Kafka I/O is the batch feed's (confluent-kafka)."""
 
     enable_kafka = False
     enable_web = False
 
 
-class OmnistockApp(faust.App):  # type: ignore[misc]
+class OmnistockApp(faust.App):
     BootStrategy = AgentsOnlyBoot
 
 
@@ -48,18 +48,24 @@ def build_faust_app(settings: Settings, loghandlers: list[logging.Handler] | Non
     )
 
 
-def wire_stock_worker(app: faust.App, settings: Settings, pipeline: StockPipeline, metrics: WorkerMetrics) -> None:
+def wire_stock_worker(
+    app: faust.App, settings: Settings, pipeline: StockPipeline, metrics: WorkerMetrics
+) -> None:
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
     agents = register_stock_agents(app, pipeline, metrics)
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def feed_stock_agents() -> None:
         # faust holds stream flow until its own consumer is assigned partitions; it has none here.
         app.flow_control.resume()
-        feed = BatchFeed(Consumer(consumer_config(settings)), Producer(producer_config(settings)), settings.topic_prefix)
+        feed = BatchFeed(
+            Consumer(consumer_config(settings)), Producer(producer_config(settings)), settings.topic_prefix
+        )
         feed.subscribe([full_name(settings.topic_prefix, topic) for topic in STOCK_TOPICS])
         metrics.assigned.set_function(lambda: feed.assigned)
-        worker = StockWorker(feed, agents, settings.topic_prefix, settings.batch_max_events, settings.commit_interval_s)
+        worker = StockWorker(
+            feed, agents, settings.topic_prefix, settings.batch_max_events, settings.commit_interval_s
+        )
         log.info("stock_feed_started", extra={"topics": list(STOCK_TOPICS)})
         task = asyncio.ensure_future(worker.run())
         try:

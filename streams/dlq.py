@@ -12,7 +12,9 @@ def _as_bytes(value: str | bytes | None) -> bytes | None:
 
 def dead_letter(topic: str, record: ConsumedRecord, reason: str) -> OutRecord:
     """A DLQ record for `record` of base topic `topic`: value, key and headers kept as they came."""
-    headers: Headers = [(name, _as_bytes(value) or b"") for name, value in record.headers() or []]
+    original = record.headers() or []
+    pairs = original.items() if isinstance(original, dict) else original
+    headers: Headers = [(name, _as_bytes(value) or b"") for name, value in pairs]
     headers += [
         ("omnistock.error", reason.encode()),
         ("omnistock.source.topic", (record.topic() or topic).encode()),

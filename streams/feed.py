@@ -47,7 +47,13 @@ class BatchFeed:
         for out in outputs:
             while True:
                 try:
-                    produce(prefix + out.topic, out.value, out.key, headers=out.headers, on_delivery=self._delivered)
+                    produce(
+                        prefix + out.topic,
+                        out.value,
+                        out.key,
+                        headers=out.headers,
+                        on_delivery=self._delivered,
+                    )
                     break
                 except BufferError:
                     self._producer.poll(0.05)  # local queue full: let deliveries drain, then retry
@@ -56,7 +62,7 @@ class BatchFeed:
     def mark_done(self, records: Sequence[Message]) -> None:
         done = self._done
         for record in records:
-            done[(record.topic(), record.partition())] = record.offset() + 1  # type: ignore[operator]
+            done[(record.topic(), record.partition())] = record.offset() + 1  # type: ignore[index,operator]
 
     def commit(self, flush_timeout_s: float = 30.0) -> int:
         """Flush outputs, then commit what is done; returns the partitions committed."""

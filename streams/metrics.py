@@ -45,7 +45,10 @@ class WorkerMetrics:
                 registry=registry,
             ),
             dlq=Counter(
-                "omnistock_events_dlq_total", "Records sent to the dead-letter topic", ["topic"], registry=registry
+                "omnistock_events_dlq_total",
+                "Records sent to the dead-letter topic",
+                ["topic"],
+                registry=registry,
             ),
             changes=Counter(
                 "omnistock_availability_changes_total",

@@ -38,7 +38,7 @@ class BatchJob:
     done: asyncio.Future[BatchOutcome]
 
 
-AgentFn = Callable[[AsyncIterator[BatchJob]], Coroutine[Any, Any, None]]
+AgentFn = Callable[[Any], Coroutine[Any, Any, None]]  # faust passes its StreamT of BatchJob
 
 
 async def apply_with_retry(pipeline: StockPipeline, job: BatchJob, metrics: WorkerMetrics) -> BatchOutcome:
@@ -49,7 +49,10 @@ async def apply_with_retry(pipeline: StockPipeline, job: BatchJob, metrics: Work
             return pipeline.run(job.topic, job.records)
         except StoreUnavailable as error:
             delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
-            log.warning("store_unavailable_retrying", extra={"topic": job.topic, "delay_s": delay, "error": str(error)})
+            log.warning(
+                "store_unavailable_retrying",
+                extra={"topic": job.topic, "delay_s": delay, "error": str(error)},
+            )
             metrics.retries.inc()
             attempt += 1
             await asyncio.sleep(delay)

@@ -64,7 +64,7 @@ class StockPipeline:
         sources: list[ConsumedRecord] = []
         for record in records:
             try:
-                decoded = self._decode(topic, record.value() or b"")  # type: ignore[arg-type]
+                decoded = self._decode(topic, record.value() or b"")
             except InvalidEvent as error:
                 result.outputs.append(dead_letter(topic, record, error.message))
                 continue

@@ -12,6 +12,7 @@ from typing import Any
 from confluent_kafka import Message
 
 from streams.feed import BatchFeed
+from streams.records import ConsumedRecord
 from streams.stock_agents import BatchJob
 from streams.stock_pipeline import BatchOutcome
 
@@ -57,7 +58,7 @@ class StockWorker:
             self.stopped.set()
 
     async def _apply(self, records: list[Message]) -> None:
-        by_topic: dict[str, list[Message]] = defaultdict(list)
+        by_topic: dict[str, list[ConsumedRecord]] = defaultdict(list)
         cut = self._prefix_len
         for record in records:
             by_topic[record.topic()[cut:]].append(record)  # type: ignore[index]

@@ -50,12 +50,25 @@ def transfer(event_id: str, status: str, minutes: int) -> dict:
 
 def figures(body: dict, location_id: str) -> dict:
     (location,) = [loc for loc in body["locations"] if loc["location_id"] == location_id]
-    return {key: location[key] for key in ("on_hand", "in_transit", "reserved", "allocated", "safety_stock", "atp")}
+    return {
+        key: location[key]
+        for key in ("on_hand", "in_transit", "reserved", "allocated", "safety_stock", "atp")
+    }
 
 
 def test_stock_events_reach_the_api_with_the_figures_the_contract_implies(stack: Stack):
-    receipt = {"event_id": "r-1", "occurred_at": at(0), "location_id": "WH-1", "lines": [{"sku": "SKU-A", "quantity": 100}]}
-    store_receipt = {"event_id": "r-2", "occurred_at": at(0), "location_id": "ST-1", "lines": [{"sku": "SKU-A", "quantity": 20}]}
+    receipt = {
+        "event_id": "r-1",
+        "occurred_at": at(0),
+        "location_id": "WH-1",
+        "lines": [{"sku": "SKU-A", "quantity": 100}],
+    }
+    store_receipt = {
+        "event_id": "r-2",
+        "occurred_at": at(0),
+        "location_id": "ST-1",
+        "lines": [{"sku": "SKU-A", "quantity": 20}],
+    }
     stack.send("stock.receipts.v1", "WH-1", receipt)
     stack.send("stock.receipts.v1", "ST-1", store_receipt)
     stack.send("pos.sales.v1", "ST-1", sale("p-1", 1, 3))
@@ -73,11 +86,30 @@ def test_stock_events_reach_the_api_with_the_figures_the_contract_implies(stack:
     eventually(transfer_in_transit)
     stack.send("stock.transfers.v1", "T-1", transfer("t-1r", "RECEIVED", 6))
     stack.send("pos.sales.v1", "ST-1", sale("p-3", 11, 1))  # after the count below, arriving before it
-    count = {"event_id": "c-1", "occurred_at": at(10), "location_id": "ST-1", "lines": [{"sku": "SKU-A", "on_hand": 24}]}
+    count = {
+        "event_id": "c-1",
+        "occurred_at": at(10),
+        "location_id": "ST-1",
+        "lines": [{"sku": "SKU-A", "on_hand": 24}],
+    }
     stack.send("stock.counts.v1", "ST-1", count)
 
-    expected_store = {"on_hand": 23, "in_transit": 0, "reserved": 0, "allocated": 0, "safety_stock": 2, "atp": 21}
-    expected_warehouse = {"on_hand": 90, "in_transit": 0, "reserved": 0, "allocated": 0, "safety_stock": 5, "atp": 85}
+    expected_store = {
+        "on_hand": 23,
+        "in_transit": 0,
+        "reserved": 0,
+        "allocated": 0,
+        "safety_stock": 2,
+        "atp": 21,
+    }
+    expected_warehouse = {
+        "on_hand": 90,
+        "in_transit": 0,
+        "reserved": 0,
+        "allocated": 0,
+        "safety_stock": 5,
+        "atp": 85,
+    }
 
     def counted() -> dict:
         status, body = stack.get("/v1/availability/SKU-A")
@@ -91,11 +123,27 @@ def test_stock_events_reach_the_api_with_the_figures_the_contract_implies(stack:
 
 
 def test_a_malformed_record_goes_to_the_dlq_and_the_next_record_is_still_applied(stack: Stack):
-    stack.send("stock.receipts.v1", "ST-2", {"event_id": "r-9", "occurred_at": at(0), "location_id": "ST-2",
-                                             "lines": [{"sku": "SKU-B", "quantity": 7}]})
+    stack.send(
+        "stock.receipts.v1",
+        "ST-2",
+        {
+            "event_id": "r-9",
+            "occurred_at": at(0),
+            "location_id": "ST-2",
+            "lines": [{"sku": "SKU-B", "quantity": 7}],
+        },
+    )
     stack.send("pos.sales.v1", "ST-2", b"this is not an event{")
-    stack.send("pos.sales.v1", "ST-2", {"event_id": "p-9", "occurred_at": at(3), "location_id": "ST-2",
-                                        "lines": [{"sku": "SKU-B", "quantity": 1}]})
+    stack.send(
+        "pos.sales.v1",
+        "ST-2",
+        {
+            "event_id": "p-9",
+            "occurred_at": at(3),
+            "location_id": "ST-2",
+            "lines": [{"sku": "SKU-B", "quantity": 1}],
+        },
+    )
 
     def applied() -> None:
         status, body = stack.get("/v1/availability/SKU-B")
@@ -111,8 +159,16 @@ def test_a_malformed_record_goes_to_the_dlq_and_the_next_record_is_still_applied
 
 
 def test_every_applied_change_is_published_on_availability_changes(stack: Stack):
-    stack.send("stock.receipts.v1", "ST-2", {"event_id": "r-c", "occurred_at": at(0), "location_id": "ST-2",
-                                             "lines": [{"sku": "SKU-C", "quantity": 4}]})
+    stack.send(
+        "stock.receipts.v1",
+        "ST-2",
+        {
+            "event_id": "r-c",
+            "occurred_at": at(0),
+            "location_id": "ST-2",
+            "lines": [{"sku": "SKU-C", "quantity": 4}],
+        },
+    )
     records = stack.read_topic("availability.changes.v1", expected=1000, timeout_s=8)
     keys = [record.key() for record in records]
     assert b"SKU-C" in keys
