@@ -1,18 +1,24 @@
-"""The app factory: routes around an injected StockReader, JSON errors, HTTP metrics."""
+"""The app factory: routes around an injected StockReader, JSON errors, HTTP metrics, access, caching."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
+from math import ceil
+from time import monotonic
 
 from fastapi import FastAPI
 from fastapi.params import Depends
 from prometheus_client import CollectorRegistry
 
+from api.access import AccessPolicy
+from api.auth import SCOPE_AVAILABILITY_READ, ApiKeyTable
+from api.caching import HttpCaching
 from api.errors import install_error_handlers
 from api.metrics import HttpMetrics, MetricsMiddleware
+from api.rate_limit import RateLimiter
 from api.responses import JsonResponse
 from api.routes.availability import availability_router
 from api.routes.ops import ops_router
@@ -29,7 +35,10 @@ def _installed_version() -> str:
 DEFAULT_VERSION = _installed_version()
 DESCRIPTION = (
     "Real-time stock availability of omnistock. Every error answers JSON "
-    '`{"error": <snake_case code>, "message": <sentence>, ...}`.'
+    '`{"error": <snake_case code>, "message": <sentence>, ...}`. When the deployment configures API keys, '
+    "the /v1 routes need one in the `X-API-Key` header, with the route's scope (401 without a valid key, "
+    "403 without the scope); a rate limit per key, kept by each API process, answers 429 with Retry-After. "
+    "/healthz, /readyz and /metrics stay open."
 )
 
 
@@ -45,13 +54,24 @@ def create_app(
     version: str = DEFAULT_VERSION,
     clock: Callable[[], datetime] = _utc_now,
     guards: Sequence[Depends] = (),
+    api_keys: Mapping[str, Sequence[str]] | None = None,
+    rate_limit_per_s: float | None = None,
+    rate_burst: int | None = None,
+    rate_clock: Callable[[], float] = monotonic,
+    cache_max_age_s: int = 1,
 ) -> FastAPI:
     """Build the API around `reader`; nothing connects here, the caller owns the reader's lifetime.
 
     `registry` receives the HTTP metrics and is what /metrics exposes (a fresh one when None).
-    `guards` are FastAPI dependencies run before every /v1 route: the seam for API keys and rate limits.
+    `api_keys` (key -> scopes, see api.auth.parse_api_keys): None leaves the API open (dev); a mapping,
+    even an empty one, requires a key on every /v1 route. `rate_limit_per_s` (None: no limit) and
+    `rate_burst` (default: one second's worth) bound each key, or each client address when open, in
+    this process; `rate_clock` is a monotonic clock in seconds. `cache_max_age_s` goes in Cache-Control.
+    `guards` are extra FastAPI dependencies run before every /v1 route, after the key and rate checks.
     """
     registry = registry if registry is not None else CollectorRegistry()
+    metrics = HttpMetrics(registry)
+    access = _access_policy(metrics, api_keys, rate_limit_per_s, rate_burst, rate_clock)
     app = FastAPI(
         title="omnistock API",
         description=DESCRIPTION,
@@ -59,9 +79,31 @@ def create_app(
         default_response_class=JsonResponse,
     )
     install_error_handlers(app)
-    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(
-        availability_router(reader, batch_max_skus=batch_max_skus, clock=clock, dependencies=guards)
+        availability_router(
+            reader,
+            batch_max_skus=batch_max_skus,
+            clock=clock,
+            caching=HttpCaching(cache_max_age_s),
+            dependencies=[*access.guards(SCOPE_AVAILABILITY_READ), *guards],
+            responses=access.responses(),
+        )
     )
     app.include_router(ops_router(reader, registry, version))
     return app
+
+
+def _access_policy(
+    metrics: HttpMetrics,
+    api_keys: Mapping[str, Sequence[str]] | None,
+    rate_limit_per_s: float | None,
+    rate_burst: int | None,
+    rate_clock: Callable[[], float],
+) -> AccessPolicy:
+    keys = ApiKeyTable(api_keys) if api_keys is not None else None
+    limiter = None
+    if rate_limit_per_s is not None:
+        burst = rate_burst if rate_burst is not None else max(1, ceil(rate_limit_per_s))
+        limiter = RateLimiter(rate_limit_per_s, burst, rate_clock)
+    return AccessPolicy(keys, limiter, metrics)

@@ -20,10 +20,13 @@ RETRY_AFTER_S = 1
 class ApiError(OmnistockError):
     """An answer other than success, raised by a route: status, snake_case code, a sentence, fields."""
 
-    def __init__(self, status: int, code: str, message: str, **fields: object) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **fields: object
+    ) -> None:
         super().__init__(message, **fields)
         self.status = status
         self.code = code
+        self.headers = headers
 
 
 def error_response(
@@ -46,7 +49,7 @@ def _status_code_name(status: int) -> str:
 
 
 async def _api_error(_: Request, exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED_ROUTE = "unmatched"
+REJECTION_REASONS = ("unauthorized", "forbidden", "rate_limited")
 # Finer than the default buckets at the low end: the availability API aims at a few milliseconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -30,6 +31,14 @@ class HttpMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.rejected = Counter(
+            "omnistock_http_rejected_total",
+            "Requests refused before reaching a route, by reason (unauthorized, forbidden, rate_limited)",
+            ("reason",),
+            registry=registry,
+        )
+        # Every reason shows from the start, at 0, so a rate() over it never starts from nothing.
+        self._rejections = {reason: self.rejected.labels(reason) for reason in REJECTION_REASONS}
         # labels() validates and locks on each call; the label sets are few, so keep their children.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
@@ -44,6 +53,10 @@ class HttpMetrics:
         if timer is None:
             timer = self._timers[route] = self.duration.labels(route)
         timer.observe(seconds)
+
+    def reject(self, reason: str) -> None:
+        """Count a request refused for `reason`, one of REJECTION_REASONS (never a key or a client)."""
+        self._rejections[reason].inc()
 
 
 def route_template(scope: Scope) -> str:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.params import Depends
 from starlette.responses import Response
 
+from api.caching import HttpCaching
 from api.errors import ApiError
-from api.responses import JsonResponse
 from api.schemas import BatchAvailability, BatchRequest, ErrorBody, SkuAvailability, ValidationErrorBody
 from core.ports import StockReader
 from core.stock import LocationStock, SkuStock
 
 _by_location_id = attrgetter("location_id")
+_CACHING = (
+    "Answers a weak ETag computed from the figures (not from `as_of`) and `Cache-Control: private, "
+    "max-age=N`; a request whose If-None-Match holds the current ETag answers 304 without a body."
+)
+_IfNoneMatch = Annotated[str | None, Header(description="An ETag of a previous answer: 304 if unchanged")]
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "The figures have not changed since the ETag given in If-None-Match"}
+}
 _STORE_DOWN: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The stock store is not answering (Retry-After)"}
 }
@@ -35,15 +43,14 @@ def _location_body(loc: LocationStock) -> dict[str, Any]:
     }
 
 
-def sku_body(stock: SkuStock, as_of: str, location_ids: Collection[str] | None) -> dict[str, Any]:
-    """The JSON of one sku; the network figures stay whole whatever the location filter."""
+def sku_figures(stock: SkuStock, location_ids: Collection[str] | None) -> dict[str, Any]:
+    """The figures of one sku (no read time); the network figures stay whole whatever the location filter."""
     net = stock.network
     locations = stock.locations
     if location_ids is not None:
         locations = tuple(loc for loc in locations if loc.location_id in location_ids)
     return {
         "sku": stock.sku,
-        "as_of": as_of,
         "network": {
             "on_hand": net.on_hand,
             "in_transit": net.in_transit,
@@ -55,15 +62,32 @@ def sku_body(stock: SkuStock, as_of: str, location_ids: Collection[str] | None) 
     }
 
 
+def sku_body(figures: dict[str, Any], as_of: str) -> dict[str, Any]:
+    """The JSON of one sku: its figures and the time of the read."""
+    return {
+        "sku": figures["sku"],
+        "as_of": as_of,
+        "network": figures["network"],
+        "locations": figures["locations"],
+    }
+
+
 def availability_router(
     reader: StockReader,
     *,
     batch_max_skus: int,
     clock: Callable[[], datetime],
+    caching: HttpCaching,
     dependencies: Sequence[Depends] = (),
+    responses: Mapping[int | str, dict[str, Any]] | None = None,
 ) -> APIRouter:
-    """The /v1/availability routes around `reader`; `dependencies` guard them (API keys, later)."""
-    router = APIRouter(prefix="/v1/availability", tags=["availability"], dependencies=dependencies)
+    """The /v1/availability routes around `reader`; `dependencies` guard them, `responses` document that."""
+    router = APIRouter(
+        prefix="/v1/availability",
+        tags=["availability"],
+        dependencies=dependencies,
+        responses=dict(responses or {}),
+    )
 
     def read_time() -> str:
         return clock().isoformat(timespec="milliseconds")
@@ -72,14 +96,19 @@ def availability_router(
         "/{sku}",
         response_model=SkuAvailability,
         summary="Availability of one sku",
-        description="The network and per-location figures of a sku. A sku never seen answers 404.",
-        responses={404: {"model": ErrorBody, "description": "The sku was never seen"}, **_STORE_DOWN},
+        description=f"Network and per-location figures of a sku; a sku never seen answers 404. {_CACHING}",
+        responses={
+            404: {"model": ErrorBody, "description": "The sku was never seen"},
+            **_NOT_MODIFIED,
+            **_STORE_DOWN,
+        },
     )
     async def get_availability(
         sku: str,
         location_id: Annotated[
             list[str] | None, Query(description="Only these locations (repeatable); network stays whole")
         ] = None,
+        if_none_match: _IfNoneMatch = None,
     ) -> Response:
         as_of = read_time()
         found = await reader.read_many((sku,))
@@ -87,7 +116,8 @@ def availability_router(
         if stock is None:
             raise ApiError(404, "sku_not_found", f"No stock was ever recorded for sku {sku!r}.", sku=sku)
         wanted = frozenset(location_id) if location_id is not None else None
-        return JsonResponse(sku_body(stock, as_of, wanted))
+        figures = sku_figures(stock, wanted)
+        return caching.answer(sku_body(figures, as_of), figures, if_none_match)
 
     @router.post(
         "",
@@ -96,15 +126,17 @@ def availability_router(
         description=(
             f"The same figures for many skus in one read; duplicates are collapsed. More than "
             f"{batch_max_skus} skus (before collapsing) answers 413, naming the cap and the count received: "
-            "a size limit, not a malformed request (which answers 422)."
+            "a size limit, not a malformed request (which answers 422). A safe read despite POST: "
+            "If-None-Match matching the current ETag answers 304 (not 412). " + _CACHING
         ),
         responses={
+            **_NOT_MODIFIED,
             413: {"model": ErrorBody, "description": "More skus than the batch cap"},
             422: {"model": ValidationErrorBody, "description": "Empty list, empty string, unknown field"},
             **_STORE_DOWN,
         },
     )
-    async def post_availability(request: BatchRequest) -> Response:
+    async def post_availability(request: BatchRequest, if_none_match: _IfNoneMatch = None) -> Response:
         received = len(request.skus)
         if received > batch_max_skus:
             message = f"A batch may ask for at most {batch_max_skus} skus; this one has {received}."
@@ -113,8 +145,9 @@ def availability_router(
         as_of = read_time()
         found = await reader.read_many(skus)
         wanted = frozenset(request.location_ids) if request.location_ids is not None else None
-        items = [sku_body(found[sku], as_of, wanted) for sku in skus if sku in found]
+        figures = [sku_figures(found[sku], wanted) for sku in skus if sku in found]
         not_found = [sku for sku in skus if sku not in found]
-        return JsonResponse({"as_of": as_of, "items": items, "not_found": not_found})
+        body = {"as_of": as_of, "items": [sku_body(item, as_of) for item in figures], "not_found": not_found}
+        return caching.answer(body, (figures, not_found), if_none_match)
 
     return router

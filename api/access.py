@@ -1,0 +1,86 @@
+"""Route guards: an API key with the route's scope (401/403), then the client's rate limit (429)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Annotated, Any, NoReturn
+
+from fastapi import Request, Security
+from fastapi.params import Depends
+from fastapi.security import APIKeyHeader
+
+from api.auth import API_KEY_HEADER, ApiKeyTable, key_digest
+from api.errors import ApiError
+from api.metrics import HttpMetrics
+from api.rate_limit import RateLimiter, retry_after_s
+from api.schemas import ErrorBody
+
+KEY_HEADER = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="ApiKey",
+    description="An API key of the deployment (OMNISTOCK_API_KEYS); each key has scopes.",
+    auto_error=False,  # the guard answers 401 in the API's own error shape
+)
+_CHALLENGE = {"WWW-Authenticate": "ApiKey"}
+UNKNOWN_CLIENT = "unknown"
+
+
+class AccessPolicy:
+    """Builds the guards of the routes: none when there are no keys and no rate limit (dev)."""
+
+    def __init__(self, keys: ApiKeyTable | None, limiter: RateLimiter | None, metrics: HttpMetrics) -> None:
+        self.keys = keys
+        self.limiter = limiter
+        self.metrics = metrics
+
+    def guards(self, scope: str) -> list[Depends]:
+        """The dependencies that admit a request to a route needing `scope`."""
+        if self.keys is not None:
+            return [Security(self._key_guard(self.keys, scope))]
+        if self.limiter is not None:
+            return [Security(self._throttle_by_address)]
+        return []
+
+    def responses(self) -> dict[int | str, dict[str, Any]]:
+        """The refusals the guards can answer, for the OpenAPI document of guarded routes."""
+        documented: dict[int | str, dict[str, Any]] = {}
+        if self.keys is not None:
+            documented[401] = {"model": ErrorBody, "description": "No API key, or an unknown one"}
+            documented[403] = {"model": ErrorBody, "description": "The API key lacks the route's scope"}
+        if self.limiter is not None:
+            documented[429] = {"model": ErrorBody, "description": "Over the rate limit (Retry-After)"}
+        return documented
+
+    def _key_guard(self, keys: ApiKeyTable, scope: str) -> Any:
+        async def require_key(api_key: Annotated[str | None, Security(KEY_HEADER)] = None) -> None:
+            if not api_key:
+                self._refuse(401, "unauthorized", f"An API key is required in the {API_KEY_HEADER} header.")
+            digest = key_digest(api_key)
+            scopes = keys.scopes(digest)
+            if scopes is None:
+                self._refuse(401, "unauthorized", "The API key is not valid.")
+            if scope not in scopes:
+                message = f"This API key may not use this route: it needs scope {scope}."
+                self._refuse(403, "forbidden", message, scope=scope)
+            self._throttle(digest)
+
+        return require_key
+
+    async def _throttle_by_address(self, request: Request) -> None:
+        # Without keys the only identity is the address: behind a proxy, every client shares one bucket.
+        self._throttle(request.client.host if request.client else UNKNOWN_CLIENT)
+
+    def _throttle(self, client: Hashable) -> None:
+        if self.limiter is None:
+            return
+        wait_s = self.limiter.take(client)
+        if wait_s > 0.0:
+            seconds = retry_after_s(wait_s)
+            message = f"Too many requests: over {self.limiter.rate_per_s:g}/s; retry in {seconds} s."
+            self.metrics.reject("rate_limited")
+            raise ApiError(429, "rate_limited", message, {"Retry-After": str(seconds)}, retry_after_s=seconds)
+
+    def _refuse(self, status: int, code: str, message: str, **fields: object) -> NoReturn:
+        self.metrics.reject(code)
+        headers = _CHALLENGE if status == 401 else None
+        raise ApiError(status, code, message, headers, **fields)
