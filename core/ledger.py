@@ -9,51 +9,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
+from core import holds
+from core.ledger_state import LocState, SkuState, Touch, TransferState, newest
 from core.movements import (
     AdjustOnHand,
+    Command,
+    Drift,
+    ExpiredHolds,
     LocationFigures,
     Movement,
     MovementResult,
     MoveTransfer,
     Outcome,
     RecordCount,
+    RenewCart,
     TransferStatus,
 )
 from core.network import Network
-from core.stock import LocationStock, NetworkStock, SkuStock, available_to_promise
+from core.stock import LocationStock, NetworkStock, SkuStock
 
 DEDUPE_BUCKETS = 6  # buckets per dedupe window; the last DEDUPE_BUCKETS + 1 are checked
-
-
-@dataclass(slots=True)
-class _Location:
-    on_hand: int = 0
-    in_transit: int = 0
-    reserved: int = 0
-    allocated: int = 0
-    override: int | None = None  # per-sku safety stock
-    atp: int = 0  # as of the last write, with the safety stock and online flag of that moment
-    online: bool = False
-    count_at: int | None = None
-    log: list[tuple[int, int]] = field(default_factory=list)  # (occurred_at_ms, on-hand delta)
-
-
-@dataclass(slots=True)
-class _Transfer:
-    shipped: int | None = None
-    received: int | None = None
-    cancelled: bool = False
-    closed_at: int | None = None  # arrival ms that closed it; forgotten a count window later
-
-
-@dataclass(slots=True)
-class _Sku:
-    locations: dict[str, _Location] = field(default_factory=dict)
-    net: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])  # on_hand, in_transit, rs, al, atp
-    transfers: dict[str, _Transfer] = field(default_factory=dict)
-    dedupe: dict[int, set[str]] = field(default_factory=dict)  # arrival bucket -> event keys
 
 
 def event_key(event_id: str) -> str:
@@ -61,15 +37,18 @@ def event_key(event_id: str) -> str:
     return hashlib.sha1(event_id.encode()).hexdigest() if len(event_id) > 40 else event_id  # noqa: S324
 
 
-def network_stock(locations: Sequence[LocationStock], network: Network) -> NetworkStock:
-    """The sums over the locations that serve the online channel."""
+def network_stock(
+    locations: Sequence[LocationStock], network: Network, network_reserved: int = 0
+) -> NetworkStock:
+    """The sums over the locations that serve the online channel; network-level holds are reserved
+    on the network and subtracted from its ATP (never below 0)."""
     online = [stock for stock in locations if network.serves_online(stock.location_id)]
     return NetworkStock(
         on_hand=sum(s.on_hand for s in online),
         in_transit=sum(s.in_transit for s in online),
-        reserved=sum(s.reserved for s in online),
+        reserved=sum(s.reserved for s in online) + network_reserved,
         allocated=sum(s.allocated for s in online),
-        atp=sum(s.atp for s in online),
+        atp=max(0, sum(s.atp for s in online) - network_reserved),
     )
 
 
@@ -85,11 +64,55 @@ class Ledger:
         self._network: Callable[[], Network] = _fixed(network) if isinstance(network, Network) else network
         self._bucket_ms = max(1, dedupe_window_s * 1000 // DEDUPE_BUCKETS)
         self._window_ms = count_window_s * 1000
-        self._skus: dict[str, _Sku] = {}
+        self._skus: dict[str, SkuState] = {}
 
-    def apply(self, movements: Sequence[Movement], now_ms: int) -> list[MovementResult]:
+    def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         network = self._network()
-        return [self._apply_one(movement, network, now_ms) for movement in movements]
+        results: list[MovementResult] = []
+        for m in movements:
+            if isinstance(m, RenewCart):
+                for sku in sorted(s for s, state in self._skus.items() if m.cart_id in state.holds):
+                    results.append(self._hold(holds.renewal(m, sku), network, now_ms))
+            elif isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
+                results.append(self._apply_one(m, network, now_ms))
+            else:
+                results.append(self._hold(m, network, now_ms))
+        return results
+
+    def _hold(self, m: holds.SkuCommand, network: Network, now_ms: int) -> MovementResult:
+        state = self._skus.setdefault(m.sku, SkuState())
+        if self._seen(state, event_key(m.event_id), now_ms):
+            return holds.duplicate(m, state)
+        return holds.apply(m, Touch(state, network), now_ms, self._window_ms)
+
+    def expire_holds(self, now_ms: int, limit: int = 1000) -> list[ExpiredHolds]:
+        """Releases every hold whose expiry is not after now_ms, once; at most `limit` skus."""
+        due = sorted(
+            (min(h.expires_ms for h in state.holds.values()), sku)
+            for sku, state in self._skus.items()
+            if state.holds
+        )
+        network = self._network()
+        found = (
+            holds.expire(sku, Touch(self._skus[sku], network), now_ms)
+            for at, sku in due[:limit]
+            if at <= now_ms
+        )
+        return [expired for expired in found if expired.released]
+
+    def reconcile(self, skus: Sequence[str] | None = None) -> list[Drift]:
+        """Recomputes reserved and allocated from the holds and allocations (nothing drifts here: the
+        model's figures are written by the same steps; kept for the port's symmetry), repairs them."""
+        chosen = sorted(self._skus) if skus is None else [s for s in skus if s in self._skus]
+        network = self._network()
+        return [d for sku in chosen for d in holds.reconcile(sku, Touch(self._skus[sku], network))]
+
+    def set_backorder(self, sku: str, allowed: bool) -> None:
+        self._skus.setdefault(sku, SkuState()).backorder = allowed
+
+    def state(self, sku: str) -> SkuState | None:
+        """The raw state of one sku (tests inject drift through it)."""
+        return self._skus.get(sku)
 
     def read(self, sku: str) -> SkuStock | None:
         state = self._skus.get(sku)
@@ -107,29 +130,29 @@ class Ledger:
             )
             for location_id, loc in sorted(state.locations.items())
         ]
-        return SkuStock(sku, tuple(locations), network_stock(locations, network))
+        return SkuStock(sku, tuple(locations), network_stock(locations, network, state.network_reserved))
 
     def set_safety_stock(self, sku: str, location_id: str, quantity: int | None) -> MovementResult:
         """Sets (None clears) the per-sku safety stock of one location; returns its new figures."""
-        state = self._skus.setdefault(sku, _Sku())
-        state.locations.setdefault(location_id, _Location()).override = quantity
-        figures = _Touch(state, self._network()).location(location_id, 0, 0)
-        return MovementResult(Outcome.APPLIED, sku, "", (figures,), state.net[4])
+        state = self._skus.setdefault(sku, SkuState())
+        state.locations.setdefault(location_id, LocState()).override = quantity
+        figures = Touch(state, self._network()).location(location_id, 0, 0)
+        return MovementResult(Outcome.APPLIED, sku, "", (figures,), state.network_atp())
 
     def _apply_one(self, m: Movement, network: Network, now_ms: int) -> MovementResult:
-        state = self._skus.setdefault(m.sku, _Sku())
+        state = self._skus.setdefault(m.sku, SkuState())
         if self._seen(state, event_key(m.event_id), now_ms):
-            return MovementResult(Outcome.DUPLICATE, m.sku, m.event_id, (), state.net[4])
-        touch = _Touch(state, network)
+            return MovementResult(Outcome.DUPLICATE, m.sku, m.event_id, (), state.network_atp())
+        touch = Touch(state, network)
         if isinstance(m, AdjustOnHand):
             outcome, figures = self._adjust(m, touch)
         elif isinstance(m, RecordCount):
             outcome, figures = self._count(m, touch)
         else:
             outcome, figures = self._transfer(m, touch, now_ms)
-        return MovementResult(outcome, m.sku, m.event_id, figures, state.net[4])
+        return MovementResult(outcome, m.sku, m.event_id, figures, state.network_atp())
 
-    def _seen(self, state: _Sku, key: str, now_ms: int) -> bool:
+    def _seen(self, state: SkuState, key: str, now_ms: int) -> bool:
         bucket = now_ms // self._bucket_ms
         if any(key in state.dedupe.get(bucket - i, ()) for i in range(DEDUPE_BUCKETS + 1)):
             return True
@@ -138,7 +161,7 @@ class Ledger:
         state.dedupe.setdefault(bucket, set()).add(key)
         return False
 
-    def _adjust(self, m: AdjustOnHand, touch: _Touch) -> tuple[Outcome, tuple[LocationFigures, ...]]:
+    def _adjust(self, m: AdjustOnHand, touch: Touch) -> tuple[Outcome, tuple[LocationFigures, ...]]:
         figures = tuple(
             touch.location(d.location_id, d.quantity, 0)
             for d in m.deltas
@@ -146,12 +169,12 @@ class Ledger:
         )
         return (Outcome.INSIDE_COUNT if m.deltas and not figures else Outcome.APPLIED), figures
 
-    def _count(self, m: RecordCount, touch: _Touch) -> tuple[Outcome, tuple[LocationFigures, ...]]:
-        loc, t = touch.state.locations.get(m.location_id) or _Location(), m.occurred_at_ms
+    def _count(self, m: RecordCount, touch: Touch) -> tuple[Outcome, tuple[LocationFigures, ...]]:
+        loc, t = touch.state.locations.get(m.location_id) or LocState(), m.occurred_at_ms
         if loc.count_at is not None and t < loc.count_at:
             return Outcome.STALE_COUNT, ()
-        newest = _newest(loc)
-        if newest is not None and t < newest - self._window_ms:
+        last = newest(loc)
+        if last is not None and t < last - self._window_ms:
             return Outcome.TOO_LATE, ()
         after = sum(q for at, q in loc.log if at > t)
         loc.log = [(at, q) for at, q in loc.log if at > t]
@@ -160,13 +183,13 @@ class Ledger:
         return Outcome.APPLIED, (touch.location(m.location_id, m.on_hand + after - loc.on_hand, 0),)
 
     def _transfer(
-        self, m: MoveTransfer, touch: _Touch, now_ms: int
+        self, m: MoveTransfer, touch: Touch, now_ms: int
     ) -> tuple[Outcome, tuple[LocationFigures, ...]]:
         transfers = touch.state.transfers
         old = transfers.get(m.transfer_id)
         if old is None or (old.closed_at is not None and old.closed_at <= now_ms - self._window_ms):
-            old = _Transfer()
-        new = _Transfer(old.shipped, old.received, old.cancelled)
+            old = TransferState()
+        new = TransferState(old.shipped, old.received, old.cancelled)
         if m.status is TransferStatus.SHIPPED:
             new.shipped = old.shipped if old.shipped is not None else m.quantity
         elif m.status is TransferStatus.RECEIVED:
@@ -196,7 +219,7 @@ def _fixed(network: Network) -> Callable[[], Network]:
     return current
 
 
-def _effect(x: _Transfer) -> tuple[int, int, int]:
+def _effect(x: TransferState) -> tuple[int, int, int]:
     """What a transfer's steps seen so far do: on_hand(from), in_transit(to), on_hand(to)."""
     if x.received is not None:
         return -(x.shipped or 0), 0, x.received
@@ -205,48 +228,7 @@ def _effect(x: _Transfer) -> tuple[int, int, int]:
     return 0, 0, 0
 
 
-def _closed(x: _Transfer) -> bool:
+def _closed(x: TransferState) -> bool:
     if x.shipped is not None:
         return x.received is not None or x.cancelled
     return x.cancelled and x.received is None
-
-
-def _newest(loc: _Location) -> int | None:
-    """The newest occurred_at seen at a location: the last count or the latest logged delta."""
-    times = [at for at, _ in loc.log] + ([loc.count_at] if loc.count_at is not None else [])
-    return max(times) if times else None
-
-
-@dataclass(slots=True)
-class _Touch:
-    """Writes to one sku's locations the way the scripts' `touch` and `log_delta` do."""
-
-    state: _Sku
-    network: Network
-
-    def log_delta(self, location_id: str, at: int, quantity: int, window_ms: int) -> bool:
-        loc = self.state.locations.setdefault(location_id, _Location())
-        if loc.count_at is not None and at <= loc.count_at:
-            return False
-        if quantity:
-            loc.log.append((at, quantity))
-            cutoff = (_newest(loc) or at) - window_ms
-            loc.log = [(t, q) for t, q in loc.log if t > cutoff]
-        return True
-
-    def location(self, location_id: str, d_on_hand: int, d_in_transit: int) -> LocationFigures:
-        loc = self.state.locations.setdefault(location_id, _Location())
-        net = self.state.net
-        before = (loc.on_hand, loc.in_transit, loc.reserved, loc.allocated, loc.atp)
-        loc.on_hand += d_on_hand
-        loc.in_transit += d_in_transit
-        safety = self.network.safety_stock(location_id) if loc.override is None else loc.override
-        loc.atp = available_to_promise(loc.on_hand, loc.reserved, loc.allocated, safety)
-        online = self.network.serves_online(location_id)
-        after = (loc.on_hand, loc.in_transit, loc.reserved, loc.allocated, loc.atp)
-        for i in range(5):
-            net[i] += (after[i] if online else 0) - (before[i] if loc.online else 0)
-        loc.online = online
-        return LocationFigures(
-            location_id, loc.on_hand, loc.in_transit, loc.reserved, loc.allocated, safety, loc.atp
-        )

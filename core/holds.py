@@ -1,0 +1,227 @@
+"""Holds and allocations as pure rules on one sku's state: what the hold and alloc scripts do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.ledger_state import Hold, LocState, SkuState, Touch
+from core.movements import (
+    Allocate,
+    Drift,
+    ExpiredHolds,
+    LocationFigures,
+    MovementResult,
+    Outcome,
+    ReleaseAllocation,
+    ReleasedHold,
+    ReleaseHold,
+    RenewCart,
+    SetHold,
+    ShipAllocation,
+)
+from core.stock import available_to_promise
+
+
+@dataclass(frozen=True, slots=True)
+class RenewHold:
+    """One sku's part of a RenewCart (the store expands a cart renewal to the skus the cart holds)."""
+
+    event_id: str
+    cart_id: str
+    sku: str
+    ttl_ms: int
+
+
+SkuCommand = SetHold | ReleaseHold | RenewHold | Allocate | ShipAllocation | ReleaseAllocation
+Figures = dict[str, LocationFigures]  # final figures per touched location, in order of first touch
+NETWORK_FIGURES = ("on_hand", "in_transit", "reserved", "allocated", "atp")
+
+
+def renewal(m: RenewCart, sku: str) -> RenewHold:
+    return RenewHold(m.event_id, m.cart_id, sku, m.ttl_ms)
+
+
+def current(m: SkuCommand, state: SkuState) -> int:
+    """The quantity the command's line holds or has allocated now."""
+    if isinstance(m, SetHold | ReleaseHold | RenewHold):
+        hold = state.holds.get(m.cart_id)
+        return hold.quantity if hold else 0
+    found = state.allocations.get((m.order_id, m.line_id))
+    return found[1] if found else 0
+
+
+def duplicate(m: SkuCommand, state: SkuState) -> MovementResult:
+    return MovementResult(Outcome.DUPLICATE, m.sku, m.event_id, (), state.network_atp(), current(m, state))
+
+
+def apply(m: SkuCommand, touch: Touch, now_ms: int, window_ms: int) -> MovementResult:
+    figures: Figures = {}
+    if isinstance(m, SetHold):
+        outcome = _set(m, touch, figures, now_ms)
+    elif isinstance(m, ReleaseHold | RenewHold):
+        outcome = _release_or_renew(m, touch, figures, now_ms)
+    elif isinstance(m, Allocate):
+        outcome = _allocate(m, touch, figures)
+    elif isinstance(m, ShipAllocation):
+        outcome = _ship(m, touch, figures, window_ms)
+    else:
+        outcome = _release_allocation(m, touch, figures)
+    shown = tuple(figures.values()) if outcome in (Outcome.APPLIED, Outcome.TRIMMED) else ()
+    state = touch.state
+    return MovementResult(outcome, m.sku, m.event_id, shown, state.network_atp(), current(m, state))
+
+
+def _reserve(touch: Touch, figures: Figures, location_id: str, d: int, fresh: bool) -> None:
+    """Changes a hold's reservation: on a location (its figures are recorded) or on the network."""
+    if location_id == "":
+        touch.state.network_reserved += d
+    elif fresh:
+        figures[location_id] = touch.location(location_id, 0, 0, d, 0)
+    else:
+        figures[location_id] = touch.stored(location_id, d, 0)
+
+
+def _available(touch: Touch, location_id: str) -> int:
+    """What a new hold or allocation may take: the location's ATP now, and for a location that
+    serves online, no more than the network's (network-level holds are claims on that pool)."""
+    loc, state = touch.state.locations.get(location_id), touch.state
+    safety = touch.network.safety_stock(location_id)
+    if loc is None:
+        atp = available_to_promise(0, 0, 0, safety)
+    else:
+        safety = safety if loc.override is None else loc.override
+        atp = available_to_promise(loc.on_hand, loc.reserved, loc.allocated, safety)
+    return min(atp, state.network_atp()) if touch.network.serves_online(location_id) else atp
+
+
+def _set(m: SetHold, touch: Touch, figures: Figures, now_ms: int) -> Outcome:
+    state, where = touch.state, m.location_id or ""
+    old, held = state.holds.get(m.cart_id), 0
+    if old is not None and old.location_id != where:
+        _reserve(touch, figures, old.location_id, -old.quantity, fresh=False)
+    elif old is not None:
+        held = old.quantity
+    granted = m.quantity
+    if m.quantity > held:
+        free = state.network_atp() if where == "" else _available(touch, where)
+        granted = held + min(m.quantity - held, free)
+    _reserve(touch, figures, where, granted - held, fresh=True)
+    if granted == 0:
+        state.holds.pop(m.cart_id, None)
+    else:
+        state.holds[m.cart_id] = Hold(where, granted, now_ms + m.ttl_ms)
+    if granted == m.quantity:
+        return Outcome.APPLIED
+    return Outcome.REFUSED if granted == 0 else Outcome.TRIMMED
+
+
+def _release_or_renew(m: ReleaseHold | RenewHold, touch: Touch, figures: Figures, now_ms: int) -> Outcome:
+    hold = touch.state.holds.get(m.cart_id)
+    if hold is None:
+        return Outcome.NOT_FOUND
+    if isinstance(m, RenewHold):
+        touch.state.holds[m.cart_id] = Hold(hold.location_id, hold.quantity, now_ms + m.ttl_ms)
+        return Outcome.APPLIED
+    _reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
+    del touch.state.holds[m.cart_id]
+    return Outcome.APPLIED
+
+
+def _allocate(m: Allocate, touch: Touch, figures: Figures) -> Outcome:
+    state, key = touch.state, (m.order_id, m.line_id)
+    if key in state.allocations:
+        return Outcome.DUPLICATE  # the line is allocated already (another event id)
+    hold = state.holds.get(m.cart_id) if m.cart_id else None
+    if hold is not None:  # taken over: released first, so its units count as available here
+        _reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
+    if m.quantity > _available(touch, m.location_id) and not state.backorder:
+        if hold is not None:
+            _reserve(touch, figures, hold.location_id, hold.quantity, fresh=False)
+        return Outcome.REFUSED
+    if hold is not None and m.cart_id:
+        del state.holds[m.cart_id]
+    figures[m.location_id] = touch.location(m.location_id, 0, 0, 0, m.quantity)
+    state.allocations[key] = (m.location_id, m.quantity)
+    return Outcome.APPLIED
+
+
+def _ship(m: ShipAllocation, touch: Touch, figures: Figures, window_ms: int) -> Outcome:
+    state, key = touch.state, (m.order_id, m.line_id)
+    found = state.allocations.get(key)
+    logged = touch.log_delta(m.location_id, m.occurred_at_ms, -m.quantity, window_ms)
+    taken = min(m.quantity, found[1]) if found else 0
+    here = found is not None and found[0] == m.location_id
+    if found is not None and not here:
+        figures[found[0]] = touch.stored(found[0], 0, -taken)
+    d_on_hand = -m.quantity if logged else 0
+    figures[m.location_id] = touch.location(m.location_id, d_on_hand, 0, 0, -taken if here else 0)
+    if found is not None and found[1] == taken:
+        del state.allocations[key]
+    elif found is not None:
+        state.allocations[key] = (found[0], found[1] - taken)
+    return Outcome.APPLIED
+
+
+def _release_allocation(m: ReleaseAllocation, touch: Touch, figures: Figures) -> Outcome:
+    found = touch.state.allocations.pop((m.order_id, m.line_id), None)
+    if found is None:
+        return Outcome.NOT_FOUND
+    figures[found[0]] = touch.stored(found[0], 0, -found[1])
+    return Outcome.APPLIED
+
+
+def expire(sku: str, touch: Touch, now_ms: int) -> ExpiredHolds:
+    """Releases the sku's holds whose expiry is not after now_ms (oldest first)."""
+    state = touch.state
+    figures: Figures = {}
+    due = sorted((h.expires_ms, cart) for cart, h in state.holds.items() if h.expires_ms <= now_ms)
+    released = []
+    for _, cart in due:
+        hold = state.holds.pop(cart)
+        _reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
+        released.append(ReleasedHold(cart, hold.location_id or None, hold.quantity))
+    return ExpiredHolds(sku, tuple(released), tuple(figures.values()), state.network_atp())
+
+
+def reconcile(sku: str, touch: Touch) -> list[Drift]:
+    """Recomputes reserved and allocated from the records, ATP from the figures and the network
+    aggregates from the locations; reports every stored figure that differed and repairs it."""
+    state, drifts = touch.state, []
+    net_before = list(state.net)
+    reserved, allocated = _sums(state)
+    for location_id in sorted(set(state.locations) | (set(reserved) - {""}) | set(allocated)):
+        loc = state.locations.setdefault(location_id, LocState())
+        safety = loc.default_ss if loc.override is None else loc.override
+        actual = (reserved.get(location_id, 0), allocated.get(location_id, 0))
+        atp = available_to_promise(loc.on_hand, actual[0], actual[1], safety)
+        for figure, stored, real in (
+            ("reserved", loc.reserved, actual[0]),
+            ("allocated", loc.allocated, actual[1]),
+            ("atp", loc.atp, atp),
+        ):
+            if stored != real:
+                drifts.append(Drift(sku, location_id, figure, stored, real))
+        touch.stored(location_id, actual[0] - loc.reserved, actual[1] - loc.allocated)
+    if state.network_reserved != reserved.get("", 0):
+        drifts.append(Drift(sku, "", "network_reserved", state.network_reserved, reserved.get("", 0)))
+        state.network_reserved = reserved.get("", 0)
+    online = [loc for loc in state.locations.values() if loc.online]
+    sums = [sum(getattr(loc, figure) for loc in online) for figure in NETWORK_FIGURES]
+    drifts += [
+        Drift(sku, "", figure, net_before[i], sums[i])
+        for i, figure in enumerate(NETWORK_FIGURES)
+        if net_before[i] != sums[i]
+    ]
+    state.net[:] = sums
+    return drifts
+
+
+def _sums(state: SkuState) -> tuple[dict[str, int], dict[str, int]]:
+    """Held and allocated quantities per location from the records ("" holds: network-level)."""
+    reserved: dict[str, int] = {}
+    allocated: dict[str, int] = {}
+    for hold in state.holds.values():
+        reserved[hold.location_id] = reserved.get(hold.location_id, 0) + hold.quantity
+    for where, quantity in state.allocations.values():
+        allocated[where] = allocated.get(where, 0) + quantity
+    return reserved, allocated
