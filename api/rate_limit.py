@@ -28,6 +28,10 @@ class RateLimiter:
         # client -> [tokens, time of the last refill]; a list so the update needs no new object.
         self._buckets: dict[Hashable, list[float]] = {}
 
+    def __len__(self) -> int:
+        """How many clients have a bucket."""
+        return len(self._buckets)
+
     def take(self, client: Hashable) -> float:
         """Spend one token of `client`'s bucket; 0.0 when spent, else the wait until one is there."""
         now = self._clock()

@@ -54,3 +54,43 @@ def test_the_error_schema_requires_a_code_and_a_message(openapi: dict[str, Any])
     schema = openapi["components"]["schemas"]["ErrorBody"]
 
     assert set(schema["required"]) == {"error", "message"}
+
+
+@pytest.fixture(scope="module")
+def guarded_openapi() -> dict[str, Any]:
+    app = create_app(FakeReader(), api_keys={"k1": ["availability:read"]}, rate_limit_per_s=10)
+    document: dict[str, Any] = TestClient(app).get("/openapi.json").json()
+    return document
+
+
+def test_with_keys_the_document_declares_an_api_key_scheme_in_the_x_api_key_header(
+    guarded_openapi: dict[str, Any],
+) -> None:
+    scheme = guarded_openapi["components"]["securitySchemes"]["ApiKey"]
+
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "X-API-Key")
+
+
+def test_with_keys_the_availability_routes_require_the_scheme_and_document_401_403_429(
+    guarded_openapi: dict[str, Any],
+) -> None:
+    paths = guarded_openapi["paths"]
+    for operation in (paths["/v1/availability/{sku}"]["get"], paths["/v1/availability"]["post"]):
+        assert operation["security"] == [{"ApiKey": []}]
+        assert {"401", "403", "429"} <= set(operation["responses"])
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert "security" not in paths[path]["get"]
+
+
+def test_the_availability_routes_document_304_and_the_if_none_match_header(openapi: dict[str, Any]) -> None:
+    for operation in (
+        openapi["paths"]["/v1/availability/{sku}"]["get"],
+        openapi["paths"]["/v1/availability"]["post"],
+    ):
+        assert "304" in operation["responses"]
+        assert "if-none-match" in [param["name"] for param in operation["parameters"]]
+
+
+def test_without_keys_the_document_declares_no_security(openapi: dict[str, Any]) -> None:
+    assert "securitySchemes" not in openapi.get("components", {})
+    assert "security" not in openapi["paths"]["/v1/availability/{sku}"]["get"]
