@@ -43,14 +43,15 @@ def _location_body(loc: LocationStock) -> dict[str, Any]:
     }
 
 
-def sku_figures(stock: SkuStock, location_ids: Collection[str] | None) -> dict[str, Any]:
-    """The figures of one sku (no read time); the network figures stay whole whatever the location filter."""
+def sku_body(stock: SkuStock, as_of: str, location_ids: Collection[str] | None) -> dict[str, Any]:
+    """The JSON of one sku; the network figures stay whole whatever the location filter."""
     net = stock.network
     locations = stock.locations
     if location_ids is not None:
         locations = tuple(loc for loc in locations if loc.location_id in location_ids)
     return {
         "sku": stock.sku,
+        "as_of": as_of,
         "network": {
             "on_hand": net.on_hand,
             "in_transit": net.in_transit,
@@ -59,16 +60,6 @@ def sku_figures(stock: SkuStock, location_ids: Collection[str] | None) -> dict[s
             "atp": net.atp,
         },
         "locations": [_location_body(loc) for loc in sorted(locations, key=_by_location_id)],
-    }
-
-
-def sku_body(figures: dict[str, Any], as_of: str) -> dict[str, Any]:
-    """The JSON of one sku: its figures and the time of the read."""
-    return {
-        "sku": figures["sku"],
-        "as_of": as_of,
-        "network": figures["network"],
-        "locations": figures["locations"],
     }
 
 
@@ -116,8 +107,7 @@ def availability_router(
         if stock is None:
             raise ApiError(404, "sku_not_found", f"No stock was ever recorded for sku {sku!r}.", sku=sku)
         wanted = frozenset(location_id) if location_id is not None else None
-        figures = sku_figures(stock, wanted)
-        return caching.answer(sku_body(figures, as_of), figures, if_none_match)
+        return caching.answer(sku_body(stock, as_of, wanted), as_of, if_none_match)
 
     @router.post(
         "",
@@ -145,9 +135,9 @@ def availability_router(
         as_of = read_time()
         found = await reader.read_many(skus)
         wanted = frozenset(request.location_ids) if request.location_ids is not None else None
-        figures = [sku_figures(found[sku], wanted) for sku in skus if sku in found]
+        items = [sku_body(found[sku], as_of, wanted) for sku in skus if sku in found]
         not_found = [sku for sku in skus if sku not in found]
-        body = {"as_of": as_of, "items": [sku_body(item, as_of) for item in figures], "not_found": not_found}
-        return caching.answer(body, (figures, not_found), if_none_match)
+        body = {"as_of": as_of, "items": items, "not_found": not_found}
+        return caching.answer(body, as_of, if_none_match)
 
     return router

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.caching import etag_matches
+from api.caching import etag_matches, figures_etag
 from core.stock import LocationStock, SkuStock
 from tests.support.fake_reader import FakeReader, sku_stock
 
@@ -150,3 +150,12 @@ def _read(client: TestClient, method: str, headers: dict[str, str] | None = None
     else:
         response = client.post("/v1/availability", json={"skus": ["A", "NOPE"]}, headers=headers)
     return response
+
+
+def test_the_etag_ignores_every_as_of_in_the_answer_and_nothing_else() -> None:
+    at_noon = b'{"as_of":"12:00","items":[{"as_of":"12:00","atp":7}]}'
+    at_one = b'{"as_of":"13:00","items":[{"as_of":"13:00","atp":7}]}'
+    changed = b'{"as_of":"13:00","items":[{"as_of":"13:00","atp":8}]}'
+
+    assert figures_etag(at_noon, "12:00") == figures_etag(at_one, "13:00")
+    assert figures_etag(changed, "13:00") != figures_etag(at_one, "13:00")
