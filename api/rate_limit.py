@@ -15,6 +15,7 @@ class RateLimiter:
 
     `take(client)` answers 0.0 when the request may go on, else the seconds until a token is there.
     One dict lookup, one clock read and a few float operations per call: cheap on the hot path.
+    No lock: the guards call it from the event loop only (they are `async def`, never run in threads).
     """
 
     def __init__(self, rate_per_s: float, burst: int, clock: Callable[[], float]) -> None:
