@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.movements import Movement, MovementResult
+from core.movements import Command, MovementResult
 from core.stock import SkuStock
 
 
 class StockWriter(Protocol):
-    """Applies movements atomically and idempotently, all of a batch in one round trip."""
+    """Applies commands (stock movements, holds, allocations) atomically and idempotently, all of a
+    batch in one round trip."""
 
-    def apply(self, movements: Sequence[Movement], now_ms: int) -> list[MovementResult]:
+    def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         """One result per movement, in order."""
         ...
 

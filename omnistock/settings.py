@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     count_window_s: int = 24 * 3600
     worker_metrics_port: int = Field(9464, description="Port of the worker's /metrics (0: none)")
     api_batch_max_skus: int = 500
+    hold_ttl_s: int = Field(15 * 60, description="Cart holds expire this long after their cart's last event")
+    hold_expiry_interval_s: float = Field(1.0, description="How often the worker releases expired holds")
     api_keys: SecretStr | None = Field(None, description="JSON object: API key -> list of scopes")
     log_level: str = "INFO"
 

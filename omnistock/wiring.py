@@ -19,8 +19,8 @@ from streams.app import build_faust_app, wire_stock_worker
 from streams.metrics import WorkerMetrics
 from streams.stock_pipeline import StockPipeline
 from topics.catalog import all_topic_names
-from topics.mappers import stock_event_decoder
-from topics.outputs import availability_change_encoder
+from topics.commands import command_decoder
+from topics.outputs import availability_change_encoder, cart_hold_encoder
 
 log = logging.getLogger("omnistock")
 
@@ -47,9 +47,10 @@ def stock_reader(settings: Settings, network: NetworkSource) -> AsyncRedisStockR
 
 def stock_pipeline(settings: Settings, metrics: WorkerMetrics) -> StockPipeline:
     store = stock_store(settings, network_source(settings))
-    decode = stock_event_decoder(settings.schema_registry_url, settings.topic_prefix)
-    changes = availability_change_encoder(settings.schema_registry_url, settings.topic_prefix)
-    return StockPipeline(store, decode, changes, metrics)
+    registry, prefix = settings.schema_registry_url, settings.topic_prefix
+    decode = command_decoder(registry, settings.hold_ttl_s * 1000, prefix)
+    changes = availability_change_encoder(registry, prefix)
+    return StockPipeline(store, decode, changes, cart_hold_encoder(registry, prefix), metrics)
 
 
 def run_worker(settings: Settings) -> None:

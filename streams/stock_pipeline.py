@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from core.errors import InvalidEvent
-from core.movements import LocationFigures, Movement, MovementResult, Outcome
+from core.movements import Command, LocationFigures, MovementResult, Outcome, SetHold
 from core.ports import StockWriter
 from streams.dlq import dead_letter
 from streams.metrics import WorkerMetrics
@@ -21,14 +21,20 @@ from streams.records import ConsumedRecord, OutRecord
 from topics.catalog import dlq_name
 
 AVAILABILITY_CHANGES = "availability.changes.v1"
+CHANGED = frozenset({Outcome.APPLIED, Outcome.TRIMMED, Outcome.EXPIRED})
 
-Decoder = Callable[[str, bytes], list[Movement]]
+Decoder = Callable[[str, bytes], list[Command]]
+CART_HOLDS = "carts.holds.v1"
 
 
 class ChangeEncoder(Protocol):
     def encode(
         self, sku: str, figures: LocationFigures, network_atp: int, cause_event_id: str, now_ms: int
     ) -> bytes: ...
+
+
+class HoldEncoder(Protocol):
+    def encode(self, hold: SetHold, result: MovementResult, now_ms: int) -> bytes: ...
 
 
 @dataclass(slots=True)
@@ -48,19 +54,21 @@ class StockPipeline:
         writer: StockWriter,
         decode: Decoder,
         changes: ChangeEncoder,
+        holds: HoldEncoder,
         metrics: WorkerMetrics,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         self._writer = writer
         self._decode = decode
         self._changes = changes
+        self._holds = holds
         self._metrics = metrics
         self._clock_ms = clock_ms
 
     def run(self, topic: str, records: Sequence[ConsumedRecord]) -> BatchOutcome:
         """Apply `records` of the base topic `topic`; raises StoreUnavailable (retry the whole batch)."""
         result = BatchOutcome()
-        movements: list[Movement] = []
+        movements: list[Command] = []
         sources: list[ConsumedRecord] = []
         for record in records:
             try:
@@ -74,7 +82,7 @@ class StockPipeline:
         started = time.perf_counter()
         results = self._writer.apply(movements, now_ms) if movements else []
         self._metrics.apply_seconds.labels(topic).observe(time.perf_counter() - started)
-        self._publish(topic, results, sources, now_ms, result)
+        self._publish(topic, results, movements, sources, now_ms, result)
         self._count(topic, len(records), result)
         return result
 
@@ -82,15 +90,19 @@ class StockPipeline:
         self,
         topic: str,
         results: list[MovementResult],
+        commands: list[Command],
         sources: list[ConsumedRecord],
         now_ms: int,
         batch: BatchOutcome,
     ) -> None:
         outputs, encode = batch.outputs, self._changes.encode
         too_late: dict[int, list[str]] = {}
-        for result, source in zip(results, sources, strict=True):
+        for result, command, source in zip(results, commands, sources, strict=True):
             batch.outcomes[result.outcome] += 1
-            if result.outcome is Outcome.APPLIED:
+            if isinstance(command, SetHold):
+                value = self._holds.encode(command, result, now_ms)
+                outputs.append(OutRecord(CART_HOLDS, command.cart_id.encode(), value))
+            if result.outcome in CHANGED:
                 key = result.sku.encode()
                 for figures in result.locations:
                     value = encode(result.sku, figures, result.network_atp, result.event_id, now_ms)
@@ -105,6 +117,7 @@ class StockPipeline:
     def _count(self, topic: str, consumed: int, batch: BatchOutcome) -> None:
         metrics, outcomes = self._metrics, batch.outcomes
         batch.dead_letters = sum(1 for out in batch.outputs if out.topic == dlq_name(topic))
+        holds = sum(1 for out in batch.outputs if out.topic == CART_HOLDS)
         metrics.consumed.labels(topic).inc(consumed)
         metrics.batch_size.labels(topic).observe(consumed)
         metrics.applied.labels(topic).inc(outcomes[Outcome.APPLIED])
@@ -114,4 +127,4 @@ class StockPipeline:
                 metrics.ignored.labels(topic, reason.value.lower()).inc(outcomes[reason])
         if batch.dead_letters:
             metrics.dlq.labels(topic).inc(batch.dead_letters)
-        metrics.changes.inc(len(batch.outputs) - batch.dead_letters)
+        metrics.changes.inc(len(batch.outputs) - batch.dead_letters - holds)

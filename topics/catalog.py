@@ -60,6 +60,7 @@ OUTPUT_TOPICS: tuple[TopicSpec, ...] = (
     _output("fulfillment.requests.v1", "order_id", "fulfillment_request.v1"),
     _output("orders.status.v1", "order_id", "order_status.v1"),
     _output("routing.decisions.v1", "order_id", "routing_decision.v1"),
+    _output("carts.holds.v1", "cart_id", "cart_hold.v1"),
 )
 
 DLQ_TOPICS: tuple[TopicSpec, ...] = tuple(
@@ -77,6 +78,9 @@ STOCK_TOPICS: tuple[str, ...] = (
     "stock.transfers.v1",
     "returns.v1",
 )
+
+# The inputs that hold stock for carts (soft holds with a TTL).
+HOLD_TOPICS: tuple[str, ...] = ("carts.events.v1",)
 
 AVAILABILITY_CHANGES = "availability.changes.v1"
 

@@ -7,7 +7,7 @@ test checks its bytes equal fastavro's; it refuses to start if the schema's fiel
 
 from __future__ import annotations
 
-from core.movements import LocationFigures
+from core.movements import LocationFigures, MovementResult, SetHold
 from topics.codec import AvroCodec
 from topics.registry import load_schema, make_registry
 
@@ -97,3 +97,29 @@ def availability_change_encoder(
 ) -> AvailabilityChangeEncoder:
     """The encoder for `settings.schema_registry_url` when set, else for the repo's schema list."""
     return AvailabilityChangeEncoder(AvroCodec(make_registry(registry_url, topic_prefix)))
+
+
+class CartHoldEncoder:
+    """carts.holds.v1 records: what a cart line asked for and what it got (low volume: fastavro)."""
+
+    def __init__(self, codec: AvroCodec) -> None:
+        self._codec = codec
+
+    def encode(self, hold: SetHold, result: MovementResult, now_ms: int) -> bytes:
+        granted = result.granted if result.granted is not None else 0
+        record = {
+            "event_id": f"{hold.event_id}:{hold.sku}",
+            "occurred_at": now_ms,
+            "cart_id": hold.cart_id,
+            "sku": hold.sku,
+            "location_id": hold.location_id,
+            "requested": hold.quantity,
+            "granted": granted,
+            "outcome": result.outcome.value,
+            "cause_event_id": hold.event_id,
+        }
+        return self._codec.encode("cart_hold.v1", record)
+
+
+def cart_hold_encoder(registry_url: str | None, topic_prefix: str = "") -> CartHoldEncoder:
+    return CartHoldEncoder(AvroCodec(make_registry(registry_url, topic_prefix)))

@@ -15,7 +15,7 @@ from streams.stock_agents import BatchJob, register_stock_agents
 from streams.stock_pipeline import AVAILABILITY_CHANGES, StockPipeline
 from topics.codec import AvroCodec
 from topics.mappers import decode_stock_event
-from topics.outputs import availability_change_encoder
+from topics.outputs import availability_change_encoder, cart_hold_encoder
 from topics.registry import LocalSchemaList
 
 NOW_MS = 1_795_000_000_000
@@ -61,9 +61,8 @@ def event(event_id: str, quantity: int, occurred_at: int = NOW_MS - 60_000) -> b
 def pipeline() -> StockPipeline:
     store = InMemoryStockStore(lambda: NETWORK)
     metrics = WorkerMetrics.create(CollectorRegistry())
-    return StockPipeline(
-        store, decode_stock_event, availability_change_encoder(None), metrics, lambda: NOW_MS
-    )
+    changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+    return StockPipeline(store, decode_stock_event, changes, holds, metrics, lambda: NOW_MS)
 
 
 def decoded_changes(outputs: list) -> list[dict]:

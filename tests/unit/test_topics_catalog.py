@@ -39,8 +39,12 @@ def test_every_input_topic_of_the_contract_is_in_the_catalog_with_its_key() -> N
     assert all(spec.role is Role.INPUT for spec in INPUT_TOPICS)
 
 
+# Outputs omnistock adds to the contract (it may be extended; these are documented in the README).
+EXTENSION_OUTPUTS = {"carts.holds.v1": "cart_id"}
+
+
 def test_every_output_topic_of_the_contract_is_in_the_catalog_with_its_key() -> None:
-    assert {spec.name: spec.key_field for spec in OUTPUT_TOPICS} == CONTRACT_OUTPUTS
+    assert {spec.name: spec.key_field for spec in OUTPUT_TOPICS} == CONTRACT_OUTPUTS | EXTENSION_OUTPUTS
     assert all(spec.role is Role.OUTPUT for spec in OUTPUT_TOPICS)
 
 
@@ -76,7 +80,7 @@ def test_the_prefix_goes_in_front_and_the_dlq_suffix_at_the_end() -> None:
 
 def test_all_topic_names_lists_inputs_outputs_and_dlqs_prefixed() -> None:
     names = all_topic_names("p.")
-    assert len(names) == len(set(names)) == 9 + 4 + 9
+    assert len(names) == len(set(names)) == 9 + 4 + len(EXTENSION_OUTPUTS) + 9
     assert set(names) == {"p." + name for name in TOPICS}
     assert "p.pos.sales.v1.dlq" in names
     assert "p.availability.changes.v1" in names

@@ -45,6 +45,8 @@ CONTRACT_FIELDS: dict[str, set[str]] = {
     },
     "fulfillment.updates.v1": {"order_id", "shipment_id", "location_id", "status", "lines.sku", "reason"},
     "returns.v1": {"return_id", "order_id", "location_id", "lines.sku", "lines.quantity", "lines.condition"},
+    # omnistock's own extension (not in the contract): what each LINE_SET of a cart got.
+    "carts.holds.v1": {"cart_id", "sku", "location_id", "requested", "granted", "outcome", "cause_event_id"},
     "availability.changes.v1": {
         "sku",
         "location_id",
