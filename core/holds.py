@@ -66,8 +66,8 @@ def apply(m: SkuCommand, touch: Touch, now_ms: int, window_ms: int) -> MovementR
         outcome = _ship(m, touch, figures, window_ms)
     else:
         outcome = _release_allocation(m, touch, figures)
-    shown = tuple(figures.values()) if outcome in (Outcome.APPLIED, Outcome.TRIMMED) else ()
     state = touch.state
+    shown = tuple(figures.values())
     return MovementResult(outcome, m.sku, m.event_id, shown, state.network_atp(), current(m, state))
 
 
@@ -137,6 +137,7 @@ def _allocate(m: Allocate, touch: Touch, figures: Figures) -> Outcome:
     if m.quantity > _available(touch, m.location_id) and not state.backorder:
         if hold is not None:
             _reserve(touch, figures, hold.location_id, hold.quantity, fresh=False)
+        figures.clear()  # undone: nothing changed
         return Outcome.REFUSED
     if hold is not None and m.cart_id:
         del state.holds[m.cart_id]
@@ -225,3 +226,12 @@ def _sums(state: SkuState) -> tuple[dict[str, int], dict[str, int]]:
     for where, quantity in state.allocations.values():
         allocated[where] = allocated.get(where, 0) + quantity
     return reserved, allocated
+
+
+def renewed(m: RenewCart, outcomes: list[Outcome]) -> MovementResult:
+    """The one result of a cart renewal from its per-sku outcomes (sku "", granted = holds renewed)."""
+    count = outcomes.count(Outcome.APPLIED)
+    outcome = Outcome.APPLIED if count else Outcome.NOT_FOUND
+    if not count and Outcome.DUPLICATE in outcomes:
+        outcome = Outcome.DUPLICATE
+    return MovementResult(outcome, "", m.event_id, (), 0, count)

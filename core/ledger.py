@@ -71,13 +71,18 @@ class Ledger:
         results: list[MovementResult] = []
         for m in movements:
             if isinstance(m, RenewCart):
-                for sku in sorted(s for s, state in self._skus.items() if m.cart_id in state.holds):
-                    results.append(self._hold(holds.renewal(m, sku), network, now_ms))
+                results.append(self._renew(m, network, now_ms))
             elif isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
                 results.append(self._apply_one(m, network, now_ms))
             else:
                 results.append(self._hold(m, network, now_ms))
         return results
+
+    def _renew(self, m: RenewCart, network: Network, now_ms: int) -> MovementResult:
+        """One result for the cart: granted = how many of its holds were renewed."""
+        held = sorted(sku for sku, state in self._skus.items() if m.cart_id in state.holds)
+        parts = [self._hold(holds.renewal(m, sku), network, now_ms) for sku in held]
+        return holds.renewed(m, [part.outcome for part in parts])
 
     def _hold(self, m: holds.SkuCommand, network: Network, now_ms: int) -> MovementResult:
         state = self._skus.setdefault(m.sku, SkuState())

@@ -18,10 +18,14 @@ def _text(value: bytes | str) -> str:
 
 def sku_stock(sku: str, fields: Mapping[bytes | str, bytes | str], network: Network) -> SkuStock:
     """The figures per location (safety stock: the override, else the network's default today) and the
-    network sums over the locations that serve online under the current network."""
+    network sums over the locations that serve online under the current network (network-level holds
+    subtracted). A sku whose hash holds only flags has no locations: callers treat it as never seen."""
     per_location: dict[str, dict[str, int]] = {}
+    network_reserved = 0
     for raw_field, raw_value in fields.items():
         location_id, _, figure = _text(raw_field).rpartition(SEP)
+        if figure == "nrs" and not location_id:
+            network_reserved = int(raw_value)
         name = _FIGURES.get(figure)
         if name is not None and location_id:
             per_location.setdefault(location_id, {})[name] = int(raw_value)
@@ -30,5 +34,4 @@ def sku_stock(sku: str, fields: Mapping[bytes | str, bytes | str], network: Netw
         figures = per_location[location_id]
         figures.setdefault("safety_stock", network.safety_stock(location_id))
         locations.append(LocationStock(location_id, **figures))
-    return SkuStock(sku, tuple(locations), network_stock(locations, network))
-
+    return SkuStock(sku, tuple(locations), network_stock(locations, network, network_reserved))

@@ -40,3 +40,33 @@ def transfers(prefix: str, sku: str) -> str:
 def transfers_closed(prefix: str, sku: str) -> str:
     """Sorted set of closed transfer ids scored by the arrival ms that closed them (for pruning)."""
     return f"{prefix}xferdone:{{{sku}}}"
+
+
+def holds(prefix: str, sku: str) -> str:
+    """Hash cart_id -> "<location_id>|<quantity>|<expiry ms>" (location "" = a network-level hold)."""
+    return f"{prefix}hold:{{{sku}}}"
+
+
+def hold_expiry(prefix: str, sku: str) -> str:
+    """Sorted set of the sku's carts scored by their hold's expiry ms."""
+    return f"{prefix}holdexp:{{{sku}}}"
+
+
+def allocations(prefix: str, sku: str) -> str:
+    """Hash "<len(order_id)>:<order_id><line_id>" -> "<location_id>|<open quantity>"."""
+    return f"{prefix}alloc:{{{sku}}}"
+
+
+def cart(prefix: str, cart_id: str) -> str:
+    """Set of the skus a cart holds (a hint for renewals; in the cart's own slot, not the sku's)."""
+    return f"{prefix}cart:{{{cart_id}}}"
+
+
+def due(prefix: str) -> str:
+    """Sorted set sku -> earliest hold expiry: the skus `expire_holds` visits. NOT sku-tagged: one key
+    for the table (with `due_generations`, in the `{holddue}` slot), written after the sku scripts."""
+    return f"{prefix}{{holddue}}"
+
+
+def due_generations(prefix: str) -> str:
+    return f"{prefix}{{holddue}}:gen"

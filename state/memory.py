@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from core.ledger import Ledger
-from core.movements import Movement, MovementResult
+from core.movements import Command, Drift, ExpiredHolds, MovementResult
 from core.network import Network
 from core.stock import SkuStock
 
@@ -18,13 +18,22 @@ class InMemoryStockStore:
     ) -> None:
         self.ledger = Ledger(network, dedupe_window_s, count_window_s)
 
-    def apply(self, movements: Sequence[Movement], now_ms: int) -> list[MovementResult]:
+    def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         return self.ledger.apply(movements, now_ms)
 
     def set_safety_stock(
         self, sku: str, location_id: str, quantity: int | None, now_ms: int
     ) -> MovementResult:
         return self.ledger.set_safety_stock(sku, location_id, quantity)
+
+    def expire_holds(self, now_ms: int, limit: int = 1000) -> list[ExpiredHolds]:
+        return self.ledger.expire_holds(now_ms, limit)
+
+    def reconcile(self, skus: Sequence[str] | None = None) -> list[Drift]:
+        return self.ledger.reconcile(skus)
+
+    def set_backorder(self, sku: str, allowed: bool) -> None:
+        self.ledger.set_backorder(sku, allowed)
 
     def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
         found = {sku: self.ledger.read(sku) for sku in skus}

@@ -32,7 +32,8 @@ class AsyncRedisStockReader:
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise StoreUnavailable("redis unreachable", error=str(error)) from error
         found = zip(skus, hashes, strict=True)
-        return {sku: sku_stock(sku, fields, network) for sku, fields in found if fields}
+        stocks = ((sku, sku_stock(sku, fields, network)) for sku, fields in found if fields)
+        return {sku: stock for sku, stock in stocks if stock.locations}
 
     async def ping(self) -> bool:
         try:

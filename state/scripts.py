@@ -6,13 +6,15 @@ from importlib import resources
 
 import redis
 
-NAMES = ("adjust", "count", "transfer", "safety_stock")
+NAMES = ("adjust", "count", "transfer", "safety_stock", "hold", "alloc", "expire", "reconcile", "due")
+_PRELUDES = {"hold": 2, "alloc": 2, "expire": 2, "reconcile": 2, "due": 0}  # default: common.lua only
 
 
 def source(name: str) -> str:
-    """The full text of one script: the shared prelude followed by its body."""
+    """The full text of one script: its preludes (common.lua, then holdlib.lua) followed by its body."""
     lua = resources.files("state") / "lua"
-    return (lua / "common.lua").read_text() + "\n" + (lua / f"{name}.lua").read_text()
+    preludes = ("common", "holdlib")[: _PRELUDES.get(name, 1)]
+    return "\n".join((lua / f"{part}.lua").read_text() for part in (*preludes, name))
 
 
 class Scripts:

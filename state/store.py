@@ -11,28 +11,33 @@ from core.errors import InvalidEvent, StoreUnavailable
 from core.ledger import DEDUPE_BUCKETS
 from core.movements import (
     AdjustOnHand,
+    Command,
     LocationFigures,
     Movement,
     MovementResult,
     MoveTransfer,
     Outcome,
     RecordCount,
+    RenewCart,
 )
 from core.network import Network
 from core.stock import SkuStock
-from state import keys
+from state import hold_calls, keys
 from state.decode import sku_stock
 from state.reader import AsyncRedisStockReader
 from state.scripts import Scripts
+from state.upkeep import Upkeep
 
 __all__ = ["AsyncRedisStockReader", "RedisStockStore"]
 
-OUTCOMES = (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.INSIDE_COUNT, Outcome.STALE_COUNT, Outcome.TOO_LATE)
+OUTCOMES = tuple(Outcome)  # the scripts' outcome codes are the positions in Outcome
 Call = tuple[str, tuple[Any, ...], tuple[str, ...]]  # script name, (numkeys, *keys, *args), locations
 
 
-class RedisStockStore:
-    """StockWriter on Redis: one hash per sku, one script call per movement, one round trip per batch."""
+class RedisStockStore(Upkeep):
+    """StockWriter on Redis: one hash per sku, one script call per movement, one round trip per batch
+    (plus one for the due and cart indexes when the batch changed holds, and one before it to read
+    the cart index when it renews carts)."""
 
     def __init__(
         self,
@@ -51,15 +56,33 @@ class RedisStockStore:
         self._count_window_ms = count_window_s * 1000
         self._scripts = Scripts()
 
-    def apply(self, movements: Sequence[Movement], now_ms: int) -> list[MovementResult]:
-        """One result per movement, in order; raises StoreUnavailable when Redis cannot be reached."""
+    def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
+        """One result per command, in order; raises StoreUnavailable when Redis cannot be reached."""
         calls = _Calls(self, now_ms)
-        commands = [calls.command(movement) for movement in movements]
-        replies = self._run([(name, args) for name, args, _ in commands])
-        return [
-            _result(movement, locations, reply)
-            for movement, (_, _, locations), reply in zip(movements, commands, replies, strict=True)
-        ]
+        carts = self._cart_skus([m.cart_id for m in movements if isinstance(m, RenewCart)])
+        plan = [calls.commands(m, carts) for m in movements]
+        replies = self._run([(name, args) for commands in plan for name, args, _ in commands])
+        results, follow, i = [], hold_calls.FollowUp(), 0
+        for m, commands in zip(movements, plan, strict=True):
+            part, i = replies[i : i + len(commands)], i + len(commands)
+            if isinstance(m, RenewCart):
+                results.append(hold_calls.renewal_result(m, part, follow, self._prefix))
+            elif isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
+                results.append(_result(m, commands[0][2], part[0]))
+            else:
+                results.append(hold_calls.result(m, part[0], follow, self._prefix))
+        if follow.due or follow.raw:
+            for reply in self._run(follow.commands(self._prefix)):
+                hold_calls.failed(reply, "", "")
+        return results
+
+    def _cart_skus(self, carts: list[str]) -> dict[str, list[str]]:
+        if not carts:
+            return {}
+        found = self._run([("!SMEMBERS", (keys.cart(self._prefix, cart),)) for cart in carts])
+        return {
+            cart: sorted(hold_calls.text(s) for s in skus) for cart, skus in zip(carts, found, strict=True)
+        }
 
     def set_safety_stock(
         self, sku: str, location_id: str, quantity: int | None, now_ms: int
@@ -89,7 +112,8 @@ class RedisStockStore:
         except redis.ConnectionError as error:
             raise StoreUnavailable("redis unreachable", error=str(error)) from error
         found = zip(skus, hashes, strict=True)
-        return {sku: sku_stock(sku, fields, network) for sku, fields in found if fields}
+        stocks = ((sku, sku_stock(sku, fields, network)) for sku, fields in found if fields)
+        return {sku: stock for sku, stock in stocks if stock.locations}
 
     def _run(self, commands: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """Runs EVALSHA for each (script, (numkeys, *keys_and_args)) in one pipeline; reloads the
@@ -102,7 +126,10 @@ class RedisStockStore:
                 pipe = self._client.pipeline(transaction=False)
                 for i in pending:
                     name, args = commands[i]
-                    pipe.evalsha(shas[name], *args)
+                    if name.startswith("!"):  # a plain command (follow-up writes, index reads)
+                        pipe.execute_command(name[1:], *args)  # type: ignore[no-untyped-call]
+                    else:
+                        pipe.evalsha(shas[name], *args)
                 answers = pipe.execute(raise_on_error=False)
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 raise StoreUnavailable("redis unreachable", error=str(error)) from error
@@ -129,9 +156,16 @@ class _Calls:
         self.suffixes = [str(bucket - i) for i in range(DEDUPE_BUCKETS + 1)]
         self.common = (store._dedupe_ttl_ms, store._count_window_ms, len(self.suffixes))
 
-    def head(self, m: Movement) -> list[Any]:
-        base = keys.dedupe_base(self.prefix, m.sku)
-        return [keys.stock(self.prefix, m.sku), *[base + s for s in self.suffixes]]
+    def head(self, sku: str) -> list[Any]:
+        base = keys.dedupe_base(self.prefix, sku)
+        return [keys.stock(self.prefix, sku), *[base + s for s in self.suffixes]]
+
+    def commands(self, m: Command, carts: dict[str, list[str]]) -> list[Call]:
+        if isinstance(m, RenewCart):
+            return hold_calls.renewal(m, carts.get(m.cart_id, []), self)
+        if isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
+            return [self.command(m)]
+        return [hold_calls.command(m, self)]
 
     def location(self, location_id: str) -> tuple[int, int]:
         return self.network.safety_stock(location_id), int(self.network.serves_online(location_id))
@@ -144,13 +178,13 @@ class _Calls:
             return self.adjust(m, common)
         if isinstance(m, RecordCount):
             _check_location(m.location_id, m.sku, m.event_id)
-            ks = [*self.head(m), keys.delta_log(self.prefix, m.sku, m.location_id)]
+            ks = [*self.head(m.sku), keys.delta_log(self.prefix, m.sku, m.location_id)]
             args = (*common, m.location_id, m.on_hand, *self.location(m.location_id))
             return "count", (len(ks), *ks, *args), (m.location_id,)
         return self.transfer(m, common)
 
     def adjust(self, m: AdjustOnHand, common: tuple[Any, ...]) -> Call:
-        ks = self.head(m)
+        ks = self.head(m.sku)
         args: list[Any] = [*common, len(m.deltas)]
         for delta in m.deltas:
             _check_location(delta.location_id, m.sku, m.event_id)
@@ -162,7 +196,7 @@ class _Calls:
         p, sku, src, dst = self.prefix, m.sku, m.from_location_id, m.to_location_id
         _check_location(src, sku, m.event_id)
         _check_location(dst, sku, m.event_id)
-        ks = [*self.head(m), keys.transfers(p, sku), keys.transfers_closed(p, sku)]
+        ks = [*self.head(m.sku), keys.transfers(p, sku), keys.transfers_closed(p, sku)]
         ks += (keys.delta_log(p, sku, src), keys.delta_log(p, sku, dst))
         args = (*common, m.transfer_id, m.status.value, src, dst, m.quantity)
         args += (*self.location(src), *self.location(dst))

@@ -2,6 +2,7 @@
 -- KEYS[1] is always the sku's stock hash. Numbers are passed as strings and checked before any write.
 local SEP = '|'
 local APPLIED, DUPLICATE, INSIDE_COUNT, STALE_COUNT, TOO_LATE = 0, 1, 2, 3, 4
+local REFUSED, TRIMMED, EXPIRED, NOT_FOUND = 5, 6, 7, 8
 
 local function invalid(what, value)
   error({err = 'INVALID ' .. what .. ': ' .. tostring(value)})
@@ -50,8 +51,10 @@ local function remember(eid, ttl_ms)
   redis.call('PEXPIRE', KEYS[2], ttl_ms)
 end
 
+-- Network ATP: the sum of the online locations' ATP minus the network-level holds, never below 0.
 local function net_atp()
-  return tonumber(redis.call('HGET', KEYS[1], SEP .. 'atp')) or 0
+  local v = redis.call('HMGET', KEYS[1], SEP .. 'atp', SEP .. 'nrs')
+  return math.max(0, (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0))
 end
 
 local NET = {'oh', 'it', 'rs', 'al', 'atp'}
@@ -61,26 +64,38 @@ local function add_net(d)
   end
 end
 
--- Applies on-hand and in-transit changes to one location, recomputes its ATP and keeps the network
--- aggregates (sums over the locations flagged online) in step. Returns {oh, it, rs, al, ss, atp}.
-local function touch(loc, default_ss, online, d_oh, d_it)
+-- Applies on-hand, in-transit, reserved and allocated changes to one location, recomputes its ATP
+-- and keeps the network aggregates (sums over the locations flagged online) in step. The default
+-- safety stock used is kept (`ds`) for releases and expiry, which do not know the location's settings.
+-- Returns {oh, it, rs, al, ss, atp}.
+local function touch(loc, default_ss, online, d_oh, d_it, d_rs, d_al)
+  d_rs, d_al = d_rs or 0, d_al or 0
   local p = loc .. SEP
   local v = redis.call('HMGET', KEYS[1], p .. 'oh', p .. 'it', p .. 'rs', p .. 'al', p .. 'ss', p .. 'atp',
-    p .. 'on')
+    p .. 'on', p .. 'ds')
   local oh0, it0 = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-  local rs, al = tonumber(v[3]) or 0, tonumber(v[4]) or 0
+  local rs0, al0 = tonumber(v[3]) or 0, tonumber(v[4]) or 0
   local ss = tonumber(v[5]) or default_ss
   local atp0, on0 = tonumber(v[6]) or 0, tonumber(v[7]) or 0
-  local oh, it = oh0 + d_oh, it0 + d_it
+  local oh, it, rs, al = oh0 + d_oh, it0 + d_it, rs0 + d_rs, al0 + d_al
   local atp = math.max(0, oh - rs - al - ss)
   redis.call('HSET', KEYS[1], p .. 'oh', fmt(oh), p .. 'it', fmt(it), p .. 'atp', fmt(atp), p .. 'on', online)
+  if d_rs ~= 0 then redis.call('HSET', KEYS[1], p .. 'rs', fmt(rs)) end
+  if d_al ~= 0 then redis.call('HSET', KEYS[1], p .. 'al', fmt(al)) end
+  if (tonumber(v[8]) or 0) ~= default_ss then redis.call('HSET', KEYS[1], p .. 'ds', fmt(default_ss)) end
   if on0 == 1 and online == 1 then
-    add_net({d_oh, d_it, 0, 0, atp - atp0})
+    add_net({d_oh, d_it, d_rs, d_al, atp - atp0})
   else
-    if on0 == 1 then add_net({-oh0, -it0, -rs, -al, -atp0}) end
+    if on0 == 1 then add_net({-oh0, -it0, -rs0, -al0, -atp0}) end
     if online == 1 then add_net({oh, it, rs, al, atp}) end
   end
   return {oh, it, rs, al, ss, atp}
+end
+
+-- touch with the default safety stock and online flag stored at the location's last write.
+local function retouch(loc, d_rs, d_al)
+  local v = redis.call('HMGET', KEYS[1], loc .. SEP .. 'ds', loc .. SEP .. 'on')
+  return touch(loc, tonumber(v[1]) or 0, tonumber(v[2]) or 0, 0, 0, d_rs, d_al)
 end
 
 local function append(out, idx, fig)
