@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -54,7 +54,7 @@ def create_app(
     version: str = DEFAULT_VERSION,
     clock: Callable[[], datetime] = _utc_now,
     guards: Sequence[Depends] = (),
-    api_keys: Mapping[str, Sequence[str]] | None = None,
+    api_keys: Mapping[str, Collection[str]] | None = None,
     rate_limit_per_s: float | None = None,
     rate_burst: int | None = None,
     rate_clock: Callable[[], float] = monotonic,
@@ -96,7 +96,7 @@ def create_app(
 
 def _access_policy(
     metrics: HttpMetrics,
-    api_keys: Mapping[str, Sequence[str]] | None,
+    api_keys: Mapping[str, Collection[str]] | None,
     rate_limit_per_s: float | None,
     rate_burst: int | None,
     rate_clock: Callable[[], float],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from hashlib import sha256
 
 from core.errors import OmnistockError
@@ -65,7 +65,7 @@ class ApiKeyTable:
     with respect to the secret, and O(1) in the number of keys, unlike a loop of hmac.compare_digest.
     """
 
-    def __init__(self, keys: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, keys: Mapping[str, Collection[str]]) -> None:
         self._scopes = {key_digest(key): frozenset(scopes) for key, scopes in keys.items()}
 
     def __len__(self) -> int:

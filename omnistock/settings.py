@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     hold_ttl_s: int = Field(15 * 60, description="Cart holds expire this long after their cart's last event")
     hold_expiry_interval_s: float = Field(1.0, description="How often the worker releases expired holds")
     api_keys: SecretStr | None = Field(None, description="JSON object: API key -> list of scopes")
+    api_rate_limit_per_s: float | None = Field(None, description="Requests/s per API key, per process")
+    api_rate_burst: int | None = None
+    api_cache_max_age_s: int = 1
     log_level: str = "INFO"
 
 

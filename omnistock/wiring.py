@@ -16,6 +16,7 @@ from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.settings import Settings
 from state.store import AsyncRedisStockReader, RedisStockStore
 from streams.app import build_faust_app, wire_stock_worker
+from streams.hold_expiry import HoldExpiry
 from streams.metrics import WorkerMetrics
 from streams.stock_pipeline import StockPipeline
 from topics.catalog import all_topic_names
@@ -45,12 +46,13 @@ def stock_reader(settings: Settings, network: NetworkSource) -> AsyncRedisStockR
     return AsyncRedisStockReader(client, settings.redis_prefix, network.current)
 
 
-def stock_pipeline(settings: Settings, metrics: WorkerMetrics) -> StockPipeline:
+def stock_processing(settings: Settings, metrics: WorkerMetrics) -> tuple[StockPipeline, HoldExpiry]:
+    """The batch pipeline and the hold-expiry sweep, on one store."""
     store = stock_store(settings, network_source(settings))
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     decode = command_decoder(registry, settings.hold_ttl_s * 1000, prefix)
-    changes = availability_change_encoder(registry, prefix)
-    return StockPipeline(store, decode, changes, cart_hold_encoder(registry, prefix), metrics)
+    changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
+    return StockPipeline(store, decode, changes, holds, metrics), HoldExpiry(store, changes, holds, metrics)
 
 
 def run_worker(settings: Settings) -> None:
@@ -63,7 +65,8 @@ def run_worker(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     app: faust.App = build_faust_app(settings, loghandlers=[handler])
-    wire_stock_worker(app, settings, stock_pipeline(settings, metrics), metrics)
+    pipeline, hold_expiry = stock_processing(settings, metrics)
+    wire_stock_worker(app, settings, pipeline, metrics, hold_expiry)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
     worker.execute_from_commandline()
@@ -74,8 +77,17 @@ def run_api(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.auth import parse_api_keys
 
     configure_logging(settings.log_level)
-    reader = stock_reader(settings, network_source(settings))
-    app = create_app(reader, batch_max_skus=settings.api_batch_max_skus, registry=REGISTRY)
+    keys = settings.api_keys.get_secret_value().strip() if settings.api_keys else ""
+    app = create_app(
+        stock_reader(settings, network_source(settings)),
+        batch_max_skus=settings.api_batch_max_skus,
+        registry=REGISTRY,
+        api_keys=parse_api_keys(keys) if keys else None,  # a bad value stops start-up with its reason
+        rate_limit_per_s=settings.api_rate_limit_per_s,
+        rate_burst=settings.api_rate_burst,
+        cache_max_age_s=settings.api_cache_max_age_s,
+    )
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)

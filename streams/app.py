@@ -11,12 +11,13 @@ from faust.app.base import BootStrategy
 
 from omnistock.settings import Settings
 from streams.feed import BatchFeed
+from streams.hold_expiry import HoldExpiry
 from streams.kafka_config import consumer_config, producer_config
 from streams.metrics import WorkerMetrics
 from streams.stock_agents import register_stock_agents
 from streams.stock_pipeline import StockPipeline
 from streams.worker import StockWorker
-from topics.catalog import STOCK_TOPICS, full_name
+from topics.catalog import HOLD_TOPICS, STOCK_TOPICS, full_name
 
 log = logging.getLogger("omnistock.worker")
 
@@ -49,10 +50,15 @@ def build_faust_app(settings: Settings, loghandlers: list[logging.Handler] | Non
 
 
 def wire_stock_worker(
-    app: faust.App, settings: Settings, pipeline: StockPipeline, metrics: WorkerMetrics
+    app: faust.App,
+    settings: Settings,
+    pipeline: StockPipeline,
+    metrics: WorkerMetrics,
+    hold_expiry: HoldExpiry | None = None,
 ) -> None:
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
     agents = register_stock_agents(app, pipeline, metrics)
+    topics = STOCK_TOPICS + HOLD_TOPICS
 
     @app.task  # type: ignore[untyped-decorator]
     async def feed_stock_agents() -> None:
@@ -61,12 +67,18 @@ def wire_stock_worker(
         feed = BatchFeed(
             Consumer(consumer_config(settings)), Producer(producer_config(settings)), settings.topic_prefix
         )
-        feed.subscribe([full_name(settings.topic_prefix, topic) for topic in STOCK_TOPICS])
+        feed.subscribe([full_name(settings.topic_prefix, topic) for topic in topics])
         metrics.assigned.set_function(lambda: feed.assigned)
         worker = StockWorker(
-            feed, agents, settings.topic_prefix, settings.batch_max_events, settings.commit_interval_s
+            feed,
+            agents,
+            settings.topic_prefix,
+            settings.batch_max_events,
+            settings.commit_interval_s,
+            periodic=hold_expiry.sweep if hold_expiry else None,
+            periodic_interval_s=settings.hold_expiry_interval_s,
         )
-        log.info("stock_feed_started", extra={"topics": list(STOCK_TOPICS)})
+        log.info("stock_feed_started", extra={"topics": list(topics)})
         task = asyncio.ensure_future(worker.run())
         try:
             await asyncio.shield(task)

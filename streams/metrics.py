@@ -19,6 +19,7 @@ class WorkerMetrics:
     batch_size: Histogram
     retries: Counter
     assigned: Gauge
+    holds_expired: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
@@ -72,6 +73,11 @@ class WorkerMetrics:
             retries=Counter(
                 "omnistock_store_retries_total",
                 "Batches retried because the stock store was unreachable",
+                registry=registry,
+            ),
+            holds_expired=Counter(
+                "omnistock_holds_expired_total",
+                "Cart holds released because their TTL passed",
                 registry=registry,
             ),
             assigned=Gauge(

@@ -22,7 +22,7 @@ from core.errors import StoreUnavailable
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord
 from streams.stock_pipeline import BatchOutcome, StockPipeline
-from topics.catalog import STOCK_TOPICS
+from topics.catalog import HOLD_TOPICS, STOCK_TOPICS
 
 log = logging.getLogger("omnistock.agents")
 
@@ -72,9 +72,9 @@ def batch_agent(pipeline: StockPipeline, metrics: WorkerMetrics) -> AgentFn:
 
 
 def register_stock_agents(app: faust.App, pipeline: StockPipeline, metrics: WorkerMetrics) -> dict[str, Any]:
-    """Declare one agent per stock topic, each on its in-memory channel; returns topic -> agent."""
+    """Declare one agent per applied topic (stock and carts), each on its in-memory channel."""
     agents = {}
-    for topic in STOCK_TOPICS:
+    for topic in STOCK_TOPICS + HOLD_TOPICS:
         name = "apply-" + topic.replace(".", "-")
         agents[topic] = app.agent(app.channel(), name=name)(batch_agent(pipeline, metrics))
     return agents

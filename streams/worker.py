@@ -6,13 +6,13 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from confluent_kafka import Message
 
 from streams.feed import BatchFeed
-from streams.records import ConsumedRecord
+from streams.records import ConsumedRecord, OutRecord
 from streams.stock_agents import BatchJob
 from streams.stock_pipeline import BatchOutcome
 
@@ -29,12 +29,15 @@ class StockWorker:
         topic_prefix: str,
         batch_max_events: int,
         commit_interval_s: float,
+        periodic: Callable[[], list[OutRecord]] | None = None,
+        periodic_interval_s: float = 1.0,
     ) -> None:
         self._feed = feed
         self._agents = agents
         self._prefix_len = len(topic_prefix)
         self._batch_max = batch_max_events
         self._commit_interval_s = commit_interval_s
+        self._periodic, self._periodic_interval_s = periodic, periodic_interval_s
         self._stopping = asyncio.Event()
         self.stopped = asyncio.Event()
 
@@ -43,13 +46,16 @@ class StockWorker:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        last_commit = time.monotonic()
+        last_commit = last_periodic = time.monotonic()
         try:
             while not self._stopping.is_set():
                 # The consume runs in a thread: it blocks up to 100 ms waiting for records.
                 records = await loop.run_in_executor(None, self._feed.poll, self._batch_max, 0.1)
                 if records:
                     await self._apply(records)
+                if self._periodic and time.monotonic() - last_periodic >= self._periodic_interval_s:
+                    self._feed.produce(self._periodic())
+                    last_periodic = time.monotonic()
                 if time.monotonic() - last_commit >= self._commit_interval_s:
                     await loop.run_in_executor(None, self._feed.commit)
                     last_commit = time.monotonic()

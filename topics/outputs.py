@@ -7,7 +7,7 @@ test checks its bytes equal fastavro's; it refuses to start if the schema's fiel
 
 from __future__ import annotations
 
-from core.movements import LocationFigures, MovementResult, SetHold
+from core.movements import LocationFigures, MovementResult, ReleasedHold, SetHold
 from topics.codec import AvroCodec
 from topics.registry import load_schema, make_registry
 
@@ -117,6 +117,21 @@ class CartHoldEncoder:
             "granted": granted,
             "outcome": result.outcome.value,
             "cause_event_id": hold.event_id,
+        }
+        return self._codec.encode("cart_hold.v1", record)
+
+    def encode_expired(self, sku: str, released: ReleasedHold, cause_event_id: str, now_ms: int) -> bytes:
+        """A hold released by its TTL: outcome EXPIRED, `requested` the quantity it held, granted 0."""
+        record = {
+            "event_id": f"{cause_event_id}:{released.cart_id}:{sku}",
+            "occurred_at": now_ms,
+            "cart_id": released.cart_id,
+            "sku": sku,
+            "location_id": released.location_id,
+            "requested": released.quantity,
+            "granted": 0,
+            "outcome": "EXPIRED",
+            "cause_event_id": cause_event_id,
         }
         return self._codec.encode("cart_hold.v1", record)
 
