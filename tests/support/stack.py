@@ -72,7 +72,9 @@ def eventually(check: Callable[[], Any], timeout_s: float = 30.0, interval_s: fl
 
 
 @contextlib.contextmanager
-def running_stack(bootstrap: str, redis_url: str, network_file: Path, log_dir: Path) -> Iterator[Stack]:
+def running_stack(
+    bootstrap: str, redis_url: str, network_file: Path, log_dir: Path, **settings: str
+) -> Iterator[Stack]:
     run = uuid.uuid4().hex[:10]
     api_port, metrics_port = free_port(), free_port()
     env = {
@@ -86,6 +88,7 @@ def running_stack(bootstrap: str, redis_url: str, network_file: Path, log_dir: P
         "OMNISTOCK_GROUP_HEARTBEAT_INTERVAL_S": "1",
         "OMNISTOCK_GROUP_REBALANCE_TIMEOUT_S": "6",
         "OMNISTOCK_WORKER_METRICS_PORT": str(metrics_port),
+        **{"OMNISTOCK_" + name.upper(): value for name, value in settings.items()},
     }
     worker = start_omnistock(["worker"], env, log_dir / "worker.log")
     api = start_omnistock(["api", "--port", str(api_port)], env, log_dir / "api.log")
