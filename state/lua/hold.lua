@@ -20,6 +20,8 @@ local ss, on = nonneg(ARGV[10], 'safety_stock'), flag(ARGV[11], 'serves_online')
 local holds, exps = KEYS[2 + nb], KEYS[3 + nb]
 
 local old = parse_hold(redis.call('HGET', holds, cart))
+-- A renewal of a sku the cart does not hold (a stale cart-index entry) is not recorded.
+if op == 'RENEW' and not old then return {NOT_FOUND, net_atp(), 0, 0, -1} end
 local figs = new_figs()
 local function reply(outcome, granted, gen)
   local e = -1
@@ -32,7 +34,7 @@ if seen(nb, eid) then
 end
 remember(eid, ttl)
 if op ~= 'SET' then
-  if not old then return reply(NOT_FOUND, 0, 0) end
+  if not old then return reply(NOT_FOUND, 0, 0) end  -- a release of nothing
   if op == 'RENEW' then
     put_hold(holds, exps, cart, old.loc, old.q, now + hold_ttl)
     return reply(APPLIED, old.q, 0)
