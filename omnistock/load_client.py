@@ -1,0 +1,197 @@
+"""The second process of `omnistock bench api`: open-loop GET / POST / raw HGETALL at a steady rate.
+
+Run as `python -m omnistock.load_client '<json spec>'`; prints one JSON list of phase summaries.
+Each request is timed from its scheduled send time, so a slow answer that delays the next sends
+counts against every request it delayed (no coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from omnistock.latency import PhaseSummary, schedule, summarize
+from state import keys
+
+Request = Callable[[int], Awaitable[bool]]  # request i -> answered as expected
+
+
+def sku_name(i: int) -> str:
+    return f"SKU-{i:05d}"
+
+
+@dataclass(slots=True)
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    lags: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection: sends a prebuilt request, reads one Content-Length answer."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host, self._port = host, port
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def send(self, raw: bytes) -> int:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self._host, self._port)
+        reader, writer = self._streams
+        try:
+            writer.write(raw)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            return int(head.split(b" ", 2)[1])
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            self.close()
+            return 0
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+async def open_loop(
+    make: Callable[[], Request], count: int, rate: float, connections: int, limit_s: float
+) -> tuple[Tally, float]:
+    """Sends `count` requests at `rate` over `connections` concurrent senders; stops at `limit_s`."""
+    due = schedule(count, rate)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    tally, start = Tally(), time.perf_counter()
+
+    async def sender(request: Request) -> None:
+        while (i := await queue.get()) >= 0:
+            sent = time.perf_counter()
+            ok = await request(i)
+            done = time.perf_counter()
+            if ok:
+                tally.latencies.append(done - start - due[i])
+                tally.lags.append(sent - start - due[i])
+            else:
+                tally.errors += 1
+
+    senders = [asyncio.create_task(sender(make())) for _ in range(connections)]
+    for i, at in enumerate(due):
+        delay = start + at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait(i)
+    for _ in senders:
+        queue.put_nowait(-1)
+    remaining = max(0.1, start + limit_s - time.perf_counter())
+    _done, late = await asyncio.wait(senders, timeout=remaining)
+    for task in late:
+        task.cancel()
+    return tally, time.perf_counter() - start
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process from /proc (Linux); -1 when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return -1.0
+
+
+def _http_get(host: str, port: int, skus: list[str]) -> Callable[[], Request]:
+    raws = [f"GET /v1/availability/{s} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() for s in skus]
+
+    def make() -> Request:
+        conn = HttpConnection(host, port)
+
+        async def request(i: int) -> bool:
+            return await conn.send(raws[i % len(raws)]) == 200
+
+        return request
+
+    return make
+
+
+def _http_post(host: str, port: int, batches: list[list[str]]) -> Callable[[], Request]:
+    raws = []
+    for skus in batches:
+        body = orjson.dumps({"skus": skus})
+        head = f"POST /v1/availability HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        raws.append(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+    def make() -> Request:
+        conn = HttpConnection(host, port)
+
+        async def request(i: int) -> bool:
+            return await conn.send(raws[i % len(raws)]) == 200
+
+        return request
+
+    return make
+
+
+def _redis_hgetall(client: aioredis.Redis, prefix: str, skus: list[str]) -> Callable[[], Request]:
+    names = [keys.stock(prefix, s) for s in skus]
+
+    def make() -> Request:
+        async def request(i: int) -> bool:
+            return bool(await client.hgetall(names[i % len(names)]))
+
+        return request
+
+    return make
+
+
+async def _phase(name: str, make: Callable[[], Request], spec: dict[str, Any], count: int) -> PhaseSummary:
+    rate, pid = float(spec["rate"]), int(spec["server_pid"])
+    cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
+    limit = count / rate + float(spec.get("grace_s", 10.0))
+    tally, elapsed = await open_loop(make, count, rate, int(spec.get("connections", 16)), limit)
+    cpu_after = cpu_seconds(pid)
+    cpu = (cpu_after - cpu_before) / (time.perf_counter() - wall_before) if cpu_before >= 0 else -1.0
+    failed = count - len(tally.latencies)  # error answers and requests unanswered within the limit
+    return summarize(name, count, tally.latencies, tally.lags, failed, elapsed, cpu)
+
+
+async def run(spec: dict[str, Any]) -> list[PhaseSummary]:
+    """Warm-up, then raw HGETALL, GET of one sku, POST of 5 skus: each `requests` at `rate`."""
+    rng = random.Random(int(spec.get("seed", 3)))  # noqa: S311 - a reproducible load, not a secret
+    skus = [sku_name(rng.randint(1, int(spec["sku_count"]))) for _ in range(10_000)]
+    batches = [skus[i : i + 5] for i in range(0, len(skus), 5)]
+    host, port, count = "127.0.0.1", int(spec["port"]), int(spec["requests"])
+    client = aioredis.Redis.from_url(spec["redis_url"], max_connections=64)
+    try:
+        get = _http_get(host, port, skus)
+        await _phase("warm-up", get, spec, min(count, 1000))
+        phases = [
+            await _phase("redis HGETALL (raw)", _redis_hgetall(client, spec["prefix"], skus), spec, count),
+            await _phase("GET /v1/availability/{sku}", get, spec, count),
+            await _phase("POST /v1/availability 5 skus", _http_post(host, port, batches), spec, count),
+        ]
+    finally:
+        await client.aclose()
+    return phases
+
+
+def main(argv: list[str]) -> int:
+    spec = orjson.loads(argv[0])
+    phases = asyncio.run(run(spec))
+    sys.stdout.write(orjson.dumps([p.to_json() for p in phases]).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
