@@ -22,6 +22,7 @@ from api.rate_limit import RateLimiter
 from api.responses import JsonResponse
 from api.routes.availability import availability_router
 from api.routes.ops import ops_router
+from api.routes.stream import DEFAULT_LIMITS, ChangeFeed, StreamLimits, stream_router
 from core.ports import StockReader
 
 
@@ -59,6 +60,8 @@ def create_app(
     rate_burst: int | None = None,
     rate_clock: Callable[[], float] = monotonic,
     cache_max_age_s: int = 1,
+    change_stream: ChangeFeed | None = None,
+    stream_limits: StreamLimits = DEFAULT_LIMITS,
 ) -> FastAPI:
     """Build the API around `reader`; nothing connects here, the caller owns the reader's lifetime.
 
@@ -68,6 +71,8 @@ def create_app(
     `rate_burst` (default: one second's worth) bound each key, or each client address when open, in
     this process; `rate_clock` is a monotonic clock in seconds. `cache_max_age_s` goes in Cache-Control.
     `guards` are extra FastAPI dependencies run before every /v1 route, after the key and rate checks.
+    `change_stream` (state.change_stream.AsyncChangeStream) feeds GET /v1/availability/stream, which
+    answers 503 without one; `stream_limits` caps its skus and sets its timings.
     """
     registry = registry if registry is not None else CollectorRegistry()
     metrics = HttpMetrics(registry)
@@ -80,13 +85,23 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    availability_guards = [*access.guards(SCOPE_AVAILABILITY_READ), *guards]
+    # Before the availability routes: their /{sku} would take "stream" for a sku.
+    app.include_router(
+        stream_router(
+            change_stream,
+            limits=stream_limits,
+            dependencies=availability_guards,
+            responses=access.responses(),
+        )
+    )
     app.include_router(
         availability_router(
             reader,
             batch_max_skus=batch_max_skus,
             clock=clock,
             caching=HttpCaching(cache_max_age_s),
-            dependencies=[*access.guards(SCOPE_AVAILABILITY_READ), *guards],
+            dependencies=availability_guards,
             responses=access.responses(),
         )
     )

@@ -1,0 +1,151 @@
+"""The availability change log in a capped Redis Stream: the worker appends a batch, the API tails it.
+
+One global key (`changes_key`), NOT sku-hash-tagged: on Redis Cluster the whole log lives on one shard,
+which is what lets a reader resume from a single stream id. Entries are compact: sku, loc, oh, it, rs,
+al, ss, atp, natp. The stream is capped with approximate MAXLEN (whole radix nodes are dropped, so
+trimming is cheap); size it for rate x the longest reconnection a client should survive without a reset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+import redis.asyncio
+from redis.typing import EncodableT, FieldT
+
+from core.errors import StoreUnavailable
+from core.movements import LocationFigures
+
+DEFAULT_MAXLEN = 100_000
+START = "0-0"  # before any entry
+_STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
+_REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+
+
+def changes_key(prefix: str) -> str:
+    """The one stream of every availability change of the deployment (one shard on Redis Cluster)."""
+    return f"{prefix}changes"
+
+
+def is_stream_id(text: str) -> bool:
+    """True for a full Redis stream id `<ms>-<seq>`, the only form the API hands out."""
+    return _STREAM_ID.fullmatch(text) is not None
+
+
+def id_order(stream_id: str) -> tuple[int, int]:
+    """A stream id as a sortable pair (ids do not sort as strings: "9-0" < "10-0")."""
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamedChange:
+    """One entry of the log: what changed at one (sku, location), and the sku's network ATP then."""
+
+    id: str
+    sku: str
+    figures: LocationFigures
+    network_atp: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesRead:
+    """The entries of asked skus in one read, and `last_id`, how far the read got (resume after it):
+    entries of other skus advance `last_id` without being returned."""
+
+    last_id: str
+    changes: list[StreamedChange]
+
+
+class ChangeStream:
+    """The worker's side: appends a batch of changes in one pipelined round trip."""
+
+    def __init__(self, client: redis.Redis, key: str, maxlen: int = DEFAULT_MAXLEN) -> None:
+        self._client = client
+        self._key = key
+        self._maxlen = maxlen
+
+    def append(self, changes: Sequence[tuple[str, LocationFigures, int]]) -> None:
+        """Append (sku, figures, network_atp) changes in order; raises StoreUnavailable if Redis is down."""
+        if not changes:
+            return
+        key, maxlen = self._key, self._maxlen
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for sku, fig, network_atp in changes:
+                    fields: dict[FieldT, EncodableT] = {
+                        "sku": sku,
+                        "loc": fig.location_id,
+                        "oh": fig.on_hand,
+                        "it": fig.in_transit,
+                        "rs": fig.reserved,
+                        "al": fig.allocated,
+                        "ss": fig.safety_stock,
+                        "atp": fig.atp,
+                        "natp": network_atp,
+                    }
+                    pipe.xadd(key, fields, maxlen=maxlen, approximate=True)
+                pipe.execute()
+        except _REDIS_DOWN as error:
+            raise StoreUnavailable("redis unreachable", error=str(error)) from error
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _change(entry_id: str, fields: dict[bytes, bytes]) -> StreamedChange:
+    figures = LocationFigures(
+        location_id=fields[b"loc"].decode(),
+        on_hand=int(fields[b"oh"]),
+        in_transit=int(fields[b"it"]),
+        reserved=int(fields[b"rs"]),
+        allocated=int(fields[b"al"]),
+        safety_stock=int(fields[b"ss"]),
+        atp=int(fields[b"atp"]),
+    )
+    return StreamedChange(entry_id, fields[b"sku"].decode(), figures, int(fields[b"natp"]))
+
+
+class AsyncChangeStream:
+    """The API's side: tails the log for a set of skus. The client must answer bytes (the default) and
+    have a socket timeout longer than the `block_ms` of its reads."""
+
+    def __init__(self, client: redis.asyncio.Redis, key: str) -> None:
+        self._client = client
+        self._key = key
+
+    async def read(self, after_id: str, skus: frozenset[str], block_ms: int, count: int) -> ChangesRead:
+        """The entries after `after_id` (at most `count` scanned, waiting up to `block_ms` for the first),
+        keeping those of `skus`; raises StoreUnavailable if Redis is down."""
+        try:
+            answer: Any = await self._client.xread({self._key: after_id}, count=count, block=block_ms)
+        except _REDIS_DOWN as error:
+            raise StoreUnavailable("redis unreachable", error=str(error)) from error
+        if not answer:
+            return ChangesRead(after_id, [])
+        entries = answer[0][1]
+        wanted = {sku.encode() for sku in skus}  # compare raw bytes: most entries are someone else's
+        changes = [_change(_text(eid), fields) for eid, fields in entries if fields.get(b"sku") in wanted]
+        return ChangesRead(_text(entries[-1][0]), changes)
+
+    async def oldest_id(self) -> str | None:
+        """The id of the oldest entry still held; None when the log is empty (or was never written)."""
+        return await self._edge(self._client.xrange(self._key, "-", "+", count=1))
+
+    async def last_id(self) -> str:
+        """The id of the newest entry (START when empty): reading after it waits for what comes next.
+        Pinned once instead of passing "$" on every read, which would skip entries between reads."""
+        newest = await self._edge(self._client.xrevrange(self._key, "+", "-", count=1))
+        return START if newest is None else newest
+
+    async def _edge(self, pending: Any) -> str | None:
+        try:
+            entries = await pending
+        except _REDIS_DOWN as error:
+            raise StoreUnavailable("redis unreachable", error=str(error)) from error
+        return _text(entries[0][0]) if entries else None
