@@ -24,6 +24,7 @@ def test_openapi_lists_every_route_and_method(openapi: dict[str, Any]) -> None:
     assert routes == {
         ("/v1/availability/{sku}", "get"),
         ("/v1/availability", "post"),
+        ("/v1/availability/stream", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
