@@ -60,7 +60,7 @@ def _load(spec: dict[str, object], timeout_s: float) -> list[PhaseSummary]:
 
 
 def report(phases: list[PhaseSummary], rate: float) -> None:
-    print(f"open loop at {rate:.0f} req/s, latency from the scheduled send time (ms)")
+    print("open loop, latency from each request's scheduled send time (ms)")
     head = f"{'':31}{'req/s':>7}{'p50':>7}{'p90':>7}{'p99':>7}{'max':>8}{'errors':>7}"
     print(f"{head}{'lag p99':>8}{'API CPU':>8}")
     for p in phases:
