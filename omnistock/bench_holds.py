@@ -252,14 +252,15 @@ def report(
     store_line = f"{'store.apply in-process (no Kafka)':40}{store_rate:9.0f}{in_process[0]:9.1f}"
     print(f"{store_line}  {_mix(in_process[1])}")
     counters = {
-        k.removeprefix("omnistock_events_"): v
+        k.removeprefix("omnistock_events_").replace("_total", ""): v
         for k, v in omni[2].items()
-        if k.startswith("omnistock_events_")
+        if k.startswith("omnistock_events_") and v and "consumed" not in k
     }
     print(f"{'omnistock worker (1 process)':40}{omni_rate:9.0f}{omni[1]:9.1f}  {_mix(Counter(counters))}")
     print(
         f"ratio worker / raw: {omni_rate / raw_rate:.2f}; worker / in-process: {omni_rate / store_rate:.2f}"
     )
+    print("(worker outcomes count commands: each LINE_SET is a hold and a renewal of its cart)")
     verdict = "met" if omni_rate >= TARGET_PER_S else "NOT met"
     print(f"target >= {TARGET_PER_S} holds/s per worker: {verdict}")
 
