@@ -14,14 +14,19 @@ from omnistock.kafka_admin import create_topics
 from omnistock.logs import JsonFormatter, configure_logging
 from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.settings import Settings
+from state.order_book import RedisOrderBook
 from state.store import AsyncRedisStockReader, RedisStockStore
 from streams.app import build_faust_app, wire_stock_worker
 from streams.hold_expiry import HoldExpiry
 from streams.metrics import WorkerMetrics
+from streams.order_pipeline import ORDER_TOPICS, OrderPipeline
+from streams.stock_agents import BatchPipeline
 from streams.stock_pipeline import StockPipeline
-from topics.catalog import all_topic_names
-from topics.commands import command_decoder
+from topics.catalog import HOLD_TOPICS, STOCK_TOPICS, all_topic_names
+from topics.codec import AvroCodec
+from topics.commands import CommandDecoder
 from topics.outputs import availability_change_encoder, cart_hold_encoder
+from topics.registry import make_registry
 
 log = logging.getLogger("omnistock")
 
@@ -46,13 +51,21 @@ def stock_reader(settings: Settings, network: NetworkSource) -> AsyncRedisStockR
     return AsyncRedisStockReader(client, settings.redis_prefix, network.current)
 
 
-def stock_processing(settings: Settings, metrics: WorkerMetrics) -> tuple[StockPipeline, HoldExpiry]:
-    """The batch pipeline and the hold-expiry sweep, on one store."""
-    store = stock_store(settings, network_source(settings))
+def worker_processing(
+    settings: Settings, metrics: WorkerMetrics
+) -> tuple[dict[str, BatchPipeline], HoldExpiry]:
+    """The pipeline of each applied topic and the hold-expiry sweep, all on one store."""
+    network = network_source(settings)
+    store = stock_store(settings, network)
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
-    decode = command_decoder(registry, settings.hold_ttl_s * 1000, prefix)
+    codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    return StockPipeline(store, decode, changes, holds, metrics), HoldExpiry(store, changes, holds, metrics)
+    stock = StockPipeline(store, CommandDecoder(codec, settings.hold_ttl_s * 1000), changes, holds, metrics)
+    book = RedisOrderBook(redis.Redis.from_url(settings.redis_url, socket_timeout=10), settings.redis_prefix)
+    orders = OrderPipeline(store, book, codec, network.current, changes, metrics)
+    pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
+    pipelines |= dict.fromkeys(ORDER_TOPICS, orders)
+    return pipelines, HoldExpiry(store, changes, holds, metrics)
 
 
 def run_worker(settings: Settings) -> None:
@@ -65,8 +78,8 @@ def run_worker(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     app: faust.App = build_faust_app(settings, loghandlers=[handler])
-    pipeline, hold_expiry = stock_processing(settings, metrics)
-    wire_stock_worker(app, settings, pipeline, metrics, hold_expiry)
+    pipelines, hold_expiry = worker_processing(settings, metrics)
+    wire_stock_worker(app, settings, pipelines, metrics, hold_expiry)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
     worker.execute_from_commandline()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 import faust
 from confluent_kafka import Consumer, Producer
@@ -14,10 +15,9 @@ from streams.feed import BatchFeed
 from streams.hold_expiry import HoldExpiry
 from streams.kafka_config import consumer_config, producer_config
 from streams.metrics import WorkerMetrics
-from streams.stock_agents import register_stock_agents
-from streams.stock_pipeline import StockPipeline
+from streams.stock_agents import BatchPipeline, register_agents
 from streams.worker import StockWorker
-from topics.catalog import HOLD_TOPICS, STOCK_TOPICS, full_name
+from topics.catalog import full_name
 
 log = logging.getLogger("omnistock.worker")
 
@@ -52,13 +52,13 @@ def build_faust_app(settings: Settings, loghandlers: list[logging.Handler] | Non
 def wire_stock_worker(
     app: faust.App,
     settings: Settings,
-    pipeline: StockPipeline,
+    pipelines: Mapping[str, BatchPipeline],
     metrics: WorkerMetrics,
     hold_expiry: HoldExpiry | None = None,
 ) -> None:
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
-    agents = register_stock_agents(app, pipeline, metrics)
-    topics = STOCK_TOPICS + HOLD_TOPICS
+    agents = register_agents(app, pipelines, metrics)
+    topics = list(pipelines)
 
     @app.task  # type: ignore[untyped-decorator]
     async def feed_stock_agents() -> None:

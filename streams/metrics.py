@@ -41,7 +41,7 @@ class WorkerMetrics:
             ),
             ignored=Counter(
                 "omnistock_events_ignored_total",
-                "Stock movements ignored by the count rules",
+                "Commands that changed nothing: count rules, refused holds or allocations, unknown holds",
                 ["topic", "reason"],
                 registry=registry,
             ),

@@ -1,4 +1,4 @@
-"""One faust agent per stock topic; each receives whole batches from the feed and applies them.
+"""One faust agent per input topic the worker applies; each receives whole batches from the feed.
 
 Why batches and not faust's own Kafka stream: on these machines faust's per-event machinery alone
 (aiokafka fetcher, conductor, one Event per record) caps a process near 12k events/s counting only,
@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import faust
 
 from core.errors import StoreUnavailable
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord
-from streams.stock_pipeline import BatchOutcome, StockPipeline
-from topics.catalog import HOLD_TOPICS, STOCK_TOPICS
+from streams.stock_pipeline import BatchOutcome
 
 log = logging.getLogger("omnistock.agents")
 
@@ -38,10 +37,14 @@ class BatchJob:
     done: asyncio.Future[BatchOutcome]
 
 
+class BatchPipeline(Protocol):
+    def run(self, topic: str, records: Sequence[ConsumedRecord]) -> BatchOutcome: ...
+
+
 AgentFn = Callable[[Any], Coroutine[Any, Any, None]]  # faust passes its StreamT of BatchJob
 
 
-async def apply_with_retry(pipeline: StockPipeline, job: BatchJob, metrics: WorkerMetrics) -> BatchOutcome:
+async def apply_with_retry(pipeline: BatchPipeline, job: BatchJob, metrics: WorkerMetrics) -> BatchOutcome:
     """Apply the batch; while the store is unreachable, wait and retry the same batch (nothing dropped)."""
     attempt = 0
     while True:
@@ -58,10 +61,10 @@ async def apply_with_retry(pipeline: StockPipeline, job: BatchJob, metrics: Work
             await asyncio.sleep(delay)
 
 
-def batch_agent(pipeline: StockPipeline, metrics: WorkerMetrics) -> AgentFn:
+def batch_agent(pipeline: BatchPipeline, metrics: WorkerMetrics) -> AgentFn:
     """The body of a stock agent: apply each batch and resolve its future."""
 
-    async def apply_batches(jobs: AsyncIterator[BatchJob]) -> None:
+    async def apply_batches(jobs: Any) -> None:  # faust's StreamT of BatchJob
         async for job in jobs:
             try:
                 job.done.set_result(await apply_with_retry(pipeline, job, metrics))
@@ -71,10 +74,12 @@ def batch_agent(pipeline: StockPipeline, metrics: WorkerMetrics) -> AgentFn:
     return apply_batches
 
 
-def register_stock_agents(app: faust.App, pipeline: StockPipeline, metrics: WorkerMetrics) -> dict[str, Any]:
-    """Declare one agent per applied topic (stock and carts), each on its in-memory channel."""
+def register_agents(
+    app: faust.App, pipelines: Mapping[str, BatchPipeline], metrics: WorkerMetrics
+) -> dict[str, Any]:
+    """Declare one agent per topic, each on its in-memory channel, applying with that topic's pipeline."""
     agents = {}
-    for topic in STOCK_TOPICS + HOLD_TOPICS:
+    for topic, pipeline in pipelines.items():
         name = "apply-" + topic.replace(".", "-")
         agents[topic] = app.agent(app.channel(), name=name)(batch_agent(pipeline, metrics))
     return agents

@@ -83,7 +83,7 @@ class StockPipeline:
         results = self._writer.apply(movements, now_ms) if movements else []
         self._metrics.apply_seconds.labels(topic).observe(time.perf_counter() - started)
         self._publish(topic, results, movements, sources, now_ms, result)
-        self._count(topic, len(records), result)
+        count_batch(self._metrics, topic, len(records), result)
         return result
 
     def _publish(
@@ -95,7 +95,7 @@ class StockPipeline:
         now_ms: int,
         batch: BatchOutcome,
     ) -> None:
-        outputs, encode = batch.outputs, self._changes.encode
+        outputs, encode = batch.outputs, self._changes
         too_late: dict[int, list[str]] = {}
         for result, command, source in zip(results, commands, sources, strict=True):
             batch.outcomes[result.outcome] += 1
@@ -103,10 +103,7 @@ class StockPipeline:
                 value = self._holds.encode(command, result, now_ms)
                 outputs.append(OutRecord(CART_HOLDS, command.cart_id.encode(), value))
             if result.outcome in CHANGED:
-                key = result.sku.encode()
-                for figures in result.locations:
-                    value = encode(result.sku, figures, result.network_atp, result.event_id, now_ms)
-                    outputs.append(OutRecord(AVAILABILITY_CHANGES, key, value))
+                outputs += change_records(result, encode, now_ms)
             elif result.outcome is Outcome.TOO_LATE:
                 too_late.setdefault(id(source), []).append(result.sku)
         for source in {id(s): s for s in sources if id(s) in too_late}.values():
@@ -114,17 +111,37 @@ class StockPipeline:
             reason = f"too_late: older than the window of deltas kept for counts (skus {skus})"
             batch.outputs.append(dead_letter(topic, source, reason))
 
-    def _count(self, topic: str, consumed: int, batch: BatchOutcome) -> None:
-        metrics, outcomes = self._metrics, batch.outcomes
-        batch.dead_letters = sum(1 for out in batch.outputs if out.topic == dlq_name(topic))
-        holds = sum(1 for out in batch.outputs if out.topic == CART_HOLDS)
-        metrics.consumed.labels(topic).inc(consumed)
-        metrics.batch_size.labels(topic).observe(consumed)
-        metrics.applied.labels(topic).inc(outcomes[Outcome.APPLIED])
-        metrics.duplicates.labels(topic).inc(outcomes[Outcome.DUPLICATE])
-        for reason in (Outcome.INSIDE_COUNT, Outcome.STALE_COUNT, Outcome.TOO_LATE):
-            if outcomes[reason]:
-                metrics.ignored.labels(topic, reason.value.lower()).inc(outcomes[reason])
-        if batch.dead_letters:
-            metrics.dlq.labels(topic).inc(batch.dead_letters)
-        metrics.changes.inc(len(batch.outputs) - batch.dead_letters - holds)
+
+def change_records(result: MovementResult, changes: ChangeEncoder, now_ms: int) -> list[OutRecord]:
+    """One availability change per location the result touched, keyed by sku."""
+    key = result.sku.encode()
+    return [
+        OutRecord(
+            AVAILABILITY_CHANGES,
+            key,
+            changes.encode(result.sku, f, result.network_atp, result.event_id, now_ms),
+        )
+        for f in result.locations
+    ]
+
+
+def count_batch(metrics: WorkerMetrics, topic: str, consumed: int, batch: BatchOutcome) -> None:
+    """Metrics of one applied batch, per topic and outcome (incremented once per batch, not per event)."""
+    outcomes = batch.outcomes
+    batch.dead_letters = sum(1 for out in batch.outputs if out.topic == dlq_name(topic))
+    metrics.consumed.labels(topic).inc(consumed)
+    metrics.batch_size.labels(topic).observe(consumed)
+    metrics.applied.labels(topic).inc(outcomes[Outcome.APPLIED] + outcomes[Outcome.TRIMMED])
+    metrics.duplicates.labels(topic).inc(outcomes[Outcome.DUPLICATE])
+    for reason in (
+        Outcome.INSIDE_COUNT,
+        Outcome.STALE_COUNT,
+        Outcome.TOO_LATE,
+        Outcome.REFUSED,
+        Outcome.NOT_FOUND,
+    ):
+        if outcomes[reason]:
+            metrics.ignored.labels(topic, reason.value.lower()).inc(outcomes[reason])
+    if batch.dead_letters:
+        metrics.dlq.labels(topic).inc(batch.dead_letters)
+    metrics.changes.inc(sum(1 for out in batch.outputs if out.topic == AVAILABILITY_CHANGES))

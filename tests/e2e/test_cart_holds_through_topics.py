@@ -34,6 +34,12 @@ def store_figures(stack: Stack, sku: str) -> dict:
     return store
 
 
+def _assert_on_hand(stack: Stack, sku: str, expected: int) -> None:
+    status, body = stack.get(f"/v1/availability/{sku}")
+    assert status == 200
+    assert store_figures(stack, sku)["on_hand"] == expected
+
+
 def test_a_cart_hold_lowers_atp_and_expires_by_itself_with_its_release_published(stack: Stack):
     receipt = {
         "event_id": "h-r1",
@@ -42,6 +48,8 @@ def test_a_cart_hold_lowers_atp_and_expires_by_itself_with_its_release_published
         "lines": [{"sku": "SKU-H", "quantity": 10}],
     }
     stack.send("stock.receipts.v1", "ST-1", receipt)
+    # Topics are applied independently: a hold sent with the receipt could come first and be refused.
+    eventually(lambda: _assert_on_hand(stack, "SKU-H", 10))
     cart = {
         "event_id": "h-c1",
         "occurred_at": NOW_MS,

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from core.network import Capability, Location, LocationKind, Network
 from state.memory import InMemoryStockStore
 from streams.metrics import WorkerMetrics
-from streams.stock_agents import BatchJob, register_stock_agents
+from streams.stock_agents import BatchJob, register_agents
 from streams.stock_pipeline import AVAILABILITY_CHANGES, StockPipeline
 from topics.codec import AvroCodec
 from topics.mappers import decode_stock_event
@@ -123,7 +123,7 @@ def test_the_receipts_agent_applies_a_batch_and_resolves_its_future(pipeline: St
     from streams.app import OmnistockApp
 
     app = OmnistockApp("test-agents", broker="kafka://127.0.0.1:1", autodiscover=False)  # never dialled
-    agents = register_stock_agents(app, pipeline, WorkerMetrics.create(CollectorRegistry()))
+    agents = register_agents(app, {"stock.receipts.v1": pipeline}, WorkerMetrics.create(CollectorRegistry()))
 
     async def scenario() -> dict:
         async with agents["stock.receipts.v1"].test_context() as agent:
