@@ -14,6 +14,7 @@ from omnistock.kafka_admin import create_topics
 from omnistock.logs import JsonFormatter, configure_logging
 from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.settings import Settings
+from state.change_stream import AsyncChangeStream, ChangeStream, changes_key
 from state.order_book import RedisOrderBook
 from state.store import AsyncRedisStockReader, RedisStockStore
 from streams.app import build_faust_app, wire_stock_worker
@@ -60,12 +61,15 @@ def worker_processing(
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    stock = StockPipeline(store, CommandDecoder(codec, settings.hold_ttl_s * 1000), changes, holds, metrics)
-    book = RedisOrderBook(redis.Redis.from_url(settings.redis_url, socket_timeout=10), settings.redis_prefix)
-    orders = OrderPipeline(store, book, codec, network.current, changes, metrics)
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    log = ChangeStream(client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
+    decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
+    stock = StockPipeline(store, decode, changes, holds, metrics, change_log=log)
+    book = RedisOrderBook(client, settings.redis_prefix)
+    orders = OrderPipeline(store, book, codec, network.current, changes, metrics, change_log=log)
     pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
     pipelines |= dict.fromkeys(ORDER_TOPICS, orders)
-    return pipelines, HoldExpiry(store, changes, holds, metrics)
+    return pipelines, HoldExpiry(store, changes, holds, metrics, change_log=log)
 
 
 def run_worker(settings: Settings) -> None:
@@ -102,5 +106,9 @@ def run_api(settings: Settings, host: str, port: int) -> None:
         rate_limit_per_s=settings.api_rate_limit_per_s,
         rate_burst=settings.api_rate_burst,
         cache_max_age_s=settings.api_cache_max_age_s,
+        # Its own client: each open stream holds a connection while it waits on XREAD (1 s blocks).
+        change_stream=AsyncChangeStream(
+            aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), changes_key(settings.redis_prefix)
+        ),
     )
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)

@@ -11,7 +11,7 @@ from core.errors import StoreUnavailable
 from core.movements import ExpiredHolds, ReleasedHold
 from streams.metrics import WorkerMetrics
 from streams.records import OutRecord
-from streams.stock_pipeline import AVAILABILITY_CHANGES, CART_HOLDS, ChangeEncoder
+from streams.stock_pipeline import AVAILABILITY_CHANGES, CART_HOLDS, ChangeEncoder, ChangeLog
 
 log = logging.getLogger("omnistock.holds")
 
@@ -38,7 +38,9 @@ class HoldExpiry:
         metrics: WorkerMetrics,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         limit: int = 1000,
+        change_log: ChangeLog | None = None,
     ) -> None:
+        self._change_log = change_log
         self._store, self._changes, self._releases = store, changes, releases
         self._metrics, self._clock_ms, self._limit = metrics, clock_ms, limit
 
@@ -59,5 +61,7 @@ class HoldExpiry:
             for released in sku_holds.released:
                 value = self._releases.encode_expired(sku_holds.sku, released, cause, now_ms)
                 outputs.append(OutRecord(CART_HOLDS, released.cart_id.encode(), value))
+        if self._change_log is not None:
+            self._change_log.append([(e.sku, f, e.network_atp) for e in expired for f in e.locations])
         self._metrics.holds_expired.inc(sum(len(sku_holds.released) for sku_holds in expired))
         return outputs

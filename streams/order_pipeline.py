@@ -19,7 +19,15 @@ from core.ports import StockWriter
 from streams.dlq import dead_letter
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
-from streams.stock_pipeline import CHANGED, BatchOutcome, ChangeEncoder, change_records, count_batch
+from streams.stock_pipeline import (
+    CHANGED,
+    BatchOutcome,
+    ChangeEncoder,
+    ChangeLog,
+    change_records,
+    count_batch,
+    logged_changes,
+)
 from topics.codec import AvroCodec
 from topics.decoding import validate_value
 from topics.order_events import FulfillmentStatus, FulfillmentUpdate, OrderEvent, OrderEventType
@@ -53,7 +61,9 @@ class OrderPipeline:
         changes: ChangeEncoder,
         metrics: WorkerMetrics,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        change_log: ChangeLog | None = None,
     ) -> None:
+        self._change_log = change_log
         self._writer, self._book, self._codec, self._network = writer, book, codec, network
         self._changes, self._metrics, self._clock_ms = changes, metrics, clock_ms
 
@@ -72,6 +82,8 @@ class OrderPipeline:
                 batch.outputs += change_records(result, self._changes, now_ms)
         batch.outputs += [self._status(s, now_ms) for s in plan.statuses(results)]
         self._book.remember(plan.allocated(results))
+        if self._change_log is not None:
+            self._change_log.append(logged_changes(results))
         count_batch(self._metrics, topic, len(records), batch)
         return batch
 

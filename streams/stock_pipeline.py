@@ -33,6 +33,15 @@ class ChangeEncoder(Protocol):
     ) -> bytes: ...
 
 
+ChangeItem = tuple[str, LocationFigures, int]  # sku, figures, network ATP
+
+
+class ChangeLog(Protocol):
+    """Where the API's live stream (SSE) reads changes from: one append per batch."""
+
+    def append(self, items: Sequence[ChangeItem]) -> None: ...
+
+
 class HoldEncoder(Protocol):
     def encode(self, hold: SetHold, result: MovementResult, now_ms: int) -> bytes: ...
 
@@ -57,7 +66,9 @@ class StockPipeline:
         holds: HoldEncoder,
         metrics: WorkerMetrics,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        change_log: ChangeLog | None = None,
     ) -> None:
+        self._change_log = change_log
         self._writer = writer
         self._decode = decode
         self._changes = changes
@@ -83,6 +94,8 @@ class StockPipeline:
         results = self._writer.apply(movements, now_ms) if movements else []
         self._metrics.apply_seconds.labels(topic).observe(time.perf_counter() - started)
         self._publish(topic, results, movements, sources, now_ms, result)
+        if self._change_log is not None:
+            self._change_log.append(logged_changes(results))
         count_batch(self._metrics, topic, len(records), result)
         return result
 
@@ -123,6 +136,11 @@ def change_records(result: MovementResult, changes: ChangeEncoder, now_ms: int) 
         )
         for f in result.locations
     ]
+
+
+def logged_changes(results: Sequence[MovementResult]) -> list[ChangeItem]:
+    """The figures each changing result published, for the change log."""
+    return [(r.sku, f, r.network_atp) for r in results if r.outcome in CHANGED for f in r.locations]
 
 
 def count_batch(metrics: WorkerMetrics, topic: str, consumed: int, batch: BatchOutcome) -> None:

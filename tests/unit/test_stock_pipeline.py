@@ -135,3 +135,26 @@ def test_the_receipts_agent_applies_a_batch_and_resolves_its_future(pipeline: St
         return decoded_changes(outcome.outputs)[0]
 
     assert asyncio.run(scenario())["on_hand"] == 4
+
+
+def test_every_published_change_is_appended_to_the_change_log_once_per_batch():
+    class Log:
+        def __init__(self) -> None:
+            self.appends: list[list] = []
+
+        def append(self, items) -> None:
+            self.appends.append(list(items))
+
+    log = Log()
+    store = InMemoryStockStore(lambda: NETWORK)
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+    pipeline = StockPipeline(
+        store, decode_stock_event, changes, holds, metrics, lambda: NOW_MS, change_log=log
+    )
+    pipeline.run(
+        "stock.receipts.v1", [Record("stock.receipts.v1", event("r-1", 10)), Record("x", event("r-1", 10))]
+    )
+    ((sku, figures, network_atp),) = log.appends[0]
+    assert (sku, figures.location_id, figures.on_hand, network_atp) == ("SKU-A", "ST-1", 10, 8)
+    assert len(log.appends) == 1
