@@ -26,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     dev.add_argument("--api-port", type=int, default=8000)
     dev.add_argument("--sim-hour-s", type=float, default=60.0, help="real seconds per simulated hour")
+    reconcile = commands.add_parser(
+        "reconcile", help="recompute reserved/allocated from holds and allocations"
+    )
+    reconcile.add_argument("skus", nargs="*", help="only these skus (default: all)")
     bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
     bench.add_argument("what", choices=["worker"], nargs="?", default="worker")
     bench.add_argument("--events", type=int, default=200_000)
@@ -57,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_port=args.api_port,
             sim_hour_s=args.sim_hour_s,
         )
+    elif args.command == "reconcile":
+        from omnistock.wiring import run_reconcile
+
+        return run_reconcile(settings, args.skus)
     elif args.command == "bench":
         from omnistock.bench import run_bench
 

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(9464, description="Port of the worker's /metrics (0: none)")
     api_batch_max_skus: int = 500
     change_stream_maxlen: int = Field(100_000, description="Changes kept for SSE clients to resume from")
+    reconcile_interval_s: float = Field(300.0, description="Seconds between reconciliation passes (0: none)")
     hold_ttl_s: int = Field(15 * 60, description="Cart holds expire this long after their cart's last event")
     hold_expiry_interval_s: float = Field(1.0, description="How often the worker releases expired holds")
     api_keys: SecretStr | None = Field(None, description="JSON object: API key -> list of scopes")

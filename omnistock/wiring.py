@@ -54,8 +54,8 @@ def stock_reader(settings: Settings, network: NetworkSource) -> AsyncRedisStockR
 
 def worker_processing(
     settings: Settings, metrics: WorkerMetrics
-) -> tuple[dict[str, BatchPipeline], HoldExpiry]:
-    """The pipeline of each applied topic and the hold-expiry sweep, all on one store."""
+) -> tuple[dict[str, BatchPipeline], HoldExpiry, RedisStockStore]:
+    """The pipeline of each applied topic, the hold-expiry sweep, and the store they share."""
     network = network_source(settings)
     store = stock_store(settings, network)
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
@@ -69,7 +69,7 @@ def worker_processing(
     orders = OrderPipeline(store, book, codec, network.current, changes, metrics, change_log=log)
     pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
     pipelines |= dict.fromkeys(ORDER_TOPICS, orders)
-    return pipelines, HoldExpiry(store, changes, holds, metrics, change_log=log)
+    return pipelines, HoldExpiry(store, changes, holds, metrics, change_log=log), store
 
 
 def run_worker(settings: Settings) -> None:
@@ -82,8 +82,8 @@ def run_worker(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     app: faust.App = build_faust_app(settings, loghandlers=[handler])
-    pipelines, hold_expiry = worker_processing(settings, metrics)
-    wire_stock_worker(app, settings, pipelines, metrics, hold_expiry)
+    pipelines, hold_expiry, store = worker_processing(settings, metrics)
+    wire_stock_worker(app, settings, pipelines, metrics, hold_expiry, reconciling=store)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
     worker.execute_from_commandline()
@@ -112,3 +112,17 @@ def run_api(settings: Settings, host: str, port: int) -> None:
         ),
     )
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+
+
+def run_reconcile(settings: Settings, skus: list[str]) -> int:
+    """`omnistock reconcile [SKU ...]`: recompute reserved and allocated from their records, repair,
+    print what drifted; exit 0 (drift found and repaired is not a failure)."""
+    store = stock_store(settings, network_source(settings))
+    drifts = store.reconcile(skus or None)
+    for drift in drifts:
+        where = drift.location_id or "(network)"
+        print(f"{drift.sku}\t{where}\t{drift.figure}\tstored {drift.stored}\tactual {drift.actual}")
+    print(
+        f"{len(drifts)} figures drifted and were repaired ({'all skus' if not skus else f'{len(skus)} skus'})"
+    )
+    return 0

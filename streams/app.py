@@ -15,6 +15,7 @@ from streams.feed import BatchFeed
 from streams.hold_expiry import HoldExpiry
 from streams.kafka_config import consumer_config, producer_config
 from streams.metrics import WorkerMetrics
+from streams.reconciliation import ReconcilingStore, reconcile_once
 from streams.stock_agents import BatchPipeline, register_agents
 from streams.worker import StockWorker
 from topics.catalog import full_name
@@ -55,10 +56,17 @@ def wire_stock_worker(
     pipelines: Mapping[str, BatchPipeline],
     metrics: WorkerMetrics,
     hold_expiry: HoldExpiry | None = None,
+    reconciling: ReconcilingStore | None = None,
 ) -> None:
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
     agents = register_agents(app, pipelines, metrics)
     topics = list(pipelines)
+
+    if reconciling is not None and settings.reconcile_interval_s > 0:
+
+        @app.timer(interval=settings.reconcile_interval_s)  # type: ignore[untyped-decorator]
+        async def reconcile_stock() -> None:
+            await reconcile_once(reconciling, metrics)
 
     @app.task  # type: ignore[untyped-decorator]
     async def feed_stock_agents() -> None:

@@ -20,6 +20,8 @@ class WorkerMetrics:
     retries: Counter
     assigned: Gauge
     holds_expired: Counter
+    drift: Counter
+    reconciliations: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
@@ -79,6 +81,15 @@ class WorkerMetrics:
                 "omnistock_holds_expired_total",
                 "Cart holds released because their TTL passed",
                 registry=registry,
+            ),
+            drift=Counter(
+                "omnistock_stock_drift_total",
+                "Stored figures found different from their records by reconciliation (and repaired)",
+                ["figure"],
+                registry=registry,
+            ),
+            reconciliations=Counter(
+                "omnistock_reconciliations_total", "Reconciliation passes completed", registry=registry
             ),
             assigned=Gauge(
                 "omnistock_worker_assigned_partitions",
