@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import InvalidEvent
 from core.ledger_state import Hold, LocState, SkuState, Touch
 from core.movements import (
     Allocate,
@@ -35,6 +36,23 @@ class RenewHold:
 SkuCommand = SetHold | ReleaseHold | RenewHold | Allocate | ShipAllocation | ReleaseAllocation
 Figures = dict[str, LocationFigures]  # final figures per touched location, in order of first touch
 NETWORK_FIGURES = ("on_hand", "in_transit", "reserved", "allocated", "atp")
+
+
+def validate(m: SkuCommand | RenewCart) -> None:
+    """Refuses, before anything is written, a command the store cannot apply (InvalidEvent)."""
+    named = {"event_id": m.event_id}
+    if isinstance(m, SetHold | ReleaseHold | RenewHold | RenewCart):
+        named["cart_id"] = m.cart_id
+    else:
+        named["order_id"] = m.order_id
+    bad = [name for name, value in named.items() if not value]
+    where = getattr(m, "location_id", None)
+    if where is not None and (not where or "|" in where):  # "|" separates the stored fields
+        bad.append("location_id")
+    if getattr(m, "quantity", 0) < 0 or getattr(m, "ttl_ms", 0) < 0:
+        bad.append("quantity or ttl_ms")
+    if bad:
+        raise InvalidEvent("invalid " + ", ".join(bad), sku=getattr(m, "sku", ""), event_id=m.event_id)
 
 
 def renewal(m: RenewCart, sku: str) -> RenewHold:

@@ -68,6 +68,9 @@ class Ledger:
 
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         network = self._network()
+        for command in movements:  # as the store: an invalid command fails the batch before any write
+            if not isinstance(command, AdjustOnHand | RecordCount | MoveTransfer):
+                holds.validate(command)
         results: list[MovementResult] = []
         for m in movements:
             if isinstance(m, RenewCart):

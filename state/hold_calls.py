@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.errors import InvalidEvent, StoreUnavailable
-from core.holds import RenewHold, renewed
+from core.holds import RenewHold, renewed, validate
 from core.movements import (
     Allocate,
     LocationFigures,
@@ -42,22 +42,12 @@ def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def check(what: str, value: str, m: Any) -> None:
-    if not value or (what == "location_id" and keys.SEP in value):
-        raise InvalidEvent(f"invalid {what}", sku=getattr(m, "sku", ""), event_id=m.event_id)
-
-
 def command(m: HoldCommand, b: Batch) -> Call:
     """The script call of one per-sku hold or allocation command."""
-    check("event_id", m.event_id, m)
-    if getattr(m, "quantity", 0) < 0 or getattr(m, "ttl_ms", 0) < 0:
-        raise InvalidEvent("negative quantity or ttl", sku=m.sku, event_id=m.event_id)
+    validate(m)
     ttl, _, nb = b.common
     if isinstance(m, SetHold | ReleaseHold | RenewHold):
-        check("cart_id", m.cart_id, m)
         where = (m.location_id or "") if isinstance(m, SetHold) else ""
-        if where:
-            check("location_id", where, m)
         op = {SetHold: "SET", ReleaseHold: "RELEASE", RenewHold: "RENEW"}[type(m)]
         quantity = m.quantity if isinstance(m, SetHold) else 0
         hold_ttl = 0 if isinstance(m, ReleaseHold) else m.ttl_ms
@@ -68,10 +58,7 @@ def command(m: HoldCommand, b: Batch) -> Call:
 
 
 def _alloc(m: Allocate | ShipAllocation | ReleaseAllocation, b: Batch) -> Call:
-    check("order_id", m.order_id, m)
     where = "" if isinstance(m, ReleaseAllocation) else m.location_id
-    if where:
-        check("location_id", where, m)
     op = {Allocate: "ALLOCATE", ShipAllocation: "SHIP", ReleaseAllocation: "RELEASE"}[type(m)]
     p, sku = b.prefix, m.sku
     ks = [*b.head(sku), keys.allocations(p, sku), keys.holds(p, sku), keys.hold_expiry(p, sku)]
@@ -131,7 +118,7 @@ def result(m: HoldCommand, reply: Any, follow: FollowUp, prefix: str) -> Movemen
 
 
 def renewal(m: RenewCart, skus: Sequence[str], b: Batch) -> list[Call]:
-    check("cart_id", m.cart_id, m)
+    validate(m)
     return [command(RenewHold(m.event_id, m.cart_id, sku, m.ttl_ms), b) for sku in sorted(skus)]
 
 

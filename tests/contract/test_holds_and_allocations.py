@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from core.errors import InvalidEvent
 from core.movements import (
     AdjustOnHand,
     Allocate,
@@ -272,3 +273,21 @@ def test_reconciliation_reports_and_repairs_drift_from_the_hold_records(store: A
     assert store.reconcile([SKU]) == []
     (expired,) = store.expire_holds(NOW + TTL)
     assert expired.released == (ReleasedHold("C1", "WH1", 3),)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        SetHold("h2", "", SKU, None, 1, TTL),
+        SetHold("h2", "C2", SKU, "W|H", 1, TTL),
+        SetHold("h2", "C2", SKU, None, -1, TTL),
+        Allocate("", "O1", "L1", SKU, "WH1", 1),
+        ReleaseAllocation("c1", "", "L1", SKU),
+        RenewCart("e1", "", TTL),
+    ],
+)
+def test_an_invalid_command_fails_its_batch_before_any_write(store: Any, bad: Command) -> None:
+    receive(store, "WH1", 10)
+    with pytest.raises(InvalidEvent):
+        run(store, hold("h1", "C1", 3), bad)
+    assert at(store, "WH1") == (10, 0, 0, 10)
