@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import InvalidEvent
-from core.ledger_state import Hold, LocState, SkuState, Touch
+from core.ledger_state import Hold, SkuState, Touch
 from core.movements import (
     Allocate,
-    Drift,
-    ExpiredHolds,
     LocationFigures,
     MovementResult,
     Outcome,
     ReleaseAllocation,
-    ReleasedHold,
     ReleaseHold,
     RenewCart,
     SetHold,
@@ -35,7 +32,6 @@ class RenewHold:
 
 SkuCommand = SetHold | ReleaseHold | RenewHold | Allocate | ShipAllocation | ReleaseAllocation
 Figures = dict[str, LocationFigures]  # final figures per touched location, in order of first touch
-NETWORK_FIGURES = ("on_hand", "in_transit", "reserved", "allocated", "atp")
 
 
 def validate(m: SkuCommand | RenewCart) -> None:
@@ -89,7 +85,7 @@ def apply(m: SkuCommand, touch: Touch, now_ms: int, window_ms: int) -> MovementR
     return MovementResult(outcome, m.sku, m.event_id, shown, state.network_atp(), current(m, state))
 
 
-def _reserve(touch: Touch, figures: Figures, location_id: str, d: int, fresh: bool) -> None:
+def reserve(touch: Touch, figures: Figures, location_id: str, d: int, fresh: bool) -> None:
     """Changes a hold's reservation: on a location (its figures are recorded) or on the network."""
     if location_id == "":
         touch.state.network_reserved += d
@@ -116,14 +112,14 @@ def _set(m: SetHold, touch: Touch, figures: Figures, now_ms: int) -> Outcome:
     state, where = touch.state, m.location_id or ""
     old, held = state.holds.get(m.cart_id), 0
     if old is not None and old.location_id != where:
-        _reserve(touch, figures, old.location_id, -old.quantity, fresh=False)
+        reserve(touch, figures, old.location_id, -old.quantity, fresh=False)
     elif old is not None:
         held = old.quantity
     granted = m.quantity
     if m.quantity > held:
         free = state.network_atp() if where == "" else _available(touch, where)
         granted = held + min(m.quantity - held, free)
-    _reserve(touch, figures, where, granted - held, fresh=True)
+    reserve(touch, figures, where, granted - held, fresh=True)
     if granted == 0:
         state.holds.pop(m.cart_id, None)
     else:
@@ -140,7 +136,7 @@ def _release_or_renew(m: ReleaseHold | RenewHold, touch: Touch, figures: Figures
     if isinstance(m, RenewHold):
         touch.state.holds[m.cart_id] = Hold(hold.location_id, hold.quantity, now_ms + m.ttl_ms)
         return Outcome.APPLIED
-    _reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
+    reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
     del touch.state.holds[m.cart_id]
     return Outcome.APPLIED
 
@@ -151,10 +147,10 @@ def _allocate(m: Allocate, touch: Touch, figures: Figures) -> Outcome:
         return Outcome.DUPLICATE  # the line is allocated already (another event id)
     hold = state.holds.get(m.cart_id) if m.cart_id else None
     if hold is not None:  # taken over: released first, so its units count as available here
-        _reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
+        reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
     if m.quantity > _available(touch, m.location_id) and not state.backorder:
         if hold is not None:
-            _reserve(touch, figures, hold.location_id, hold.quantity, fresh=False)
+            reserve(touch, figures, hold.location_id, hold.quantity, fresh=False)
         figures.clear()  # undone: nothing changed
         return Outcome.REFUSED
     if hold is not None and m.cart_id:
@@ -187,63 +183,6 @@ def _release_allocation(m: ReleaseAllocation, touch: Touch, figures: Figures) ->
         return Outcome.NOT_FOUND
     figures[found[0]] = touch.stored(found[0], 0, -found[1])
     return Outcome.APPLIED
-
-
-def expire(sku: str, touch: Touch, now_ms: int) -> ExpiredHolds:
-    """Releases the sku's holds whose expiry is not after now_ms (oldest first)."""
-    state = touch.state
-    figures: Figures = {}
-    due = sorted((h.expires_ms, cart) for cart, h in state.holds.items() if h.expires_ms <= now_ms)
-    released = []
-    for _, cart in due:
-        hold = state.holds.pop(cart)
-        _reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
-        released.append(ReleasedHold(cart, hold.location_id or None, hold.quantity))
-    return ExpiredHolds(sku, tuple(released), tuple(figures.values()), state.network_atp())
-
-
-def reconcile(sku: str, touch: Touch) -> list[Drift]:
-    """Recomputes reserved and allocated from the records, ATP from the figures and the network
-    aggregates from the locations; reports every stored figure that differed and repairs it."""
-    state, drifts = touch.state, []
-    net_before = list(state.net)
-    reserved, allocated = _sums(state)
-    for location_id in sorted(set(state.locations) | (set(reserved) - {""}) | set(allocated)):
-        loc = state.locations.setdefault(location_id, LocState())
-        safety = loc.default_ss if loc.override is None else loc.override
-        actual = (reserved.get(location_id, 0), allocated.get(location_id, 0))
-        atp = available_to_promise(loc.on_hand, actual[0], actual[1], safety)
-        for figure, stored, real in (
-            ("reserved", loc.reserved, actual[0]),
-            ("allocated", loc.allocated, actual[1]),
-            ("atp", loc.atp, atp),
-        ):
-            if stored != real:
-                drifts.append(Drift(sku, location_id, figure, stored, real))
-        touch.stored(location_id, actual[0] - loc.reserved, actual[1] - loc.allocated)
-    if state.network_reserved != reserved.get("", 0):
-        drifts.append(Drift(sku, "", "network_reserved", state.network_reserved, reserved.get("", 0)))
-        state.network_reserved = reserved.get("", 0)
-    online = [loc for loc in state.locations.values() if loc.online]
-    sums = [sum(getattr(loc, figure) for loc in online) for figure in NETWORK_FIGURES]
-    drifts += [
-        Drift(sku, "", figure, net_before[i], sums[i])
-        for i, figure in enumerate(NETWORK_FIGURES)
-        if net_before[i] != sums[i]
-    ]
-    state.net[:] = sums
-    return drifts
-
-
-def _sums(state: SkuState) -> tuple[dict[str, int], dict[str, int]]:
-    """Held and allocated quantities per location from the records ("" holds: network-level)."""
-    reserved: dict[str, int] = {}
-    allocated: dict[str, int] = {}
-    for hold in state.holds.values():
-        reserved[hold.location_id] = reserved.get(hold.location_id, 0) + hold.quantity
-    for where, quantity in state.allocations.values():
-        allocated[where] = allocated.get(where, 0) + quantity
-    return reserved, allocated
 
 
 def renewed(m: RenewCart, outcomes: list[Outcome]) -> MovementResult:

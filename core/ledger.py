@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-from core import holds
+from core import hold_upkeep, holds
 from core.ledger_state import LocState, SkuState, Touch, TransferState, newest
 from core.movements import (
     AdjustOnHand,
@@ -102,7 +102,7 @@ class Ledger:
         )
         network = self._network()
         found = (
-            holds.expire(sku, Touch(self._skus[sku], network), now_ms)
+            hold_upkeep.expire(sku, Touch(self._skus[sku], network), now_ms)
             for at, sku in due[:limit]
             if at <= now_ms
         )
@@ -113,7 +113,7 @@ class Ledger:
         model's figures are written by the same steps; kept for the port's symmetry), repairs them."""
         chosen = sorted(self._skus) if skus is None else [s for s in skus if s in self._skus]
         network = self._network()
-        return [d for sku in chosen for d in holds.reconcile(sku, Touch(self._skus[sku], network))]
+        return [d for sku in chosen for d in hold_upkeep.reconcile(sku, Touch(self._skus[sku], network))]
 
     def set_backorder(self, sku: str, allowed: bool) -> None:
         self._skus.setdefault(sku, SkuState()).backorder = allowed
