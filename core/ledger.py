@@ -94,7 +94,9 @@ class Ledger:
         return holds.apply(m, Touch(state, network), now_ms, self._window_ms)
 
     def expire_holds(self, now_ms: int, limit: int = 1000) -> list[ExpiredHolds]:
-        """Releases every hold whose expiry is not after now_ms, once; at most `limit` skus."""
+        """Releases every hold whose expiry is not after now_ms, once; at most `limit` skus. (Redis
+        visits skus by its due index, which may hold early entries, and releases at most 1000 holds
+        per sku per visit: with a small limit the two may release in different calls.)"""
         due = sorted(
             (min(h.expires_ms for h in state.holds.values()), sku)
             for sku, state in self._skus.items()

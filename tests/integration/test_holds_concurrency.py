@@ -80,3 +80,40 @@ def test_two_hundred_clients_racing_for_the_last_units_get_exactly_those_units(
     assert (wh1.on_hand, stock.network.atp) == (STOCK, 0)  # every unit held, none twice
     assert wh1.atp == network_level  # a location's ATP does not see network-level holds
     assert setup.reconcile([SKU]) == []
+
+
+def test_workers_expiring_holds_at_once_release_each_hold_exactly_once(
+    redis_server_url: str, prefix: str
+) -> None:
+    now, skus, carts = int(time.time() * 1000), [f"S{k}" for k in range(30)], 10
+    setup = RedisStockStore(redis.Redis.from_url(redis_server_url), prefix, lambda: NETWORK)
+    setup.apply([AdjustOnHand(f"r-{s}", s, now, (OnHandDelta("WH1", 50),)) for s in skus], now)
+    holds = [
+        SetHold(f"h-{s}-{c}", f"cart-{c}", s, "WH1" if c % 2 else None, 2, 60_000)
+        for s in skus
+        for c in range(carts)
+    ]
+    assert {r.outcome for r in setup.apply(holds, now)} == {Outcome.APPLIED}
+    released: list[int] = []
+    start = threading.Barrier(8)
+
+    def worker() -> None:
+        connection = redis.Redis.from_url(redis_server_url)
+        store = RedisStockStore(connection, prefix, lambda: NETWORK)
+        start.wait()
+        for _ in range(5):
+            released.extend(len(e.released) for e in store.expire_holds(now + 60_000, limit=7))
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(released) == len(holds)
+    stocks = setup.read_sync(skus)
+    assert {(s.network.reserved, s.network.atp, s.locations[0].reserved) for s in stocks.values()} == {
+        (0, 50, 0)
+    }
+    assert setup.expire_holds(now + 120_000) == []
+    assert setup.reconcile(skus) == []
