@@ -52,6 +52,12 @@ def pipeline(store: InMemoryStockStore, clock: Clock) -> StockPipeline:
     )
 
 
+@pytest.fixture
+def expiry(store: InMemoryStockStore, clock: Clock) -> HoldExpiry:
+    changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+    return HoldExpiry(store, changes, holds, WorkerMetrics.create(CollectorRegistry()), clock)
+
+
 def receive(pipeline: StockPipeline, quantity: int) -> None:
     lines = [{"sku": "SKU-A", "quantity": quantity}]
     receipt = {"event_id": "r-1", "occurred_at": START_MS - 1000, "location_id": "ST-1", "lines": lines}
@@ -98,16 +104,11 @@ def test_a_hold_beyond_atp_is_trimmed_and_the_cart_is_told(pipeline: StockPipeli
     assert (hold["requested"], hold["granted"], hold["outcome"]) == (3, 1, "TRIMMED")
 
 
-def test_an_expired_hold_is_released_once_and_published(pipeline: StockPipeline, store, clock: Clock):
+def test_an_expired_hold_is_released_once_and_published(
+    pipeline: StockPipeline, expiry: HoldExpiry, clock: Clock
+):
     receive(pipeline, 5)
     pipeline.run("carts.events.v1", [line_set("c-1", "cart-1", 3)])
-    expiry = HoldExpiry(
-        store,
-        availability_change_encoder(None),
-        cart_hold_encoder(None),
-        WorkerMetrics.create(CollectorRegistry()),
-        clock,
-    )
     clock.now_ms = START_MS + TTL_MS - 1
     assert expiry.sweep() == []
     clock.now_ms = START_MS + TTL_MS + 1
@@ -119,18 +120,13 @@ def test_an_expired_hold_is_released_once_and_published(pipeline: StockPipeline,
     assert expiry.sweep() == []  # released exactly once
 
 
-def test_any_event_of_the_cart_renews_its_holds(pipeline: StockPipeline, store, clock: Clock):
+def test_any_event_of_the_cart_renews_its_holds(
+    pipeline: StockPipeline, store, expiry: HoldExpiry, clock: Clock
+):
     receive(pipeline, 5)
     pipeline.run("carts.events.v1", [line_set("c-1", "cart-1", 3)])
     clock.now_ms = START_MS + TTL_MS - 1000
     pipeline.run("carts.events.v1", [line_set("c-2", "cart-1", 3)])
-    expiry = HoldExpiry(
-        store,
-        availability_change_encoder(None),
-        cart_hold_encoder(None),
-        WorkerMetrics.create(CollectorRegistry()),
-        clock,
-    )
     clock.now_ms = START_MS + TTL_MS + 1000
     assert expiry.sweep() == []
     assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].reserved == 3
