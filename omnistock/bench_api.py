@@ -3,6 +3,8 @@
 Seeds a fresh Redis prefix through the real store, starts `omnistock api` on it, then runs
 omnistock.load_client in another process: open-loop phases at a steady rate (raw HGETALL of the
 same sku hashes, GET of one sku, POST of 5 skus), latencies from each request's scheduled time.
+Pointing OMNISTOCK_REDIS_URL at a port where nothing answers starts a private server for the run,
+which keeps other users of a shared Redis out of the figures.
 """
 
 from __future__ import annotations

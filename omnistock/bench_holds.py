@@ -5,6 +5,8 @@ are produced pre-encoded and the worker's consumed counter for that topic is tim
 batch to its last. In the same run, on fresh prefixes seeded with the same stock: the raw ceiling
 (one pipelined EVALSHA of the store's hold script per event, batches of 1000, one Python client)
 and the store adapter in-process (decode + RedisStockStore.apply, no Kafka) to locate any gap.
+Pointing OMNISTOCK_REDIS_URL at a port where nothing answers starts a private server for the run,
+which keeps other users of a shared Redis out of the figures.
 """
 
 from __future__ import annotations
