@@ -31,8 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     reconcile.add_argument("skus", nargs="*", help="only these skus (default: all)")
     bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
-    bench.add_argument("what", choices=["worker"], nargs="?", default="worker")
-    bench.add_argument("--events", type=int, default=200_000)
+    bench.add_argument("what", choices=["worker", "api", "holds"], nargs="?", default="worker")
+    bench.add_argument("--events", type=int, default=200_000, help="worker, holds: events to apply")
+    bench.add_argument("--requests", type=int, default=10_000, help="api: requests per phase")
+    bench.add_argument("--rate", type=float, default=1000.0, help="api: requests per second")
     return parser
 
 
@@ -65,6 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from omnistock.wiring import run_reconcile
 
         return run_reconcile(settings, args.skus)
+    elif args.command == "bench" and args.what == "api":
+        from omnistock.bench_api import run_bench_api
+
+        return run_bench_api(settings, requests=args.requests, rate=args.rate)
+    elif args.command == "bench" and args.what == "holds":
+        from omnistock.bench_holds import run_bench_holds
+
+        return run_bench_holds(settings, events=args.events)
     elif args.command == "bench":
         from omnistock.bench import run_bench
 
