@@ -15,7 +15,6 @@ from typing import Any
 
 import redis
 import redis.asyncio
-from redis.typing import EncodableT, FieldT
 
 from core.errors import StoreUnavailable
 from core.movements import LocationFigures
@@ -76,19 +75,12 @@ class ChangeStream:
         key, maxlen = self._key, self._maxlen
         try:
             with self._client.pipeline(transaction=False) as pipe:
-                for sku, fig, network_atp in changes:
-                    fields: dict[FieldT, EncodableT] = {
-                        "sku": sku,
-                        "loc": fig.location_id,
-                        "oh": fig.on_hand,
-                        "it": fig.in_transit,
-                        "rs": fig.reserved,
-                        "al": fig.allocated,
-                        "ss": fig.safety_stock,
-                        "atp": fig.atp,
-                        "natp": network_atp,
-                    }
-                    pipe.xadd(key, fields, maxlen=maxlen, approximate=True)
+                # One compact field per entry: a quarter of the arguments to pack, for the worker's hot path
+                # (ids cannot contain "|", the event models refuse it).
+                for sku, f, network_atp in changes:
+                    numbers = (f.on_hand, f.in_transit, f.reserved, f.allocated, f.safety_stock, f.atp, network_atp)
+                    value = "|".join((sku, f.location_id, *map(str, numbers)))
+                    pipe.execute_command("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value)
                 pipe.execute()
         except _REDIS_DOWN as error:
             raise StoreUnavailable("redis unreachable", error=str(error)) from error
@@ -99,16 +91,10 @@ def _text(value: bytes | str) -> str:
 
 
 def _change(entry_id: str, fields: dict[bytes, bytes]) -> StreamedChange:
-    figures = LocationFigures(
-        location_id=fields[b"loc"].decode(),
-        on_hand=int(fields[b"oh"]),
-        in_transit=int(fields[b"it"]),
-        reserved=int(fields[b"rs"]),
-        allocated=int(fields[b"al"]),
-        safety_stock=int(fields[b"ss"]),
-        atp=int(fields[b"atp"]),
-    )
-    return StreamedChange(entry_id, fields[b"sku"].decode(), figures, int(fields[b"natp"]))
+    sku, location_id, *numbers = fields[b"c"].decode().split("|")
+    on_hand, in_transit, reserved, allocated, safety_stock, atp, network_atp = map(int, numbers)
+    figures = LocationFigures(location_id, on_hand, in_transit, reserved, allocated, safety_stock, atp)
+    return StreamedChange(entry_id, sku, figures, network_atp)
 
 
 class AsyncChangeStream:
@@ -130,7 +116,11 @@ class AsyncChangeStream:
             return ChangesRead(after_id, [])
         entries = answer[0][1]
         wanted = {sku.encode() for sku in skus}  # compare raw bytes: most entries are someone else's
-        changes = [_change(_text(eid), fields) for eid, fields in entries if fields.get(b"sku") in wanted]
+        changes = [
+            _change(_text(eid), fields)
+            for eid, fields in entries
+            if fields.get(b"c", b"").split(b"|", 1)[0] in wanted
+        ]
         return ChangesRead(_text(entries[-1][0]), changes)
 
     async def oldest_id(self) -> str | None:
