@@ -78,8 +78,8 @@ class ChangeStream:
                 # One compact field per entry: a quarter of the arguments to pack, for the worker's hot path
                 # (ids cannot contain "|", the event models refuse it).
                 for sku, f, network_atp in changes:
-                    numbers = (f.on_hand, f.in_transit, f.reserved, f.allocated, f.safety_stock, f.atp, network_atp)
-                    value = "|".join((sku, f.location_id, *map(str, numbers)))
+                    numbers = (f.on_hand, f.in_transit, f.reserved, f.allocated, f.safety_stock, f.atp)
+                    value = "|".join((sku, f.location_id, *map(str, numbers), str(network_atp)))
                     pipe.execute_command("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value)
                 pipe.execute()
         except _REDIS_DOWN as error:
