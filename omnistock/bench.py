@@ -7,7 +7,6 @@ to its last. The ratio omnistock / raw is the figure to watch (target: >= 0.5).
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +21,7 @@ from omnistock.embedded_redis import ensure_redis
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import default_network_path, load_network
 from omnistock.processes import free_port, start_omnistock, stop, wait_worker_assigned
+from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
 from omnistock.worker_metrics import scrape_totals
 from streams.kafka_config import consumer_config, producer_config
@@ -81,13 +81,6 @@ def _worker_rate(
         stop(worker)
 
 
-def _delete(client: redis.Redis, prefix: str) -> None:
-    with contextlib.suppress(redis.RedisError):
-        keys = list(client.scan_iter(match=prefix + "*", count=5000))
-        for start in range(0, len(keys), 5000):
-            client.unlink(*keys[start : start + 5000])
-
-
 def run_bench(settings: Settings, what: str, events: int) -> int:
     run = uuid.uuid4().hex[:8]
     topic_prefix, raw_prefix, omni_prefix = f"bench-{run}.", f"bench-raw-{run}:", f"bench-omni-{run}:"
@@ -118,8 +111,8 @@ def run_bench(settings: Settings, what: str, events: int) -> int:
             raw_rate = raw_done / raw_s
             omni_rate, omni_s = _worker_rate(settings, broker.bootstrap, topic_prefix, omni_prefix, events)
     finally:
-        _delete(client, raw_prefix)
-        _delete(client, omni_prefix)
+        delete_prefix(client, raw_prefix)
+        delete_prefix(client, omni_prefix)
         if embedded_redis is not None:
             embedded_redis.stop()
     print(f"{'':28}{'events/s':>10}{'seconds':>9}")

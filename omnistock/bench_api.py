@@ -19,12 +19,12 @@ import orjson
 import redis
 
 from core.movements import AdjustOnHand, OnHandDelta
-from omnistock.bench import _delete
 from omnistock.embedded_redis import ensure_redis
 from omnistock.latency import PhaseSummary
 from omnistock.load_client import sku_name
 from omnistock.network_file import default_network_path, load_network
 from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok
+from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
 from state.store import RedisStockStore
 
@@ -111,7 +111,7 @@ def run_bench_api(settings: Settings, requests: int, rate: float) -> int:
     finally:
         if api is not None:
             stop(api)
-        _delete(client, prefix)
+        delete_prefix(client, prefix)
         if embedded_redis is not None:
             embedded_redis.stop()
     report(phases, rate)

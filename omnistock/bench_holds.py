@@ -25,13 +25,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.ledger import DEDUPE_BUCKETS
 from core.movements import AdjustOnHand, OnHandDelta, Outcome, SetHold
 from core.network import LocationKind, Network
-from omnistock.bench import RUN_DIR, _delete
+from omnistock.bench import RUN_DIR
 from omnistock.bench_cart_events import cart_events, encoded, receipts
 from omnistock.embedded_broker import EmbeddedBroker
 from omnistock.embedded_redis import ensure_redis
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import default_network_path, load_network
 from omnistock.processes import free_port, start_omnistock, stop, wait_worker_assigned
+from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
 from state import hold_calls, keys
 from state.scripts import Scripts
@@ -235,7 +236,7 @@ def run_bench_holds(settings: Settings, events: int) -> int:
         in_process = store_holds(store, [value for _key, value in cart_records], ttl_ms)
     finally:
         for prefix in prefixes.values():
-            _delete(client, prefix)
+            delete_prefix(client, prefix)
         if embedded_redis is not None:
             embedded_redis.stop()
     report(events, raw, in_process, omni)

@@ -21,6 +21,7 @@ from omnistock.embedded_redis import ensure_redis
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
+from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
 from omnistock.simulate import Simulation, run_simulation
 from omnistock.worker_metrics import scrape_totals
@@ -45,21 +46,7 @@ def _child_env(settings: Settings, bootstrap: str, prefix: str, metrics_port: in
 
 
 def _delete_keys(url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(url)
-    with contextlib.suppress(redis.RedisError):
-        for batch in _chunks(client.scan_iter(match=prefix + "*", count=1000), 1000):
-            client.unlink(*batch)
-
-
-def _chunks(items: object, size: int) -> list[list[bytes]]:
-    chunk: list[bytes] = []
-    out = []
-    for item in items:  # type: ignore[attr-defined]
-        chunk.append(item)
-        if len(chunk) == size:
-            out.append(chunk)
-            chunk = []
-    return [*out, chunk] if chunk else out
+    delete_prefix(redis.Redis.from_url(url), prefix)
 
 
 def _availability(api: str, sku: str) -> str:

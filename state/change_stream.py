@@ -80,7 +80,7 @@ class ChangeStream:
                 for sku, f, network_atp in changes:
                     numbers = (f.on_hand, f.in_transit, f.reserved, f.allocated, f.safety_stock, f.atp)
                     value = "|".join((sku, f.location_id, *map(str, numbers), str(network_atp)))
-                    pipe.execute_command("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value)
+                    pipe.execute_command("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value)  # type: ignore[no-untyped-call]
                 pipe.execute()
         except _REDIS_DOWN as error:
             raise StoreUnavailable("redis unreachable", error=str(error)) from error

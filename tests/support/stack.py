@@ -16,6 +16,7 @@ import orjson
 from confluent_kafka import Consumer, Producer
 
 from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
+from omnistock.redis_keys import delete_prefix
 
 
 @dataclass
@@ -106,7 +107,4 @@ def running_stack(
 def _delete_keys(url: str, prefix: str) -> None:
     import redis
 
-    client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(match=prefix + "*", count=1000))
-    if keys:
-        client.unlink(*keys)
+    delete_prefix(redis.Redis.from_url(url), prefix)

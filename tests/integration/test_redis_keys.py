@@ -1,0 +1,22 @@
+"""delete_prefix removes every key of one run and nothing of anyone else's."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+
+from omnistock.redis_keys import delete_prefix
+
+pytestmark = pytest.mark.redis
+
+
+def test_delete_prefix_removes_the_runs_keys_and_keeps_the_others(redis_url: str):
+    client = redis.Redis.from_url(redis_url)
+    run, other = f"t-{uuid.uuid4().hex}:", f"t-{uuid.uuid4().hex}:"
+    client.mset({f"{run}{n}": 1 for n in range(2500)} | {f"{other}keep": 1})
+    delete_prefix(client, run, chunk=1000)
+    assert list(client.scan_iter(match=run + "*", count=1000)) == []
+    assert client.get(f"{other}keep") == b"1"
+    client.delete(f"{other}keep")
