@@ -79,3 +79,63 @@ def test_a_cart_hold_lowers_atp_and_expires_by_itself_with_its_release_published
         ("cart-9", "APPLIED", 3),
         ("cart-9", "EXPIRED", 0),
     ]
+
+
+def test_an_order_takes_over_its_carts_hold_and_collection_removes_the_stock(stack: Stack):
+    receipt = {
+        "event_id": "o-r1",
+        "occurred_at": NOW_MS,
+        "location_id": "ST-1",
+        "lines": [{"sku": "SKU-O", "quantity": 10}],
+    }
+    stack.send("stock.receipts.v1", "ST-1", receipt)
+    eventually(lambda: _assert_on_hand(stack, "SKU-O", 10))
+    cart = {
+        "event_id": "o-c1",
+        "occurred_at": NOW_MS,
+        "cart_id": "cart-o",
+        "type": "LINE_SET",
+        "sku": "SKU-O",
+        "quantity": 4,
+        "location_id": "ST-1",
+        "channel": "web",
+    }
+    stack.send("carts.events.v1", "cart-o", cart)
+    order = {
+        "event_id": "o-p1",
+        "occurred_at": NOW_MS,
+        "order_id": "order-1",
+        "type": "PLACED",
+        "channel": "web",
+        "cart_id": "cart-o",
+        "lines": [{"line_id": "1", "sku": "SKU-O", "quantity": 4}],
+        "delivery": {"method": "CLICK_COLLECT", "pickup_location_id": "ST-1"},
+    }
+    stack.send("orders.v1", "order-1", order)
+
+    def allocated() -> None:
+        figures = store_figures(stack, "SKU-O")
+        assert (figures["reserved"], figures["allocated"], figures["atp"]) == (0, 4, 4)
+
+    eventually(allocated)  # the 2 s hold TTL does not matter: the order took the hold over
+    collected = {
+        "event_id": "o-f1",
+        "occurred_at": NOW_MS + 1,
+        "order_id": "order-1",
+        "shipment_id": "order-1-ST-1",
+        "location_id": "ST-1",
+        "status": "COLLECTED",
+    }
+    stack.send("fulfillment.updates.v1", "order-1", collected)
+
+    def removed() -> None:
+        figures = store_figures(stack, "SKU-O")
+        assert (figures["on_hand"], figures["allocated"], figures["atp"]) == (6, 0, 4)
+
+    eventually(removed)
+    codec = AvroCodec(LocalSchemaList())
+    statuses = [codec.decode(r.value()) for r in stack.read_topic("orders.status.v1", expected=2)]
+    assert [(s["order_id"], s["status"]) for s in statuses] == [
+        ("order-1", "ROUTED"),
+        ("order-1", "COMPLETED"),
+    ]
