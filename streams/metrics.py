@@ -20,6 +20,7 @@ class WorkerMetrics:
     retries: Counter
     assigned: Gauge
     holds_expired: Counter
+    orders_unrouted: Counter
     drift: Counter
     reconciliations: Counter
 
@@ -80,6 +81,11 @@ class WorkerMetrics:
             holds_expired=Counter(
                 "omnistock_holds_expired_total",
                 "Cart holds released because their TTL passed",
+                registry=registry,
+            ),
+            orders_unrouted=Counter(
+                "omnistock_orders_unrouted_total",
+                "PLACED orders left unallocated: they need routing among several nodes (not built yet)",
                 registry=registry,
             ),
             drift=Counter(

@@ -74,6 +74,7 @@ class OrderPipeline:
         plan = _Plan(known, self._network())
         for event, _record in events:
             plan.add(event)
+        self._metrics.orders_unrouted.inc(plan.unrouted)
         now_ms = self._clock_ms()
         results = self._writer.apply(plan.commands, now_ms) if plan.commands else []
         for result in results:
@@ -111,6 +112,7 @@ class _Plan:
     def __init__(self, known: dict[str, list[AllocatedLine]], network: Network) -> None:
         self.known, self.network = known, network
         self.commands: list[Command] = []
+        self.unrouted = 0
         self._steps: list[
             tuple[OrderFlowEvent, list[AllocatedLine], int, int]
         ] = []  # event, lines, first, end
@@ -126,6 +128,7 @@ class _Plan:
             location = direct_location(pickup, self.network)
             if location is None:
                 log.info("order_needs_routing", extra={"order_id": event.order_id})
+                self.unrouted += 1
                 return []
             wanted = [OrderLine(line.line_id, line.sku, line.quantity) for line in event.lines]
             self.commands += allocations(event.event_id, event.order_id, event.cart_id, location, wanted)
