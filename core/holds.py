@@ -183,12 +183,3 @@ def _release_allocation(m: ReleaseAllocation, touch: Touch, figures: Figures) ->
         return Outcome.NOT_FOUND
     figures[found[0]] = touch.stored(found[0], 0, -found[1])
     return Outcome.APPLIED
-
-
-def renewed(m: RenewCart, outcomes: list[Outcome]) -> MovementResult:
-    """The one result of a cart renewal from its per-sku outcomes (sku "", granted = holds renewed)."""
-    count = outcomes.count(Outcome.APPLIED)
-    outcome = Outcome.APPLIED if count else Outcome.NOT_FOUND
-    if not count and Outcome.DUPLICATE in outcomes:
-        outcome = Outcome.DUPLICATE
-    return MovementResult(outcome, "", m.event_id, (), 0, count)

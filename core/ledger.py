@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 from core import hold_upkeep, holds
+from core.ledger_carts import BatchCarts, renewed
 from core.ledger_state import LocState, SkuState, Touch, TransferState, newest
 from core.movements import (
     AdjustOnHand,
@@ -72,20 +73,24 @@ class Ledger:
             if not isinstance(command, AdjustOnHand | RecordCount | MoveTransfer):
                 holds.validate(command)
         results: list[MovementResult] = []
+        batch = BatchCarts()
         for m in movements:
             if isinstance(m, RenewCart):
-                results.append(self._renew(m, network, now_ms))
+                results.append(self._renew(m, network, now_ms, batch))
             elif isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
                 results.append(self._apply_one(m, network, now_ms))
             else:
                 results.append(self._hold(m, network, now_ms))
+            batch.planned(m)
+            batch.answered(m, results[-1])
         return results
 
-    def _renew(self, m: RenewCart, network: Network, now_ms: int) -> MovementResult:
+    def _renew(self, m: RenewCart, network: Network, now_ms: int, batch: BatchCarts) -> MovementResult:
         """One result for the cart: granted = how many of its holds were renewed."""
-        held = sorted(sku for sku, state in self._skus.items() if m.cart_id in state.holds)
-        parts = [self._hold(holds.renewal(m, sku), network, now_ms) for sku in held]
-        return holds.renewed(m, [part.outcome for part in parts])
+        held = {sku for sku, state in self._skus.items() if m.cart_id in state.holds}
+        visits = [sku for sku in batch.renewal(m, held) if sku in held]
+        parts = [self._hold(holds.renewal(m, sku), network, now_ms) for sku in visits]
+        return renewed(m, [part.outcome for part in parts], batch)
 
     def _hold(self, m: holds.SkuCommand, network: Network, now_ms: int) -> MovementResult:
         state = self._skus.setdefault(m.sku, SkuState())

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.errors import InvalidEvent, StoreUnavailable
-from core.holds import RenewHold, renewed, validate
+from core.holds import RenewHold, validate
+from core.ledger_carts import BatchCarts, renewed
 from core.movements import (
     Allocate,
     LocationFigures,
@@ -25,7 +26,7 @@ from state import keys
 
 OUTCOMES = tuple(Outcome)  # the scripts' outcome codes are the positions in Outcome
 CART_INDEX_TTL_FACTOR = 2  # the cart index outlives the cart's holds; renewals extend it
-Call = tuple[str, tuple[Any, ...], tuple[str, ...]]
+Call = tuple[str, tuple[Any, ...], tuple[str, ...]]  # script, (numkeys, *keys, *args), tags (below)
 HoldCommand = SetHold | ReleaseHold | RenewHold | Allocate | ShipAllocation | ReleaseAllocation
 
 
@@ -89,41 +90,93 @@ def failed(reply: Any, sku: str, event_id: str) -> None:
 
 
 @dataclass(slots=True)
+class CartIndex:
+    """One cart's index writes of a batch, coalesced: SREM, SADD of what it does not hold, one PEXPIRE
+    (a TTL of 0 deletes the index, as PEXPIRE 0 would, dropping the writes before it)."""
+
+    known: set[str] | None  # the members read at the start of the batch; None: not read
+    adds: dict[str, None] = field(default_factory=dict)
+    removes: set[str] = field(default_factory=set)
+    deleted: bool = False
+    ttl_ms: int | None = None
+
+    def add(self, sku: str, ttl_ms: int) -> None:
+        self.removes.discard(sku)
+        self.adds[sku] = None
+        self.ttl_ms = ttl_ms
+
+    def remove(self, sku: str) -> None:
+        self.adds.pop(sku, None)
+        self.removes.add(sku)
+
+    def expire(self, ttl_ms: int) -> None:
+        if ttl_ms > 0:
+            self.ttl_ms = ttl_ms
+            return
+        self.deleted, self.known, self.ttl_ms = True, set(), None
+        self.adds.clear()
+        self.removes.clear()
+
+    def commands(self, key: str) -> list[tuple[str, tuple[Any, ...]]]:
+        known = self.known
+        adds = [s for s in self.adds if known is None or s not in known]
+        removes = sorted(s for s in self.removes if known is None or s in known)
+        found: list[tuple[str, tuple[Any, ...]]] = [("!DEL", (key,))] if self.deleted else []
+        found += [("!SREM", (key, *removes))] if removes else []
+        found += [("!SADD", (key, *adds))] if adds else []
+        if self.ttl_ms is not None:
+            found.append(("!PEXPIRE", (key, self.ttl_ms)))
+        return found
+
+
+@dataclass(slots=True)
 class FollowUp:
     """Writes outside the sku's slot, sent after the scripts: due-index triples and cart index ops."""
 
+    known: dict[str, set[str]] = field(default_factory=dict)  # cart -> index members read
     due: list[Any] = field(default_factory=list)
-    raw: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    carts: dict[str, CartIndex] = field(default_factory=dict)
 
     def hold_changed(self, sku: str, gen: int, min_expiry: int) -> None:
         if gen > 0:
             self.due += (sku, gen, min_expiry)
 
+    def cart(self, cart_id: str) -> CartIndex:
+        found = self.carts.get(cart_id)
+        if found is None:
+            found = self.carts[cart_id] = CartIndex(self.known.get(cart_id))
+        return found
+
     def commands(self, prefix: str) -> list[tuple[str, tuple[Any, ...]]]:
         due = [("due", (2, keys.due(prefix), keys.due_generations(prefix), *self.due))] if self.due else []
-        return due + self.raw
+        carts = [c for cart, index in self.carts.items() for c in index.commands(keys.cart(prefix, cart))]
+        return due + carts
 
 
-def result(m: HoldCommand, reply: Any, follow: FollowUp, prefix: str) -> MovementResult:
+def result(m: HoldCommand, reply: Any, follow: FollowUp) -> MovementResult:
     """The result of one per-sku command; notes the follow-up writes it needs."""
     failed(reply, m.sku, m.event_id)
     outcome, gen = OUTCOMES[reply[0]], int(reply[3])
     follow.hold_changed(m.sku, gen, int(reply[4]))
     if isinstance(m, SetHold) and int(reply[2]) > 0:
-        cart = keys.cart(prefix, m.cart_id)
-        follow.raw += [("!SADD", (cart, m.sku)), ("!PEXPIRE", (cart, m.ttl_ms * CART_INDEX_TTL_FACTOR))]
+        follow.cart(m.cart_id).add(m.sku, m.ttl_ms * CART_INDEX_TTL_FACTOR)
     elif isinstance(m, SetHold | ReleaseHold) and outcome is not Outcome.DUPLICATE and int(reply[2]) == 0:
-        follow.raw.append(("!SREM", (keys.cart(prefix, m.cart_id), m.sku)))
+        follow.cart(m.cart_id).remove(m.sku)
     return MovementResult(outcome, m.sku, m.event_id, figures(reply, 5), int(reply[1]), int(reply[2]))
 
 
 def renewal(m: RenewCart, skus: Sequence[str], b: Batch) -> list[Call]:
+    """One hold-script call per sku visited, tagged with its sku (for the due index)."""
     validate(m)
-    return [command(RenewHold(m.event_id, m.cart_id, sku, m.ttl_ms), b) for sku in sorted(skus)]
+    calls = [command(RenewHold(m.event_id, m.cart_id, sku, m.ttl_ms), b) for sku in skus]
+    return [(name, args, (sku,)) for (name, args, _), sku in zip(calls, skus, strict=True)]
 
 
-def renewal_result(m: RenewCart, replies: Sequence[Any], follow: FollowUp, prefix: str) -> MovementResult:
-    for reply in replies:
-        failed(reply, "", m.event_id)
-    follow.raw.append(("!PEXPIRE", (keys.cart(prefix, m.cart_id), m.ttl_ms * CART_INDEX_TTL_FACTOR)))
-    return renewed(m, [OUTCOMES[reply[0]] for reply in replies])
+def renewal_result(
+    m: RenewCart, calls: Sequence[Call], replies: Sequence[Any], follow: FollowUp, batch: BatchCarts
+) -> MovementResult:
+    for (_, _, (sku,)), reply in zip(calls, replies, strict=True):
+        failed(reply, sku, m.event_id)
+        follow.hold_changed(sku, int(reply[3]), int(reply[4]))  # an earlier expiry moves the due entry
+    follow.cart(m.cart_id).expire(m.ttl_ms * CART_INDEX_TTL_FACTOR)
+    return renewed(m, [OUTCOMES[reply[0]] for reply in replies], batch)

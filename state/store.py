@@ -9,6 +9,7 @@ import redis
 
 from core.errors import InvalidEvent, StoreUnavailable
 from core.ledger import DEDUPE_BUCKETS
+from core.ledger_carts import BatchCarts
 from core.movements import (
     AdjustOnHand,
     Command,
@@ -58,31 +59,35 @@ class RedisStockStore(Upkeep):
 
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         """One result per command, in order; raises StoreUnavailable when Redis cannot be reached."""
-        calls = _Calls(self, now_ms)
+        calls, batch = _Calls(self, now_ms), BatchCarts()
         carts = self._cart_skus([m.cart_id for m in movements if isinstance(m, RenewCart)])
-        plan = [calls.commands(m, carts) for m in movements]
+        plan = []
+        for m in movements:
+            plan.append(calls.commands(m, carts, batch))
+            batch.planned(m)
         replies = self._run([(name, args) for commands in plan for name, args, _ in commands])
-        results, follow, i = [], hold_calls.FollowUp(), 0
+        results, follow, i = [], hold_calls.FollowUp(carts), 0
         for m, commands in zip(movements, plan, strict=True):
             part, i = replies[i : i + len(commands)], i + len(commands)
             if isinstance(m, RenewCart):
-                results.append(hold_calls.renewal_result(m, part, follow, self._prefix))
+                results.append(hold_calls.renewal_result(m, commands, part, follow, batch))
             elif isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
                 results.append(_result(m, commands[0][2], part[0]))
             else:
-                results.append(hold_calls.result(m, part[0], follow, self._prefix))
-        if follow.due or follow.raw:
+                results.append(hold_calls.result(m, part[0], follow))
+            batch.answered(m, results[-1])
+        if follow.due or follow.carts:
             for reply in self._run(follow.commands(self._prefix)):
                 hold_calls.failed(reply, "", "")
         return results
 
-    def _cart_skus(self, carts: list[str]) -> dict[str, list[str]]:
-        if not carts:
+    def _cart_skus(self, carts: list[str]) -> dict[str, set[str]]:
+        """Each distinct cart's index, read once for the batch."""
+        distinct = list(dict.fromkeys(carts))
+        if not distinct:
             return {}
-        found = self._run([("!SMEMBERS", (keys.cart(self._prefix, cart),)) for cart in carts])
-        return {
-            cart: sorted(hold_calls.text(s) for s in skus) for cart, skus in zip(carts, found, strict=True)
-        }
+        found = self._run([("!SMEMBERS", (keys.cart(self._prefix, cart),)) for cart in distinct])
+        return {cart: {hold_calls.text(s) for s in skus} for cart, skus in zip(distinct, found, strict=True)}
 
     def set_safety_stock(
         self, sku: str, location_id: str, quantity: int | None, now_ms: int
@@ -160,9 +165,9 @@ class _Calls:
         base = keys.dedupe_base(self.prefix, sku)
         return [keys.stock(self.prefix, sku), *[base + s for s in self.suffixes]]
 
-    def commands(self, m: Command, carts: dict[str, list[str]]) -> list[Call]:
+    def commands(self, m: Command, carts: dict[str, set[str]], batch: BatchCarts) -> list[Call]:
         if isinstance(m, RenewCart):
-            return hold_calls.renewal(m, carts.get(m.cart_id, []), self)
+            return hold_calls.renewal(m, batch.renewal(m, carts.get(m.cart_id, set())), self)
         if isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
             return [self.command(m)]
         return [hold_calls.command(m, self)]

@@ -37,6 +37,9 @@ if op ~= 'SET' then
   if not old then return reply(NOT_FOUND, 0, 0) end  -- a release of nothing
   if op == 'RENEW' then
     put_hold(holds, exps, cart, old.loc, old.q, now + hold_ttl)
+    -- an earlier expiry (a cleared cart: TTL 0) must reach the due index; a later one need not
+    -- (an early due entry only costs a visit)
+    if now + hold_ttl < old.exp then return reply(APPLIED, old.q, bump()) end
     return reply(APPLIED, old.q, 0)
   end
   reserve(figs, old.loc, -old.q, nil)

@@ -160,7 +160,43 @@ def test_any_cart_event_renews_all_of_its_holds(store: Any) -> None:
     assert store.expire_holds(NOW + TTL) == []
     assert {e.sku for e in store.expire_holds(NOW + 600_000 + TTL)} == {SKU, "SKU-2"}
     (nothing,) = run(store, RenewCart("e3", "C1", TTL), now=NOW + 700_000 + TTL)
-    assert nothing.outcome is Outcome.NOT_FOUND
+    assert (nothing.outcome, nothing.granted) == (Outcome.APPLIED, 0)
+
+
+def test_a_line_set_renewing_its_own_cart_answers_applied_and_its_redelivery_duplicate(store: Any) -> None:
+    receive(store, "WH1", 10)
+    line_set = [hold("e1", "C1", 2), RenewCart("e1", "C1", TTL)]
+    first = run(store, *line_set)
+    again = run(store, *line_set, now=NOW + 1_000)
+    assert [(r.outcome, r.granted) for r in first] == [(Outcome.APPLIED, 2), (Outcome.APPLIED, 0)]
+    assert [(r.outcome, r.granted) for r in again] == [(Outcome.DUPLICATE, 2), (Outcome.DUPLICATE, 0)]
+
+
+def test_a_cart_event_renews_lines_set_in_earlier_batches_but_not_its_own(store: Any) -> None:
+    receive(store, "WH1", 10)
+    store.apply([AdjustOnHand("r2", "SKU-2", T0, (OnHandDelta("WH1", 5),))], NOW)
+    run(store, hold("e1", "C1", 1), RenewCart("e1", "C1", TTL))
+    other = SetHold("e2", "C1", "SKU-2", None, 3, TTL)
+    both = run(store, other, RenewCart("e2", "C1", TTL), now=NOW + 100_000)
+    assert [(r.outcome, r.granted) for r in both] == [(Outcome.APPLIED, 3), (Outcome.APPLIED, 1)]
+    assert store.expire_holds(NOW + TTL) == []
+    expired = store.expire_holds(NOW + 100_000 + TTL)
+    assert {(e.sku, e.released) for e in expired} == {
+        (SKU, (ReleasedHold("C1", "WH1", 1),)),
+        ("SKU-2", (ReleasedHold("C1", None, 3),)),
+    }
+
+
+def test_a_cart_cleared_in_the_batch_that_set_its_line_lets_the_line_expire_now(store: Any) -> None:
+    receive(store, "WH1", 10)
+    results = run(store, hold("e1", "C1", 2), RenewCart("e1", "C1", TTL), RenewCart("e2", "C1", 0))
+    assert [(r.outcome, r.granted) for r in results] == [
+        (Outcome.APPLIED, 2),
+        (Outcome.APPLIED, 0),
+        (Outcome.APPLIED, 1),
+    ]
+    (expired,) = store.expire_holds(NOW)
+    assert expired.released == (ReleasedHold("C1", "WH1", 2),)
 
 
 def test_a_renewed_hold_set_again_keeps_its_new_expiry(store: Any) -> None:
