@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.holds import Figures, reserve
-from core.ledger_state import LocState, SkuState, Touch
+from core.ledger_state import LocState, SkuState, Touch, online_atp
 from core.movements import Drift, ExpiredHolds, ReleasedHold
 from core.stock import available_to_promise
 
@@ -46,7 +46,8 @@ def reconcile(sku: str, touch: Touch) -> list[Drift]:
         drifts.append(Drift(sku, "", "network_reserved", state.network_reserved, reserved.get("", 0)))
         state.network_reserved = reserved.get("", 0)
     online = [loc for loc in state.locations.values() if loc.online]
-    sums = [sum(getattr(loc, figure) for loc in online) for figure in NETWORK_FIGURES]
+    sums = [sum(getattr(loc, figure) for loc in online) for figure in NETWORK_FIGURES[:4]]
+    sums.append(sum(online_atp(loc) for loc in online))
     drifts += [
         Drift(sku, "", figure, net_before[i], sums[i])
         for i, figure in enumerate(NETWORK_FIGURES)

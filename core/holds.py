@@ -17,6 +17,7 @@ from core.movements import (
     SetHold,
     ShipAllocation,
 )
+from core.network import is_walk_in
 from core.stock import available_to_promise
 
 
@@ -95,17 +96,23 @@ def reserve(touch: Touch, figures: Figures, location_id: str, d: int, fresh: boo
         figures[location_id] = touch.stored(location_id, d, 0)
 
 
-def _available(touch: Touch, location_id: str) -> int:
-    """What a new hold or allocation may take: the location's ATP now, and for a location that
-    serves online, no more than the network's (network-level holds are claims on that pool)."""
-    loc, state = touch.state.locations.get(location_id), touch.state
-    safety = touch.network.safety_stock(location_id)
+def _available(touch: Touch, location_id: str, channel: str | None) -> int:
+    """What a new hold or allocation may take: the location's ATP now less the units it keeps for
+    walk-in customers (an online channel's view), for a location that serves online no more than
+    the network's (network-level holds are claims on that pool); a walk-in channel may also take
+    the kept units."""
+    loc, state, network = touch.state.locations.get(location_id), touch.state, touch.network
+    safety = network.safety_stock(location_id)
     if loc is None:
         atp = available_to_promise(0, 0, 0, safety)
     else:
         safety = safety if loc.override is None else loc.override
         atp = available_to_promise(loc.on_hand, loc.reserved, loc.allocated, safety)
-    return min(atp, state.network_atp()) if touch.network.serves_online(location_id) else atp
+    kept = min(atp, network.online_protection(location_id))
+    online = atp - kept
+    if network.serves_online(location_id):
+        online = min(online, state.network_atp())
+    return online + kept if is_walk_in(channel) else online
 
 
 def _set(m: SetHold, touch: Touch, figures: Figures, now_ms: int) -> Outcome:
@@ -117,7 +124,7 @@ def _set(m: SetHold, touch: Touch, figures: Figures, now_ms: int) -> Outcome:
         held = old.quantity
     granted = m.quantity
     if m.quantity > held:
-        free = state.network_atp() if where == "" else _available(touch, where)
+        free = state.network_atp() if where == "" else _available(touch, where, m.channel)
         granted = held + min(m.quantity - held, free)
     reserve(touch, figures, where, granted - held, fresh=True)
     if granted == 0:
@@ -148,7 +155,7 @@ def _allocate(m: Allocate, touch: Touch, figures: Figures) -> Outcome:
     hold = state.holds.get(m.cart_id) if m.cart_id else None
     if hold is not None:  # taken over: released first, so its units count as available here
         reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)
-    if m.quantity > _available(touch, m.location_id) and not state.backorder:
+    if m.quantity > _available(touch, m.location_id, m.channel) and not state.backorder:
         if hold is not None:
             reserve(touch, figures, hold.location_id, hold.quantity, fresh=False)
         figures.clear()  # undone: nothing changed

@@ -41,15 +41,16 @@ def event_key(event_id: str) -> str:
 def network_stock(
     locations: Sequence[LocationStock], network: Network, network_reserved: int = 0
 ) -> NetworkStock:
-    """The sums over the locations that serve the online channel; network-level holds are reserved
-    on the network and subtracted from its ATP (never below 0)."""
+    """The sums over the locations that serve the online channel, ATP as online channels see it (less
+    each location's online protection); network-level holds are reserved on the network and
+    subtracted from its ATP (never below 0)."""
     online = [stock for stock in locations if network.serves_online(stock.location_id)]
     return NetworkStock(
         on_hand=sum(s.on_hand for s in online),
         in_transit=sum(s.in_transit for s in online),
         reserved=sum(s.reserved for s in online) + network_reserved,
         allocated=sum(s.allocated for s in online),
-        atp=max(0, sum(s.atp for s in online) - network_reserved),
+        atp=max(0, sum(s.online_atp for s in online) - network_reserved),
     )
 
 
@@ -142,6 +143,7 @@ class Ledger:
                 loc.reserved,
                 loc.allocated,
                 network.safety_stock(location_id) if loc.override is None else loc.override,
+                network.online_protection(location_id),
             )
             for location_id, loc in sorted(state.locations.items())
         ]

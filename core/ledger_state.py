@@ -19,6 +19,7 @@ class LocState:
     atp: int = 0  # as of the last write, with the safety stock and online flag of that moment
     online: bool = False
     default_ss: int = 0  # the network's safety stock as of the last write (releases and expiry use it)
+    protection: int = 0  # the network's online protection as of the last write (likewise)
     count_at: int | None = None
     log: list[tuple[int, int]] = field(default_factory=list)  # (occurred_at_ms, on-hand delta)
 
@@ -41,7 +42,7 @@ class Hold:
 @dataclass(slots=True)
 class SkuState:
     locations: dict[str, LocState] = field(default_factory=dict)
-    net: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])  # on_hand, in_transit, rs, al, atp
+    net: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])  # oh, it, rs, al, online atp
     network_reserved: int = 0  # network-level holds
     backorder: bool = False
     transfers: dict[str, TransferState] = field(default_factory=dict)
@@ -51,6 +52,11 @@ class SkuState:
 
     def network_atp(self) -> int:
         return max(0, self.net[4] - self.network_reserved)
+
+
+def online_atp(loc: LocState) -> int:
+    """What online channels see of a location: its ATP less the units it keeps for walk-in customers."""
+    return max(0, loc.atp - loc.protection)
 
 
 def newest(loc: LocState) -> int | None:
@@ -80,29 +86,32 @@ class Touch:
         self, location_id: str, d_on_hand: int, d_in_transit: int, d_reserved: int = 0, d_allocated: int = 0
     ) -> LocationFigures:
         """Applies the changes with the network's current safety stock and online flag."""
-        default_ss = self.network.safety_stock(location_id)
+        settings = (self.network.safety_stock(location_id), self.network.online_protection(location_id))
         online = self.network.serves_online(location_id)
-        return self.write(location_id, (d_on_hand, d_in_transit, d_reserved, d_allocated), default_ss, online)
+        return self.write(location_id, (d_on_hand, d_in_transit, d_reserved, d_allocated), settings, online)
 
     def stored(self, location_id: str, d_reserved: int, d_allocated: int) -> LocationFigures:
-        """Applies the changes with the safety stock and online flag stored at the last write (what a
+        """Applies the changes with the settings and online flag stored at the last write (what a
         release or an expiry uses: it does not know the location's settings)."""
         loc = self.state.locations.setdefault(location_id, LocState())
-        return self.write(location_id, (0, 0, d_reserved, d_allocated), loc.default_ss, loc.online)
+        settings = (loc.default_ss, loc.protection)
+        return self.write(location_id, (0, 0, d_reserved, d_allocated), settings, loc.online)
 
     def write(
-        self, location_id: str, deltas: tuple[int, int, int, int], default_ss: int, online: bool
+        self, location_id: str, deltas: tuple[int, int, int, int], settings: tuple[int, int], online: bool
     ) -> LocationFigures:
+        """settings: (default safety stock, online protection); the network sums online ATP."""
         loc = self.state.locations.setdefault(location_id, LocState())
-        net = self.state.net
-        before = (loc.on_hand, loc.in_transit, loc.reserved, loc.allocated, loc.atp)
+        net, (default_ss, protection) = self.state.net, settings
+        before = (loc.on_hand, loc.in_transit, loc.reserved, loc.allocated, online_atp(loc))
         loc.on_hand += deltas[0]
         loc.in_transit += deltas[1]
         loc.reserved += deltas[2]
         loc.allocated += deltas[3]
         safety = default_ss if loc.override is None else loc.override
         loc.atp = available_to_promise(loc.on_hand, loc.reserved, loc.allocated, safety)
-        after = (loc.on_hand, loc.in_transit, loc.reserved, loc.allocated, loc.atp)
+        loc.protection = protection
+        after = (loc.on_hand, loc.in_transit, loc.reserved, loc.allocated, online_atp(loc))
         for i in range(5):
             net[i] += (after[i] if online else 0) - (before[i] if loc.online else 0)
         loc.online = online

@@ -113,6 +113,7 @@ class SetHold:
     location_id: str | None
     quantity: int
     ttl_ms: int
+    channel: str | None = None  # the cart's sales channel: a walk-in one sees protected units
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ class Allocate:
     location_id: str
     quantity: int
     cart_id: str | None = None
+    channel: str | None = None  # the order's sales channel: a walk-in one sees protected units
 
 
 @dataclass(frozen=True, slots=True)

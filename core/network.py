@@ -10,6 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+WALK_IN_CHANNELS = frozenset({"store", "pos"})  # sales channels of customers in the store itself
+
+
+def is_walk_in(channel: str | None) -> bool:
+    """A hold or order from the store's own customers sees the units kept from online channels;
+    None (a command that names no channel) and every other channel are online."""
+    return channel is not None and channel.lower() in WALK_IN_CHANNELS
+
 
 class LocationKind(StrEnum):
     WAREHOUSE = "WAREHOUSE"
@@ -40,6 +48,7 @@ class Location:
     daily_pick_capacity: int | None = None  # order lines it can pick per day; None: not limited
     handling_time_minutes: int = 0  # from an accepted order to a parcel ready to leave
     pick_cost_cents: int = 0  # cost of picking one order line there
+    online_protection: int = 0  # units kept for walk-in customers: online channels see ATP minus this
 
     @property
     def serves_online(self) -> bool:
@@ -57,6 +66,10 @@ class Network:
     def safety_stock(self, location_id: str) -> int:
         location = self.locations.get(location_id)
         return location.safety_stock if location else 0
+
+    def online_protection(self, location_id: str) -> int:
+        location = self.locations.get(location_id)
+        return location.online_protection if location else 0
 
     def serves_online(self, location_id: str) -> bool:
         location = self.locations.get(location_id)

@@ -26,6 +26,7 @@ _OPTIONAL = (
     "daily_pick_capacity",
     "handling_time_minutes",
     "pick_cost_cents",
+    "online_protection",
 )
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
@@ -89,6 +90,7 @@ def _location(item: object, path: str) -> Location:
         daily_pick_capacity=_optional_count(item.get("daily_pick_capacity"), f"{path}.daily_pick_capacity"),
         handling_time_minutes=_count(item.get("handling_time_minutes", 0), f"{path}.handling_time_minutes"),
         pick_cost_cents=_count(item.get("pick_cost_cents", 0), f"{path}.pick_cost_cents"),
+        online_protection=_count(item.get("online_protection", 0), f"{path}.online_protection"),
     )
 
 

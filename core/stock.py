@@ -20,10 +20,16 @@ class LocationStock:
     reserved: int = 0
     allocated: int = 0
     safety_stock: int = 0
+    online_protection: int = 0  # units kept for walk-in customers (the network's setting)
 
     @property
     def atp(self) -> int:
         return available_to_promise(self.on_hand, self.reserved, self.allocated, self.safety_stock)
+
+    @property
+    def online_atp(self) -> int:
+        """What online channels see here: ATP less the units kept for walk-in customers."""
+        return max(0, self.atp - self.online_protection)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,34 +4,87 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core.ledger import network_stock
 from core.network import Network
-from core.stock import LocationStock, SkuStock
-from state.keys import SEP
+from core.stock import LocationStock, NetworkStock, SkuStock
 
-_FIGURES = {"oh": "on_hand", "it": "in_transit", "rs": "reserved", "al": "allocated", "ss": "safety_stock"}
+_SEP = b"|"  # state.keys.SEP, as hiredis returns the field names: bytes
+# The figure suffix of a per-location field -> its slot in a location's figures list (below).
+_SLOTS = {b"oh": 0, b"it": 1, b"rs": 2, b"al": 3, b"ss": 4}
+_NO_OVERRIDE = -1  # safety stock slot before an `ss` field is seen: the network's default applies
+_NETWORK_RESERVED = b"nrs"
+_UNKNOWN_LOCATION = (0, 0, False)  # a location absent from the network: no defaults, serves no channel
+
+LocationRules = tuple[int, int, bool]  # (default safety stock, online protection, serves online)
+_rules_cache: tuple[Network, dict[bytes, LocationRules]] | None = None
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _rules(network: Network) -> dict[bytes, LocationRules]:
+    """The network's per-location rules keyed by the location id as stored, built once per network
+    object (NetworkSource hands out the same object until its file changes)."""
+    global _rules_cache  # a one-entry cache: swapping the tuple is atomic, no lock needed
+    cached = _rules_cache
+    if cached is not None and cached[0] is network:
+        return cached[1]
+    rules = {
+        location_id.encode(): (loc.safety_stock, loc.online_protection, loc.serves_online)
+        for location_id, loc in network.locations.items()
+    }
+    _rules_cache = (network, rules)
+    return rules
+
+
+def _as_bytes(fields: Mapping[bytes | str, bytes | str]) -> Mapping[bytes, bytes | str]:
+    """Clients created with decode_responses answer str names: the rare path, converted once."""
+    if all(isinstance(name, bytes) for name in fields):
+        return fields  # type: ignore[return-value]  # every key checked just above
+    return {(name if isinstance(name, bytes) else name.encode()): value for name, value in fields.items()}
 
 
 def sku_stock(sku: str, fields: Mapping[bytes | str, bytes | str], network: Network) -> SkuStock:
     """The figures per location (safety stock: the override, else the network's default today) and the
     network sums over the locations that serve online under the current network (network-level holds
-    subtracted). A sku whose hash holds only flags has no locations: callers treat it as never seen."""
-    per_location: dict[str, dict[str, int]] = {}
+    subtracted). A sku whose hash holds only flags has no locations: callers treat it as never seen.
+
+    One pass over the fields, field names split once as bytes and only location ids decoded: this is
+    the API's hot path (a hash of 20 locations has ~100 fields, most of which it does not show)."""
+    per_location: dict[bytes, list[int]] = {}
     network_reserved = 0
-    for raw_field, raw_value in fields.items():
-        location_id, _, figure = _text(raw_field).rpartition(SEP)
-        if figure == "nrs" and not location_id:
-            network_reserved = int(raw_value)
-        name = _FIGURES.get(figure)
-        if name is not None and location_id:
-            per_location.setdefault(location_id, {})[name] = int(raw_value)
+    slots = _SLOTS
+    for name, value in _as_bytes(fields).items():
+        location_id, _, figure = name.rpartition(_SEP)
+        slot = slots.get(figure)
+        if slot is None:
+            if figure == _NETWORK_RESERVED and not location_id:
+                network_reserved = int(value)
+            continue
+        if location_id:
+            figures = per_location.get(location_id)
+            if figures is None:
+                figures = per_location[location_id] = [0, 0, 0, 0, _NO_OVERRIDE]
+            figures[slot] = int(value)
+    return _sku_stock(sku, per_location, network_reserved, _rules(network))
+
+
+def _sku_stock(
+    sku: str, per_location: dict[bytes, list[int]], network_reserved: int, rules: dict[bytes, LocationRules]
+) -> SkuStock:
+    # The sums are core.ledger.network_stock's rule (online locations only, ATP as online channels see
+    # it, network holds subtracted), folded into this loop instead of a second pass with lookups.
     locations = []
+    on_hand = in_transit = reserved = allocated = atp = 0
     for location_id in sorted(per_location):
-        figures = per_location[location_id]
-        figures.setdefault("safety_stock", network.safety_stock(location_id))
-        locations.append(LocationStock(location_id, **figures))
-    return SkuStock(sku, tuple(locations), network_stock(locations, network, network_reserved))
+        oh, it, rs, al, ss = per_location[location_id]
+        default_ss, protection, online = rules.get(location_id, _UNKNOWN_LOCATION)
+        stock = LocationStock(
+            location_id.decode(), oh, it, rs, al, default_ss if ss == _NO_OVERRIDE else ss, protection
+        )
+        locations.append(stock)
+        if online:
+            on_hand += oh
+            in_transit += it
+            reserved += rs
+            allocated += al
+            atp += stock.online_atp
+    net_atp = max(0, atp - network_reserved)
+    network = NetworkStock(on_hand, in_transit, reserved + network_reserved, allocated, net_atp)
+    return SkuStock(sku, tuple(locations), network)

@@ -21,7 +21,7 @@ from core.movements import (
     SetHold,
     ShipAllocation,
 )
-from core.network import Network
+from core.network import Network, is_walk_in
 from state import keys
 
 OUTCOMES = tuple(Outcome)  # the scripts' outcome codes are the positions in Outcome
@@ -53,8 +53,9 @@ def command(m: HoldCommand, b: Batch) -> Call:
         quantity = m.quantity if isinstance(m, SetHold) else 0
         hold_ttl = 0 if isinstance(m, ReleaseHold) else m.ttl_ms
         ks = [*b.head(m.sku), keys.holds(b.prefix, m.sku), keys.hold_expiry(b.prefix, m.sku)]
-        args = (m.event_id, b.now_ms, ttl, nb, op, m.cart_id, where, quantity, hold_ttl, *_settings(b, where))
-        return "hold", (len(ks), *ks, *args), ()
+        args = (m.event_id, b.now_ms, ttl, nb, op, m.cart_id, where, quantity, hold_ttl)
+        walk_in = int(isinstance(m, SetHold) and is_walk_in(m.channel))
+        return "hold", (len(ks), *ks, *args, *settings(b.network, where), walk_in), ()
     return _alloc(m, b)
 
 
@@ -68,11 +69,18 @@ def _alloc(m: Allocate | ShipAllocation | ReleaseAllocation, b: Batch) -> Call:
     quantity = 0 if isinstance(m, ReleaseAllocation) else m.quantity
     cart = (m.cart_id or "") if isinstance(m, Allocate) else ""
     args = (m.event_id, b.now_ms, at, *b.common, op, m.order_id, m.line_id, where, quantity, cart)
-    return "alloc", (len(ks), *ks, *args, *_settings(b, where)), ()
+    walk_in = int(isinstance(m, Allocate) and is_walk_in(m.channel))
+    return "alloc", (len(ks), *ks, *args, *settings(b.network, where), walk_in), ()
 
 
-def _settings(b: Batch, location_id: str) -> tuple[int, int]:
-    return b.network.safety_stock(location_id), int(b.network.serves_online(location_id))
+def settings(network: Network, location_id: str) -> tuple[int, int, int]:
+    """A touched location's settings as the scripts take them: default safety stock, serves online
+    (0/1), online protection."""
+    return (
+        network.safety_stock(location_id),
+        int(network.serves_online(location_id)),
+        network.online_protection(location_id),
+    )
 
 
 def figures(reply: Sequence[Any], start: int) -> tuple[LocationFigures, ...]:

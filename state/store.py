@@ -100,8 +100,7 @@ class RedisStockStore(Upkeep):
             keys.stock(self._prefix, sku),
             location_id,
             "" if quantity is None else quantity,
-            network.safety_stock(location_id),
-            int(network.serves_online(location_id)),
+            *hold_calls.settings(network, location_id),
         ]
         (reply,) = self._run([("safety_stock", (1, *args))])
         return _result_of(sku, "", (location_id,), reply)
@@ -172,8 +171,8 @@ class _Calls:
             return [self.command(m)]
         return [hold_calls.command(m, self)]
 
-    def location(self, location_id: str) -> tuple[int, int]:
-        return self.network.safety_stock(location_id), int(self.network.serves_online(location_id))
+    def location(self, location_id: str) -> tuple[int, int, int]:
+        return hold_calls.settings(self.network, location_id)
 
     def command(self, m: Movement) -> Call:
         if not m.event_id:

@@ -1,6 +1,6 @@
 -- AdjustOnHand. KEYS: stock, nb dedupe buckets, one delta log per delta.
 -- ARGV: event_id, now_ms, occurred_at_ms, dedupe_ttl_ms, count_window_ms, nb, n,
---       then per delta: location_id, quantity, default_safety_stock, serves_online (0/1).
+--       then per delta: location_id, quantity, default_safety_stock, serves_online (0/1), protection.
 local eid = event_key(ARGV[1])
 int(ARGV[2], 'now_ms')
 local t = int(ARGV[3], 'occurred_at_ms')
@@ -8,12 +8,11 @@ local ttl = nonneg(ARGV[4], 'dedupe_ttl_ms')
 local window = nonneg(ARGV[5], 'count_window_ms')
 local nb = nonneg(ARGV[6], 'dedupe_buckets')
 local n = nonneg(ARGV[7], 'deltas')
-if #KEYS ~= 1 + nb + n or #ARGV ~= 7 + 4 * n then invalid('arity', #KEYS .. '/' .. #ARGV) end
+if #KEYS ~= 1 + nb + n or #ARGV ~= 7 + 5 * n then invalid('arity', #KEYS .. '/' .. #ARGV) end
 local deltas = {}
 for i = 1, n do
-  local a = 7 + 4 * (i - 1)
-  deltas[i] = {location(ARGV[a + 1]), int(ARGV[a + 2], 'quantity'), nonneg(ARGV[a + 3], 'safety_stock'),
-    flag(ARGV[a + 4], 'serves_online')}
+  local a = 7 + 5 * (i - 1)
+  deltas[i] = {location(ARGV[a + 1]), int(ARGV[a + 2], 'quantity'), settings(a + 3)}
 end
 
 if seen(nb, eid) then return {DUPLICATE, net_atp()} end
@@ -24,7 +23,7 @@ for i = 1, n do
   local d = deltas[i]
   if log_delta(KEYS[1 + nb + i], d[1], t, d[2], window) then
     inside = false
-    append(out, i, touch(d[1], d[3], d[4], d[2], 0))
+    append(out, i, touch(d[1], d[3], d[2], 0))
   end
 end
 if inside then out[1] = INSIDE_COUNT end

@@ -1,7 +1,8 @@
 -- Allocate (ALLOCATE), ShipAllocation (SHIP) and ReleaseAllocation (RELEASE) of one order line.
 -- KEYS: stock, nb dedupe buckets, allocations hash, holds hash, hold expiry zset, delta log of location.
 -- ARGV: event_id, now_ms, occurred_at_ms, dedupe_ttl_ms, count_window_ms, nb, op, order_id, line_id,
---       location_id ('' for RELEASE), quantity, cart_id ('' none), default_safety_stock, serves_online.
+--       location_id ('' for RELEASE), quantity, cart_id ('' none), default_safety_stock, serves_online,
+--       online_protection, walk_in channel (0/1).
 -- Reply as hold.lua's; granted = the line's open allocation after the command.
 local eid = event_key(ARGV[1])
 int(ARGV[2], 'now_ms')
@@ -9,7 +10,7 @@ local t = int(ARGV[3], 'occurred_at_ms')
 local ttl = nonneg(ARGV[4], 'dedupe_ttl_ms')
 local window = nonneg(ARGV[5], 'count_window_ms')
 local nb = nonneg(ARGV[6], 'dedupe_buckets')
-if #KEYS ~= 5 + nb or #ARGV ~= 14 then invalid('arity', #KEYS .. '/' .. #ARGV) end
+if #KEYS ~= 5 + nb or #ARGV ~= 16 then invalid('arity', #KEYS .. '/' .. #ARGV) end
 local op, order, line = ARGV[7], ARGV[8], ARGV[9]
 if op ~= 'ALLOCATE' and op ~= 'SHIP' and op ~= 'RELEASE' then invalid('op', op) end
 if order == '' then invalid('order_id', order) end
@@ -17,7 +18,7 @@ local loc = ARGV[10]
 if op ~= 'RELEASE' then location(loc) end
 local q = nonneg(ARGV[11], 'quantity')
 local cart = ARGV[12]
-local ss, on = nonneg(ARGV[13], 'safety_stock'), flag(ARGV[14], 'serves_online')
+local s, walk_in = settings(13), flag(ARGV[16], 'walk_in')
 local allocs, holds, exps, log = KEYS[2 + nb], KEYS[3 + nb], KEYS[4 + nb], KEYS[5 + nb]
 
 local field = #order .. ':' .. order .. line
@@ -48,7 +49,7 @@ if op == 'SHIP' then
   local d_oh, d_al = 0, 0
   if logged then d_oh = -q end
   if here then d_al = -taken end
-  record(figs, loc, touch(loc, ss, on, d_oh, 0, 0, d_al))
+  record(figs, loc, touch(loc, s, d_oh, 0, 0, d_al))
   if a and a.q == taken then
     redis.call('HDEL', allocs, field)
   elseif a then
@@ -62,7 +63,7 @@ local h = nil
 if cart ~= '' then h = parse_hold(redis.call('HGET', holds, cart)) end
 if h then reserve(figs, h.loc, -h.q, nil) end  -- taken over: its units count as available here
 local backorder = redis.call('HGET', KEYS[1], SEP .. 'bo') == '1'
-if q > available(loc, ss, on) and not backorder then
+if q > available(loc, s, walk_in) and not backorder then
   if h then reserve(figs, h.loc, h.q, nil) end
   return {REFUSED, net_atp(), 0, 0, -1}
 end
@@ -71,6 +72,6 @@ if h then
   drop_hold(holds, exps, cart)
   gen = bump()
 end
-record(figs, loc, touch(loc, ss, on, 0, 0, 0, q))
+record(figs, loc, touch(loc, s, 0, 0, 0, q))
 redis.call('HSET', allocs, field, loc .. SEP .. fmt(q))
 return reply(APPLIED, gen)

@@ -64,38 +64,48 @@ local function add_net(d)
   end
 end
 
+-- The settings of one touched location as the worker passes them (ARGV from index i): default
+-- safety stock, serves_online (0/1), online protection (units kept for walk-in customers).
+local function settings(i)
+  return {ss = nonneg(ARGV[i], 'safety_stock'), on = flag(ARGV[i + 1], 'serves_online'),
+    pp = nonneg(ARGV[i + 2], 'online_protection')}
+end
+
 -- Applies on-hand, in-transit, reserved and allocated changes to one location, recomputes its ATP
--- and keeps the network aggregates (sums over the locations flagged online) in step. The default
--- safety stock used is kept (`ds`) for releases and expiry, which do not know the location's settings.
--- Returns {oh, it, rs, al, ss, atp}.
-local function touch(loc, default_ss, online, d_oh, d_it, d_rs, d_al)
+-- and keeps the network aggregates (sums over the locations flagged online; the ATP sum is of online
+-- ATP, max(0, atp - protection)) in step. The settings used are kept (`ds`, `pp`) for releases and
+-- expiry, which do not know the location's settings. Returns {oh, it, rs, al, ss, atp}.
+local function touch(loc, s, d_oh, d_it, d_rs, d_al)
   d_rs, d_al = d_rs or 0, d_al or 0
   local p = loc .. SEP
   local v = redis.call('HMGET', KEYS[1], p .. 'oh', p .. 'it', p .. 'rs', p .. 'al', p .. 'ss', p .. 'atp',
-    p .. 'on', p .. 'ds')
+    p .. 'on', p .. 'ds', p .. 'pp')
   local oh0, it0 = tonumber(v[1]) or 0, tonumber(v[2]) or 0
   local rs0, al0 = tonumber(v[3]) or 0, tonumber(v[4]) or 0
-  local ss = tonumber(v[5]) or default_ss
-  local atp0, on0 = tonumber(v[6]) or 0, tonumber(v[7]) or 0
+  local ss = tonumber(v[5]) or s.ss
+  local atp0, on0, pp0 = tonumber(v[6]) or 0, tonumber(v[7]) or 0, tonumber(v[9]) or 0
   local oh, it, rs, al = oh0 + d_oh, it0 + d_it, rs0 + d_rs, al0 + d_al
   local atp = math.max(0, oh - rs - al - ss)
-  redis.call('HSET', KEYS[1], p .. 'oh', fmt(oh), p .. 'it', fmt(it), p .. 'atp', fmt(atp), p .. 'on', online)
+  local oatp0, oatp = math.max(0, atp0 - pp0), math.max(0, atp - s.pp)
+  redis.call('HSET', KEYS[1], p .. 'oh', fmt(oh), p .. 'it', fmt(it), p .. 'atp', fmt(atp), p .. 'on', s.on)
   if d_rs ~= 0 then redis.call('HSET', KEYS[1], p .. 'rs', fmt(rs)) end
   if d_al ~= 0 then redis.call('HSET', KEYS[1], p .. 'al', fmt(al)) end
-  if (tonumber(v[8]) or 0) ~= default_ss then redis.call('HSET', KEYS[1], p .. 'ds', fmt(default_ss)) end
-  if on0 == 1 and online == 1 then
-    add_net({d_oh, d_it, d_rs, d_al, atp - atp0})
+  if (tonumber(v[8]) or 0) ~= s.ss then redis.call('HSET', KEYS[1], p .. 'ds', fmt(s.ss)) end
+  if pp0 ~= s.pp then redis.call('HSET', KEYS[1], p .. 'pp', fmt(s.pp)) end
+  if on0 == 1 and s.on == 1 then
+    add_net({d_oh, d_it, d_rs, d_al, oatp - oatp0})
   else
-    if on0 == 1 then add_net({-oh0, -it0, -rs0, -al0, -atp0}) end
-    if online == 1 then add_net({oh, it, rs, al, atp}) end
+    if on0 == 1 then add_net({-oh0, -it0, -rs0, -al0, -oatp0}) end
+    if s.on == 1 then add_net({oh, it, rs, al, oatp}) end
   end
   return {oh, it, rs, al, ss, atp}
 end
 
--- touch with the default safety stock and online flag stored at the location's last write.
+-- touch with the settings and online flag stored at the location's last write.
 local function retouch(loc, d_rs, d_al)
-  local v = redis.call('HMGET', KEYS[1], loc .. SEP .. 'ds', loc .. SEP .. 'on')
-  return touch(loc, tonumber(v[1]) or 0, tonumber(v[2]) or 0, 0, 0, d_rs, d_al)
+  local v = redis.call('HMGET', KEYS[1], loc .. SEP .. 'ds', loc .. SEP .. 'on', loc .. SEP .. 'pp')
+  local s = {ss = tonumber(v[1]) or 0, on = tonumber(v[2]) or 0, pp = tonumber(v[3]) or 0}
+  return touch(loc, s, 0, 0, d_rs, d_al)
 end
 
 local function append(out, idx, fig)

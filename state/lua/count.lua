@@ -1,17 +1,16 @@
 -- RecordCount. KEYS: stock, nb dedupe buckets, the location's delta log.
 -- ARGV: event_id, now_ms, occurred_at_ms, dedupe_ttl_ms, count_window_ms, nb,
---       location_id, counted on_hand, default_safety_stock, serves_online (0/1).
+--       location_id, counted on_hand, default_safety_stock, serves_online (0/1), online_protection.
 local eid = event_key(ARGV[1])
 int(ARGV[2], 'now_ms')
 local t = int(ARGV[3], 'occurred_at_ms')
 local ttl = nonneg(ARGV[4], 'dedupe_ttl_ms')
 local window = nonneg(ARGV[5], 'count_window_ms')
 local nb = nonneg(ARGV[6], 'dedupe_buckets')
-if #KEYS ~= 2 + nb or #ARGV ~= 10 then invalid('arity', #KEYS .. '/' .. #ARGV) end
+if #KEYS ~= 2 + nb or #ARGV ~= 11 then invalid('arity', #KEYS .. '/' .. #ARGV) end
 local loc = location(ARGV[7])
 local counted = nonneg(ARGV[8], 'on_hand')
-local default_ss = nonneg(ARGV[9], 'safety_stock')
-local online = flag(ARGV[10], 'serves_online')
+local s = settings(9)
 local log = KEYS[2 + nb]
 
 if seen(nb, eid) then return {DUPLICATE, net_atp()} end
@@ -31,6 +30,6 @@ local p = loc .. SEP
 redis.call('HSET', KEYS[1], p .. 'ct', fmt(t))
 local oh0 = tonumber(redis.call('HGET', KEYS[1], p .. 'oh')) or 0
 local out = {APPLIED, 0}
-append(out, 1, touch(loc, default_ss, online, counted + after - oh0, 0))
+append(out, 1, touch(loc, s, counted + after - oh0, 0))
 out[2] = net_atp()
 return out

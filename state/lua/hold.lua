@@ -1,14 +1,14 @@
 -- SetHold (SET), ReleaseHold (RELEASE) and one sku's part of RenewCart (RENEW).
 -- KEYS: stock, nb dedupe buckets, holds hash, hold expiry zset.
 -- ARGV: event_id, now_ms, dedupe_ttl_ms, nb, op, cart_id, location_id ('' = network), quantity,
---       ttl_ms, default_safety_stock, serves_online (0/1).
+--       ttl_ms, default_safety_stock, serves_online (0/1), online_protection, walk_in channel (0/1).
 -- Reply: {outcome, network_atp, granted, hold_gen (0: holds unchanged), min_expiry (-1: none),
 --         then per touched location: location_id, oh, it, rs, al, ss, atp}.
 local eid = event_key(ARGV[1])
 local now = int(ARGV[2], 'now_ms')
 local ttl = nonneg(ARGV[3], 'dedupe_ttl_ms')
 local nb = nonneg(ARGV[4], 'dedupe_buckets')
-if #KEYS ~= 3 + nb or #ARGV ~= 11 then invalid('arity', #KEYS .. '/' .. #ARGV) end
+if #KEYS ~= 3 + nb or #ARGV ~= 13 then invalid('arity', #KEYS .. '/' .. #ARGV) end
 local op, cart = ARGV[5], ARGV[6]
 if op ~= 'SET' and op ~= 'RELEASE' and op ~= 'RENEW' then invalid('op', op) end
 if cart == '' then invalid('cart_id', cart) end
@@ -16,7 +16,7 @@ local loc = ARGV[7]
 if loc ~= '' then location(loc) end
 local q = nonneg(ARGV[8], 'quantity')
 local hold_ttl = nonneg(ARGV[9], 'ttl_ms')
-local ss, on = nonneg(ARGV[10], 'safety_stock'), flag(ARGV[11], 'serves_online')
+local s, walk_in = settings(10), flag(ARGV[13], 'walk_in')
 local holds, exps = KEYS[2 + nb], KEYS[3 + nb]
 
 local old = parse_hold(redis.call('HGET', holds, cart))
@@ -56,10 +56,10 @@ end
 local granted = q
 if q > held then
   local free
-  if loc == '' then free = net_atp() else free = available(loc, ss, on) end
+  if loc == '' then free = net_atp() else free = available(loc, s, walk_in) end
   granted = held + math.min(q - held, free)
 end
-reserve(figs, loc, granted - held, ss, on)
+reserve(figs, loc, granted - held, s)
 if granted == 0 then drop_hold(holds, exps, cart) else put_hold(holds, exps, cart, loc, granted, now + hold_ttl) end
 local outcome = APPLIED
 if granted == 0 and q > 0 then outcome = REFUSED elseif granted < q then outcome = TRIMMED end

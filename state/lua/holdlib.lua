@@ -31,26 +31,30 @@ local function emit(out, figs)
 end
 
 -- Changes a hold's reservation by d: on the network, or on a location with the given settings
--- (ss nil: the settings stored at its last write, for releases).
-local function reserve(figs, loc, d, ss, on)
+-- (s nil: the settings stored at its last write, for releases).
+local function reserve(figs, loc, d, s)
   if loc == '' then
     if d ~= 0 then redis.call('HINCRBY', KEYS[1], SEP .. 'nrs', d) end
-  elseif ss == nil then
+  elseif s == nil then
     record(figs, loc, retouch(loc, d, 0))
   else
-    record(figs, loc, touch(loc, ss, on, 0, 0, d, 0))
+    record(figs, loc, touch(loc, s, 0, 0, d, 0))
   end
 end
 
--- What a new hold or allocation may take at a location: its ATP now and, for a location that serves
--- online, no more than the network's (network-level holds are claims on that pool).
-local function available(loc, default_ss, online)
+-- What a new hold or allocation may take at a location: its ATP now less the units it keeps for
+-- walk-in customers and, for a location that serves online, no more than the network's (network-level
+-- holds are claims on that pool); a walk-in channel (walk_in 1) may also take the kept units.
+local function available(loc, s, walk_in)
   local p = loc .. SEP
   local v = redis.call('HMGET', KEYS[1], p .. 'oh', p .. 'rs', p .. 'al', p .. 'ss')
-  local ss = tonumber(v[4]) or default_ss
+  local ss = tonumber(v[4]) or s.ss
   local atp = math.max(0, (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0) - (tonumber(v[3]) or 0) - ss)
-  if online == 1 then return math.min(atp, net_atp()) end
-  return atp
+  local kept = math.min(atp, s.pp)
+  local online = atp - kept
+  if s.on == 1 then online = math.min(online, net_atp()) end
+  if walk_in == 1 then return online + kept end
+  return online
 end
 
 local function min_expiry(exps)

@@ -49,9 +49,11 @@ end
 local sums = {0, 0, 0, 0, 0}
 for _, loc in ipairs(locs) do
   local p = loc .. SEP
-  local v = redis.call('HMGET', KEYS[1], p .. 'on', p .. 'oh', p .. 'it', p .. 'rs', p .. 'al', p .. 'atp')
+  local v = redis.call('HMGET', KEYS[1], p .. 'on', p .. 'oh', p .. 'it', p .. 'rs', p .. 'al', p .. 'atp',
+    p .. 'pp')
   if tonumber(v[1]) == 1 then
-    for i = 1, 5 do sums[i] = sums[i] + (tonumber(v[i + 1]) or 0) end
+    for i = 1, 4 do sums[i] = sums[i] + (tonumber(v[i + 1]) or 0) end
+    sums[5] = sums[5] + math.max(0, (tonumber(v[6]) or 0) - (tonumber(v[7]) or 0))  -- online ATP
   end
 end
 local names = {'on_hand', 'in_transit', 'reserved', 'allocated', 'atp'}

@@ -1,6 +1,6 @@
 -- MoveTransfer. KEYS: stock, nb dedupe buckets, transfers hash, closed-transfers zset, log(from), log(to).
 -- ARGV: event_id, now_ms, occurred_at_ms, dedupe_ttl_ms, count_window_ms, nb, transfer_id, status,
---       from, to, quantity, default_ss(from), serves_online(from), default_ss(to), serves_online(to).
+--       from, to, quantity, then the settings of from and of to: default_ss, serves_online, protection.
 -- The state of (transfer_id, sku) is the set of steps seen, "shipped,received,cancelled,closed_ms";
 -- its effect is a function of that set, so each arrival applies the difference (any arrival order).
 local eid = event_key(ARGV[1])
@@ -9,14 +9,13 @@ local t = int(ARGV[3], 'occurred_at_ms')
 local ttl = nonneg(ARGV[4], 'dedupe_ttl_ms')
 local window = nonneg(ARGV[5], 'count_window_ms')
 local nb = nonneg(ARGV[6], 'dedupe_buckets')
-if #KEYS ~= 5 + nb or #ARGV ~= 15 then invalid('arity', #KEYS .. '/' .. #ARGV) end
+if #KEYS ~= 5 + nb or #ARGV ~= 17 then invalid('arity', #KEYS .. '/' .. #ARGV) end
 local tid, status = ARGV[7], ARGV[8]
 if tid == '' then invalid('transfer_id', tid) end
 if status ~= 'SHIPPED' and status ~= 'RECEIVED' and status ~= 'CANCELLED' then invalid('status', status) end
 local from, to = location(ARGV[9]), location(ARGV[10])
 local q = nonneg(ARGV[11], 'quantity')
-local ss_from, on_from = nonneg(ARGV[12], 'safety_stock'), flag(ARGV[13], 'serves_online')
-local ss_to, on_to = nonneg(ARGV[14], 'safety_stock'), flag(ARGV[15], 'serves_online')
+local s_from, s_to = settings(12), settings(15)
 local xfers, closed, log_from, log_to = KEYS[2 + nb], KEYS[3 + nb], KEYS[4 + nb], KEYS[5 + nb]
 
 if seen(nb, eid) then return {DUPLICATE, net_atp()} end
@@ -50,8 +49,8 @@ if d_from ~= 0 and not log_delta(log_from, from, t, d_from, window) then d_from 
 local d_to = t1 - t0
 if d_to ~= 0 and not log_delta(log_to, to, t, d_to, window) then d_to = 0 end
 local out = {APPLIED, 0}
-append(out, 1, touch(from, ss_from, on_from, d_from, 0))
-append(out, 2, touch(to, ss_to, on_to, d_to, i1 - i0))
+append(out, 1, touch(from, s_from, d_from, 0))
+append(out, 2, touch(to, s_to, d_to, i1 - i0))
 
 local is_closed = (s1 and (r1 or c1)) or (c1 and not s1 and not r1)
 local state = (s1 and fmt(s1) or '') .. ',' .. (r1 and fmt(r1) or '') .. ',' .. (c1 and '1' or '') .. ','

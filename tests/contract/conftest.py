@@ -16,16 +16,28 @@ from state.store import RedisStockStore
 ONLINE = frozenset({Capability.SHIP})
 
 
-def location(location_id: str, kind: LocationKind, safety_stock: int, online: bool) -> Location:
+def location(
+    location_id: str, kind: LocationKind, safety_stock: int, online: bool, protection: int = 0
+) -> Location:
     capabilities = ONLINE if online else frozenset({Capability.PICKUP})
-    return Location(location_id, kind, location_id, 48.8, 2.3, "Europe/Paris", capabilities, safety_stock)
+    return Location(
+        location_id,
+        kind,
+        location_id,
+        48.8,
+        2.3,
+        "Europe/Paris",
+        capabilities,
+        safety_stock,
+        online_protection=protection,
+    )
 
 
 NETWORK = Network(
     {
         "WH1": location("WH1", LocationKind.WAREHOUSE, 0, online=True),
-        "WH2": location("WH2", LocationKind.WAREHOUSE, 2, online=True),
-        "ST1": location("ST1", LocationKind.STORE, 1, online=False),
+        "WH2": location("WH2", LocationKind.WAREHOUSE, 2, online=True, protection=3),
+        "ST1": location("ST1", LocationKind.STORE, 1, online=False, protection=2),
     }
 )
 

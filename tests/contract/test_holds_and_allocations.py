@@ -165,7 +165,7 @@ def test_any_cart_event_renews_all_of_its_holds(store: Any) -> None:
 
 def test_a_line_set_renewing_its_own_cart_answers_applied_and_its_redelivery_duplicate(store: Any) -> None:
     receive(store, "WH1", 10)
-    line_set = [hold("e1", "C1", 2), RenewCart("e1", "C1", TTL)]
+    line_set: list[Command] = [hold("e1", "C1", 2), RenewCart("e1", "C1", TTL)]
     first = run(store, *line_set)
     again = run(store, *line_set, now=NOW + 1_000)
     assert [(r.outcome, r.granted) for r in first] == [(Outcome.APPLIED, 2), (Outcome.APPLIED, 0)]

@@ -42,6 +42,7 @@ SKUS = ("A", "B")
 LOCATIONS = ("WH1", "WH2", "ST1")
 skus, locations = st.sampled_from(SKUS), st.sampled_from(LOCATIONS)
 carts, orders = st.sampled_from(("C0", "C1", "C2", "C3")), st.sampled_from(("O0", "O1", "O2"))
+channels = st.sampled_from((None, "web", "store"))  # "store": a walk-in channel, sees protected units
 
 
 def text(value: Any) -> str:
@@ -83,9 +84,9 @@ class StockRules(RuleBasedStateMachine):
     def sale_or_receipt(self, sku: str, location: str, quantity: int) -> None:
         self.apply(AdjustOnHand(self.event_id(), sku, self.now, (OnHandDelta(location, quantity),)))
 
-    @rule(cart=carts, sku=skus, location=st.none() | locations, quantity=st.integers(0, 6))
-    def set_hold(self, cart: str, sku: str, location: str | None, quantity: int) -> None:
-        self.apply(SetHold(self.event_id(), cart, sku, location, quantity, TTL))
+    @rule(cart=carts, sku=skus, location=st.none() | locations, quantity=st.integers(0, 6), channel=channels)
+    def set_hold(self, cart: str, sku: str, location: str | None, quantity: int, channel: str | None) -> None:
+        self.apply(SetHold(self.event_id(), cart, sku, location, quantity, TTL, channel))
 
     @rule(cart=carts, sku=skus)
     def release_hold(self, cart: str, sku: str) -> None:
@@ -97,7 +98,8 @@ class StockRules(RuleBasedStateMachine):
 
     @rule(order=orders, sku=skus, location=locations, quantity=st.integers(0, 5), cart=st.none() | carts)
     def allocate(self, order: str, sku: str, location: str, quantity: int, cart: str | None) -> None:
-        self.apply(Allocate(self.event_id(), order, "L1", sku, location, quantity, cart))
+        channel = "store" if self.n % 3 == 0 else "web"
+        self.apply(Allocate(self.event_id(), order, "L1", sku, location, quantity, cart, channel))
 
     @rule(order=orders, sku=skus, location=locations, quantity=st.integers(0, 5))
     def ship(self, order: str, sku: str, location: str, quantity: int) -> None:

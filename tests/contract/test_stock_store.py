@@ -169,7 +169,8 @@ def test_safety_stock_lowers_atp_location_default_and_per_sku_override(store: An
     (result,) = apply(store, adjust("r1", "WH2", 10))
     assert (result.locations[0].safety_stock, result.locations[0].atp) == (2, 8)
     override = store.set_safety_stock(SKU, "WH2", 5, NOW)
-    assert (override.locations[0].safety_stock, override.locations[0].atp, override.network_atp) == (5, 5, 5)
+    # the network sees 5 - 3 (WH2 keeps 3 units for walk-in customers)
+    assert (override.locations[0].safety_stock, override.locations[0].atp, override.network_atp) == (5, 5, 2)
     assert figures(store, "WH2") == (10, 0, 5)
     cleared = store.set_safety_stock(SKU, "WH2", None, NOW)
     assert cleared.locations[0].atp == 8
@@ -180,9 +181,9 @@ def test_network_atp_counts_only_locations_that_serve_online(store: Any) -> None
     deltas = (OnHandDelta("WH1", 10), OnHandDelta("WH2", 10), OnHandDelta("ST1", 7))
     move = AdjustOnHand("r1", SKU, T0, deltas)
     (result,) = apply(store, move)
-    assert result.network_atp == 18
+    assert result.network_atp == 15  # WH1 10 + WH2 (10 - safety 2 - protection 3); ST1 is not online
     network = store.read_sync([SKU])[SKU].network
-    assert (network.on_hand, network.atp) == (20, 18)
+    assert (network.on_hand, network.atp) == (20, 15)
 
 
 def test_a_sku_never_seen_reads_as_absent(store: Any) -> None:
@@ -222,4 +223,4 @@ def test_the_async_reader_answers_the_skus_found_and_pings(
         ("WH1", 10, 0, 10),
         ("WH2", 4, 2, 2),
     ]
-    assert (found[SKU].network.on_hand, found[SKU].network.atp) == (14, 12)
+    assert (found[SKU].network.on_hand, found[SKU].network.atp) == (14, 10)  # WH2 keeps its 2 (of 3)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.ledger import Ledger
 from core.movements import AdjustOnHand, Allocate, OnHandDelta, Outcome, RenewCart, SetHold
+from core.network import Network
 from tests.contract.conftest import NETWORK
 
 NOW = 1_767_225_600_000
@@ -46,3 +49,13 @@ def test_reconciliation_of_the_pure_model_repairs_injected_allocation_drift() ->
     assert stock is not None
     assert [(s.location_id, s.allocated, s.atp) for s in stock.locations] == [("ST1", 0, 9), ("WH1", 4, 6)]
     assert ledger.reconcile(None) == []
+
+
+def test_an_online_hold_sees_atp_less_the_protection_and_a_store_hold_the_rest() -> None:
+    protected = Network({"ST1": replace(NETWORK.locations["WH1"], location_id="ST1", online_protection=3)})
+    ledger = Ledger(protected)
+    ledger.apply([AdjustOnHand("r1", "A", NOW, (OnHandDelta("ST1", 5),))], NOW)
+    web = SetHold("h1", "C1", "A", "ST1", 5, TTL, "web")
+    store = SetHold("h2", "C2", "A", "ST1", 5, TTL, "store")
+    online, walk_in = ledger.apply([web, store], NOW)
+    assert (online.granted, walk_in.granted) == (2, 3)

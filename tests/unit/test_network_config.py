@@ -52,6 +52,13 @@ def test_a_valid_location_is_parsed_with_its_hours_and_capabilities() -> None:
     assert not store.serves_online
 
 
+def test_online_protection_is_read_per_location_and_defaults_to_none_kept() -> None:
+    network = parse_network(_network(_store(online_protection=4), _store(location_id="ST-2")))
+    assert network.locations["ST-1"].online_protection == 4
+    assert (network.online_protection("ST-1"), network.online_protection("ST-2")) == (4, 0)
+    assert network.online_protection("UNKNOWN") == 0
+
+
 @pytest.mark.parametrize(
     ("change", "path", "words"),
     [
@@ -74,6 +81,8 @@ def test_a_valid_location_is_parsed_with_its_hours_and_capabilities() -> None:
         ({"opening_hours": {"monday": "09:00-20:00"}}, "locations[1].opening_hours.monday", "unknown day"),
         ({"safety_stock": -1}, "locations[1].safety_stock", "whole number >= 0"),
         ({"safety_stock": True}, "locations[1].safety_stock", "whole number >= 0"),
+        ({"online_protection": -1}, "locations[1].online_protection", "whole number >= 0"),
+        ({"online_protection": "3"}, "locations[1].online_protection", "whole number >= 0"),
         ({"location_id": "ST 2"}, "locations[1].location_id", "expected an id"),
         ({"saftey_stock": 3}, "locations[1].saftey_stock", "unknown field 'saftey_stock'"),
         ({"kind": "relay_point", "capabilities": ["ship"]}, "locations[1].capabilities", "cannot have SHIP"),
