@@ -51,11 +51,17 @@ def direct_location(pickup_location_id: str | None, network: Network) -> str | N
 
 
 def allocations(
-    event_id: str, order_id: str, cart_id: str | None, location_id: str, lines: Sequence[OrderLine]
+    event_id: str,
+    order_id: str,
+    cart_id: str | None,
+    location_id: str,
+    lines: Sequence[OrderLine],
+    channel: str | None = None,
 ) -> list[Allocate]:
-    """One Allocate per line at `location_id`; with the cart, its holds become the order's."""
+    """One Allocate per line at `location_id`; with the cart, its holds become the order's. A walk-in
+    channel may use the units a store protects from online orders."""
     return [
-        Allocate(event_id, order_id, line.line_id, line.sku, location_id, line.quantity, cart_id)
+        Allocate(event_id, order_id, line.line_id, line.sku, location_id, line.quantity, cart_id, channel)
         for line in lines
     ]
 

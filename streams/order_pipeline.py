@@ -131,7 +131,9 @@ class _Plan:
                 self.unrouted += 1
                 return []
             wanted = [OrderLine(line.line_id, line.sku, line.quantity) for line in event.lines]
-            self.commands += allocations(event.event_id, event.order_id, event.cart_id, location, wanted)
+            self.commands += allocations(
+                event.event_id, event.order_id, event.cart_id, location, wanted, event.channel
+            )
             lines = [AllocatedLine(line.line_id, line.sku, location, line.quantity) for line in wanted]
             self.known.setdefault(event.order_id, lines)
             return lines

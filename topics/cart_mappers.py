@@ -13,7 +13,8 @@ def map_cart_event(event: CartEvent, ttl_ms: int) -> list[Command]:
     renew = RenewCart(event.event_id, event.cart_id, ttl_ms)
     sku = event.sku or ""  # the model guarantees a sku (and a quantity) for line events
     if event.type is CartEventType.LINE_SET:
-        hold = SetHold(event.event_id, event.cart_id, sku, event.location_id, event.quantity or 0, ttl_ms)
+        quantity = event.quantity or 0
+        hold = SetHold(event.event_id, event.cart_id, sku, event.location_id, quantity, ttl_ms, event.channel)
         return [hold, renew]
     if event.type is CartEventType.LINE_REMOVED:
         return [ReleaseHold(event.event_id, event.cart_id, sku), renew]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
@@ -130,3 +132,22 @@ def test_any_event_of_the_cart_renews_its_holds(
     clock.now_ms = START_MS + TTL_MS + 1000
     assert expiry.sweep() == []
     assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].reserved == 3
+
+
+@pytest.mark.parametrize(("channel", "granted"), [("web", 3), ("store", 5)])
+def test_units_a_store_keeps_for_walk_in_customers_are_held_only_by_walk_in_carts(channel: str, granted: int):
+    protected = replace(STORE, online_protection=2)
+    store = InMemoryStockStore(lambda: Network({"ST-1": protected}))
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    pipeline = StockPipeline(
+        store,
+        CommandDecoder(CODEC, TTL_MS),
+        availability_change_encoder(None),
+        cart_hold_encoder(None),
+        metrics,
+    )
+    receive(pipeline, 5)
+    cart = orjson.loads(line_set("c-1", "cart-1", 5).value()) | {"channel": channel}
+    outcome = pipeline.run("carts.events.v1", [Record("carts.events.v1", orjson.dumps(cart))])
+    (hold,) = published(outcome.outputs, CART_HOLDS)
+    assert hold["granted"] == granted
