@@ -51,24 +51,34 @@ class AccessPolicy:
             documented[429] = {"model": ErrorBody, "description": "Over the rate limit (Retry-After)"}
         return documented
 
+    def admit(self, request: Request, scope: str) -> None:
+        """What the guards of `scope` check, called directly by a route served without FastAPI's
+        dependency injection (the hot GET, see api.routes.hot_get); raises the same ApiError."""
+        if self.keys is not None:
+            self._check_key(self.keys, scope, request.headers.get(API_KEY_HEADER))
+        elif self.limiter is not None:
+            self._throttle(_address(request))
+
     def _key_guard(self, keys: ApiKeyTable, scope: str) -> Any:
         async def require_key(api_key: Annotated[str | None, Security(KEY_HEADER)] = None) -> None:
-            if not api_key:
-                self._refuse(401, "unauthorized", f"An API key is required in the {API_KEY_HEADER} header.")
-            digest = key_digest(api_key)
-            scopes = keys.scopes(digest)
-            if scopes is None:
-                self._refuse(401, "unauthorized", "The API key is not valid.")
-            if scope not in scopes:
-                message = f"This API key may not use this route: it needs scope {scope}."
-                self._refuse(403, "forbidden", message, scope=scope)
-            self._throttle(digest)
+            self._check_key(keys, scope, api_key)
 
         return require_key
 
+    def _check_key(self, keys: ApiKeyTable, scope: str, api_key: str | None) -> None:
+        if not api_key:
+            self._refuse(401, "unauthorized", f"An API key is required in the {API_KEY_HEADER} header.")
+        digest = key_digest(api_key)
+        scopes = keys.scopes(digest)
+        if scopes is None:
+            self._refuse(401, "unauthorized", "The API key is not valid.")
+        if scope not in scopes:
+            message = f"This API key may not use this route: it needs scope {scope}."
+            self._refuse(403, "forbidden", message, scope=scope)
+        self._throttle(digest)
+
     async def _throttle_by_address(self, request: Request) -> None:
-        # Without keys the only identity is the address: behind a proxy, every client shares one bucket.
-        self._throttle(request.client.host if request.client else UNKNOWN_CLIENT)
+        self._throttle(_address(request))
 
     def _throttle(self, client: Hashable) -> None:
         if self.limiter is None:
@@ -84,3 +94,8 @@ class AccessPolicy:
         self.metrics.reject(code)
         headers = _CHALLENGE if status == 401 else None
         raise ApiError(status, code, message, headers, **fields)
+
+
+def _address(request: Request) -> str:
+    # Without keys the only identity is the address: behind a proxy, every client shares one bucket.
+    return request.client.host if request.client else UNKNOWN_CLIENT

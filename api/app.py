@@ -20,7 +20,8 @@ from api.errors import install_error_handlers
 from api.metrics import HttpMetrics, MetricsMiddleware
 from api.rate_limit import RateLimiter
 from api.responses import JsonResponse
-from api.routes.availability import availability_router
+from api.routes.availability import availability_router, one_sku
+from api.routes.hot_get import hot_get_route
 from api.routes.ops import ops_router
 from api.routes.stream import DEFAULT_LIMITS, ChangeFeed, StreamLimits, stream_router
 from core.ports import StockReader
@@ -82,6 +83,9 @@ def create_app(
         description=DESCRIPTION,
         version=version,
         default_response_class=JsonResponse,
+        # Its native OpenTelemetry asks the global providers on every request; omnistock exports
+        # Prometheus metrics (MetricsMiddleware) and configures no OpenTelemetry.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -95,12 +99,17 @@ def create_app(
             responses=access.responses(),
         )
     )
+    caching = HttpCaching(cache_max_age_s)
+    if not guards:  # extra guards are FastAPI dependencies: only the FastAPI route can run them
+        app.router.routes.append(
+            hot_get_route(one_sku(reader, clock, caching), lambda r: access.admit(r, SCOPE_AVAILABILITY_READ))
+        )
     app.include_router(
         availability_router(
             reader,
             batch_max_skus=batch_max_skus,
             clock=clock,
-            caching=HttpCaching(cache_max_age_s),
+            caching=caching,
             dependencies=availability_guards,
             responses=access.responses(),
         )

@@ -34,9 +34,10 @@ def _rules(network: Network) -> dict[bytes, LocationRules]:
 
 
 def _as_bytes(fields: Mapping[bytes | str, bytes | str]) -> Mapping[bytes, bytes | str]:
-    """Clients created with decode_responses answer str names: the rare path, converted once."""
-    if all(isinstance(name, bytes) for name in fields):
-        return fields  # type: ignore[return-value]  # every key checked just above
+    """Clients created with decode_responses answer str names (all of them): converted once, off the
+    hot path; one client never mixes the two, so the first name tells."""
+    if not isinstance(next(iter(fields), b""), str):
+        return fields  # type: ignore[return-value]  # bytes names, as hiredis answers them
     return {(name if isinstance(name, bytes) else name.encode()): value for name, value in fields.items()}
 
 

@@ -1,8 +1,8 @@
-"""The async stock reader for the API: one pipelined HGETALL per sku."""
+"""The async stock reader for the API: one HGETALL per sku, pipelined when there are several."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import redis
 import redis.asyncio
@@ -12,6 +12,8 @@ from core.network import Network
 from core.stock import SkuStock
 from state import keys
 from state.decode import sku_stock
+
+Fields = Mapping[bytes | str, bytes | str]  # one HGETALL answer (bytes names with hiredis)
 
 
 class AsyncRedisStockReader:
@@ -25,15 +27,21 @@ class AsyncRedisStockReader:
     async def read_many(self, skus: Sequence[str]) -> dict[str, SkuStock]:
         network = self._network()
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for sku in skus:
-                    pipe.hgetall(keys.stock(self._prefix, sku))
-                hashes = await pipe.execute()
+            hashes = await self._read_hashes(skus)
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise StoreUnavailable("redis unreachable", error=str(error)) from error
         found = zip(skus, hashes, strict=True)
         stocks = ((sku, sku_stock(sku, fields, network)) for sku, fields in found if fields)
         return {sku: stock for sku, stock in stocks if stock.locations}
+
+    async def _read_hashes(self, skus: Sequence[str]) -> list[Fields]:
+        if len(skus) == 1:  # the storefront's GET: a pipeline object costs more than the read
+            return [await self._client.hgetall(keys.stock(self._prefix, skus[0]))]
+        async with self._client.pipeline(transaction=False) as pipe:
+            for sku in skus:
+                pipe.hgetall(keys.stock(self._prefix, sku))
+            hashes: list[Fields] = await pipe.execute()
+        return hashes
 
     async def ping(self) -> bool:
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import Annotated, Any
@@ -29,6 +29,9 @@ _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 _STORE_DOWN: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The stock store is not answering (Retry-After)"}
 }
+SKU_PATH = "/v1/availability/{sku}"
+# sku, the location ids asked (None: all), If-None-Match -> the answer of GET /v1/availability/{sku}.
+OneSku = Callable[[str, Collection[str] | None, str | None], Awaitable[Response]]
 
 
 def _location_body(loc: LocationStock) -> dict[str, Any]:
@@ -63,6 +66,21 @@ def sku_body(stock: SkuStock, as_of: str, location_ids: Collection[str] | None) 
     }
 
 
+def one_sku(reader: StockReader, clock: Callable[[], datetime], caching: HttpCaching) -> OneSku:
+    """The answer of GET /v1/availability/{sku}: shared by its FastAPI route and api.routes.hot_get."""
+
+    async def answer(sku: str, location_ids: Collection[str] | None, if_none_match: str | None) -> Response:
+        as_of = clock().isoformat(timespec="milliseconds")
+        found = await reader.read_many((sku,))
+        stock = found.get(sku)
+        if stock is None:
+            raise ApiError(404, "sku_not_found", f"No stock was ever recorded for sku {sku!r}.", sku=sku)
+        wanted = frozenset(location_ids) if location_ids is not None else None
+        return caching.answer(sku_body(stock, as_of, wanted), as_of, if_none_match)
+
+    return answer
+
+
 def availability_router(
     reader: StockReader,
     *,
@@ -79,6 +97,8 @@ def availability_router(
         dependencies=dependencies,
         responses=dict(responses or {}),
     )
+
+    answer_one = one_sku(reader, clock, caching)
 
     def read_time() -> str:
         return clock().isoformat(timespec="milliseconds")
@@ -101,13 +121,7 @@ def availability_router(
         ] = None,
         if_none_match: _IfNoneMatch = None,
     ) -> Response:
-        as_of = read_time()
-        found = await reader.read_many((sku,))
-        stock = found.get(sku)
-        if stock is None:
-            raise ApiError(404, "sku_not_found", f"No stock was ever recorded for sku {sku!r}.", sku=sku)
-        wanted = frozenset(location_id) if location_id is not None else None
-        return caching.answer(sku_body(stock, as_of, wanted), as_of, if_none_match)
+        return await answer_one(sku, location_id, if_none_match)
 
     @router.post(
         "",

@@ -1,0 +1,105 @@
+"""The API's one-pass decoder of a stock hash agrees with the core rules it folds in (network_stock)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.ledger import network_stock
+from core.network import Capability, Location, LocationKind, Network
+from core.stock import LocationStock
+from state.decode import sku_stock
+
+
+def _location(location_id: str, ships: bool, safety_stock: int, protection: int) -> Location:
+    capabilities = frozenset({Capability.SHIP} if ships else {Capability.PICKUP})
+    kind = LocationKind.WAREHOUSE if ships else LocationKind.STORE
+    return Location(
+        location_id,
+        kind,
+        location_id,
+        0.0,
+        0.0,
+        "UTC",
+        capabilities,
+        safety_stock,
+        online_protection=protection,
+    )
+
+
+NETWORK = Network(
+    {
+        "dc-1": _location("dc-1", True, 2, 0),
+        "store-é": _location("store-é", True, 1, 3),
+        "store-2": _location("store-2", False, 4, 1),
+    }
+)
+FIGURES = ("oh", "it", "rs", "al", "ss", "atp", "on", "ds", "pp")
+SHOWN = ("oh", "it", "rs", "al", "ss")
+Fields = dict[bytes | str, bytes | str]
+LOCATIONS = ("dc-1", "store-é", "store-2", "unknown-9")
+
+
+def test_a_hash_decodes_to_its_locations_sorted_with_defaults_and_network_sums() -> None:
+    fields: Fields = {
+        b"dc-1|oh": b"10",
+        b"dc-1|rs": b"2",
+        b"dc-1|atp": b"6",
+        b"dc-1|on": b"1",
+        "store-é|oh".encode(): b"9",
+        "store-é|ss".encode(): b"0",
+        b"store-2|oh": b"5",
+        b"|oh": b"24",
+        b"|nrs": b"1",
+        b"|seq": b"7",
+    }
+
+    stock = sku_stock("SKU-1", fields, NETWORK)
+
+    assert stock.locations == (
+        LocationStock("dc-1", on_hand=10, reserved=2, safety_stock=2),
+        LocationStock("store-2", on_hand=5, safety_stock=4, online_protection=1),
+        LocationStock("store-é", on_hand=9, safety_stock=0, online_protection=3),
+    )
+    # Online: dc-1 (ATP 6) and store-é (ATP 9, 6 online); one unit held on the network.
+    assert (stock.network.on_hand, stock.network.reserved, stock.network.atp) == (19, 3, 11)
+
+
+def test_str_field_names_decode_as_bytes_ones_do() -> None:
+    as_bytes = {b"dc-1|oh": b"10", b"dc-1|al": b"3", b"|nrs": b"2"}
+    fields: Fields = dict(as_bytes.items())
+    as_text: Fields = {name.decode(): value.decode() for name, value in as_bytes.items()}
+
+    assert sku_stock("S", as_text, NETWORK) == sku_stock("S", fields, NETWORK)
+
+
+def test_a_hash_of_network_fields_only_has_no_locations() -> None:
+    assert sku_stock("S", {b"|bo": b"1", b"|seq": b"3"}, NETWORK).locations == ()
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(LOCATIONS), st.sampled_from(FIGURES)), st.integers(0, 50), max_size=30
+    ),
+    st.integers(0, 20),
+)
+def test_the_network_figures_are_core_network_stock_over_the_decoded_locations(
+    figures: dict[tuple[str, str], int], network_reserved: int
+) -> None:
+    fields: dict[bytes | str, bytes | str] = {
+        f"{loc}|{figure}".encode(): str(value).encode() for (loc, figure), value in figures.items()
+    }
+    fields[b"|nrs"] = str(network_reserved).encode()
+
+    stock = sku_stock("S", fields, NETWORK)
+
+    assert stock.network == network_stock(stock.locations, NETWORK, network_reserved)
+    shown = {loc for loc, figure in figures if figure in SHOWN}  # atp, on...: the reader recomputes them
+    assert [loc.location_id for loc in stock.locations] == sorted(shown)
+    for loc in stock.locations:
+        override = figures.get((loc.location_id, "ss"))
+        assert loc.safety_stock == (
+            override if override is not None else NETWORK.safety_stock(loc.location_id)
+        )
+        assert loc.on_hand == figures.get((loc.location_id, "oh"), 0)
+        assert loc.online_protection == NETWORK.online_protection(loc.location_id)
