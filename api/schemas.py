@@ -30,6 +30,9 @@ class LocationFigures(BaseModel):
     allocated: int = Field(description="Orders placed and not yet shipped")
     safety_stock: int
     atp: int = Field(description="max(0, on_hand - reserved - allocated - safety_stock)")
+    online_atp: int = Field(
+        description="What online channels may take here: atp less the units kept for walk-in customers"
+    )
 
 
 class SkuAvailability(BaseModel):

@@ -43,6 +43,7 @@ def _location_body(loc: LocationStock) -> dict[str, Any]:
         "allocated": loc.allocated,
         "safety_stock": loc.safety_stock,
         "atp": loc.atp,
+        "online_atp": loc.online_atp,
     }
 
 
