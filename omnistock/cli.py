@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
         "reconcile", help="recompute reserved/allocated from holds and allocations"
     )
     reconcile.add_argument("skus", nargs="*", help="only these skus (default: all)")
+    backorder = commands.add_parser("set-backorder", help="allow (or stop) allocating a sku beyond its stock")
+    backorder.add_argument("sku")
+    backorder.add_argument("allowed", choices=["on", "off"])
+    safety = commands.add_parser("set-safety-stock", help="override a location's safety stock for one sku")
+    safety.add_argument("sku")
+    safety.add_argument("location_id")
+    safety.add_argument("quantity", help="units, or 'default' to fall back to the location's setting")
     bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
     bench.add_argument("what", choices=["worker", "api", "holds"], nargs="?", default="worker")
     bench.add_argument("--events", type=int, default=200_000, help="worker, holds: events to apply")
@@ -67,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from omnistock.wiring import run_reconcile
 
         return run_reconcile(settings, args.skus)
+    elif args.command in ("set-backorder", "set-safety-stock"):
+        from omnistock.sku_settings import run_sku_setting
+
+        return run_sku_setting(settings, args)
     elif args.command == "bench" and args.what == "api":
         from omnistock.bench_api import run_bench_api
 
