@@ -1,0 +1,134 @@
+"""The network as a promise reads it (prepared once per network) and one promise's per-node offers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.calendar import Calendar, after_open_minutes, calendar_of
+from core.carriers import CarrierService, CarrierServices, collection, delivery_window
+from core.geo import Place, distance_km
+from core.network import Capability, Location, LocationKind, Network
+from core.promise_types import CartLine, Verdict
+from core.sourcing import Quote
+
+AtpView = Mapping[tuple[str, str], int]  # (sku, location_id) -> live ATP, holds and safety stock out
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseNetwork:
+    """What a promise needs of the network and services, built once per network version."""
+
+    network: Network
+    services: CarrierServices
+    calendars: Mapping[str, Calendar]
+    shippers: tuple[Location, ...]  # SHIP capability, by id
+    pickup_stores: tuple[Location, ...]  # PICKUP capability, not relay points, by id
+    relay_points: tuple[Location, ...]  # relay points and lockers with PICKUP, by id
+
+
+def prepare(network: Network, services: CarrierServices) -> PromiseNetwork:
+    """Calendars and node lists; a location's closed dates are read if the network model has them."""
+    locations = sorted(network.locations.values(), key=lambda location: location.location_id)
+    calendars = {
+        loc.location_id: calendar_of(loc.timezone, loc.opening_hours, getattr(loc, "closed_dates", ()))
+        for loc in locations
+    }
+    relay = LocationKind.RELAY_POINT
+    return PromiseNetwork(
+        network=network,
+        services=services,
+        calendars=calendars,
+        shippers=tuple(loc for loc in locations if Capability.SHIP in loc.capabilities),
+        pickup_stores=tuple(
+            loc for loc in locations if Capability.PICKUP in loc.capabilities and loc.kind is not relay
+        ),
+        relay_points=tuple(
+            loc for loc in locations if Capability.PICKUP in loc.capabilities and loc.kind is relay
+        ),
+    )
+
+
+def place_of(location: Location) -> Place:
+    return Place(location.lat, location.lon, location.timezone)
+
+
+def nearest(
+    locations: Sequence[Location], to: Place, max_km: float, count: int
+) -> list[tuple[float, Location]]:
+    """Up to `count` locations within `max_km` of `to`, nearest first (ties by id)."""
+    near = [(distance_km(place_of(loc), to), loc) for loc in locations]
+    near = [pair for pair in near if pair[0] <= max_km]
+    return sorted(near, key=lambda pair: (pair[0], pair[1].location_id))[:count]
+
+
+class PromiseContext:
+    """One promise's cart, clock and stock, with the per-node figures every method shares."""
+
+    def __init__(self, prepared: PromiseNetwork, lines: tuple[CartLine, ...], now: datetime, atp: AtpView):
+        self.prepared, self.lines, self.now, self.atp = prepared, lines, now, atp
+        self.full = (1 << len(lines)) - 1
+        self.served = 0  # lines some option's node could serve
+        self._masks: dict[str, int] = {}
+        self._ready: dict[str, datetime | None] = {}
+
+    def mask(self, location_id: str) -> int:
+        """Bit i set when the location has the ATP for the whole of line i."""
+        if location_id not in self._masks:
+            bits = 0
+            for index, line in enumerate(self.lines):
+                if self.atp.get((line.sku, location_id), 0) >= line.quantity:
+                    bits |= 1 << index
+            self._masks[location_id] = bits
+        return self._masks[location_id]
+
+    def ready(self, location: Location) -> datetime | None:
+        """When an order accepted now is prepared there: handling time within opening hours."""
+        key = location.location_id
+        if key not in self._ready:
+            calendar = self.prepared.calendars[key]
+            self._ready[key] = after_open_minutes(calendar, self.now, location.handling_time_minutes)
+        return self._ready[key]
+
+    def quotes(
+        self, service: CarrierService, to: Place, exclude: str | None = None
+    ) -> tuple[list[Quote], list[Verdict]]:
+        """Every shipper's offer to send its lines to `to`, and why the others make none."""
+        quotes: list[Quote] = []
+        verdicts: list[Verdict] = []
+        for node in self.prepared.shippers:
+            if node.location_id == exclude:
+                continue
+            offer = self.quote(node, service, to) if self.mask(node.location_id) else "no ATP for any line"
+            if isinstance(offer, str):
+                verdicts.append(Verdict(node.location_id, offer))
+            else:
+                quotes.append(offer)
+                self.served |= offer.mask
+        return quotes, verdicts
+
+    def quote(self, node: Location, service: CarrierService, to: Place) -> Quote | str:
+        km = distance_km(place_of(node), to)
+        band = service.band(km)
+        if band is None:
+            return f"{km:.0f} km is beyond what {service.service_id} serves"
+        ready = self.ready(node)
+        calendar = self.prepared.calendars[node.location_id]
+        cutoff = service.cutoff_for(node.location_id, node.kind.value)
+        collected = None if ready is None else collection(service, calendar, cutoff, ready)
+        if collected is None:
+            return "no carrier collection while open within the search horizon"
+        days = (band.min_days, band.max_days)
+        earliest, latest = delivery_window(
+            service, days, collected, calendar.local(collected).date(), to.timezone
+        )
+        return Quote(
+            location_id=node.location_id,
+            mask=self.mask(node.location_id),
+            parcel_cents=band.parcel_cents,
+            pick_cents=node.pick_cost_cents,
+            earliest=earliest,
+            latest=latest,
+            co2e_grams=service.co2e_grams(km, 1),
+        )
