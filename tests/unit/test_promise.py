@@ -151,3 +151,17 @@ def test_explain_names_every_node_considered_and_why_it_lost():
 def test_a_destination_outside_every_band_gets_no_home_option():
     far = Place(-20.88, 55.45, "Indian/Reunion")
     assert promise(prepared(), ONE_A, far, utc(17, 10), {("A", "WH"): 5}).options == ()
+
+
+def test_a_parcels_first_method_trades_a_later_date_for_one_parcel():
+    # The documented trade-off: stock arriving at a slow node that holds the whole cart turns a fast
+    # two-parcel plan into a slower one-parcel plan; the speed-first method (home_express) keeps the date.
+    slow = location("SLOW", LocationKind.SUPPLIER, handling_time_minutes=3 * 1440)
+    network = prepared(slow, location("DS", LocationKind.DARK_STORE, handling_time_minutes=30))
+    lines = [CartLine("A", 1), CartLine("B", 1)]
+    split = {("A", "WH"): 1, ("B", "DS"): 1}
+    before = _ask(network, utc(17, 8), split, lines=lines)
+    after = _ask(network, utc(17, 8), split | {("A", "SLOW"): 1, ("B", "SLOW"): 1}, lines=lines)
+    assert _option(after, "home_standard").parcels == 1
+    assert _option(after, "home_standard").earliest > _option(before, "home_standard").earliest
+    assert _option(after, "home_express").earliest == _option(before, "home_express").earliest
