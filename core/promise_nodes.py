@@ -23,6 +23,7 @@ class PromiseNetwork:
     network: Network
     services: CarrierServices
     calendars: Mapping[str, Calendar]
+    places: Mapping[str, Place]
     shippers: tuple[Location, ...]  # SHIP capability, by id
     pickup_stores: tuple[Location, ...]  # PICKUP capability, not relay points, by id
     relay_points: tuple[Location, ...]  # relay points and lockers with PICKUP, by id
@@ -40,6 +41,7 @@ def prepare(network: Network, services: CarrierServices) -> PromiseNetwork:
         network=network,
         services=services,
         calendars=calendars,
+        places={loc.location_id: place_of(loc) for loc in locations},
         shippers=tuple(loc for loc in locations if Capability.SHIP in loc.capabilities),
         pickup_stores=tuple(
             loc for loc in locations if Capability.PICKUP in loc.capabilities and loc.kind is not relay
@@ -58,7 +60,7 @@ def nearest(
     locations: Sequence[Location], to: Place, max_km: float, count: int
 ) -> list[tuple[float, Location]]:
     """Up to `count` locations within `max_km` of `to`, nearest first (ties by id)."""
-    near = [(distance_km(place_of(loc), to), loc) for loc in locations]
+    near = [(distance_km(place_of(loc), to), loc) for loc in locations]  # few: pickup points only
     near = [pair for pair in near if pair[0] <= max_km]
     return sorted(near, key=lambda pair: (pair[0], pair[1].location_id))[:count]
 
@@ -72,6 +74,7 @@ class PromiseContext:
         self.served = 0  # lines some option's node could serve
         self._masks: dict[str, int] = {}
         self._ready: dict[str, datetime | None] = {}
+        self._dates: dict[tuple[str, str, int, int, str], tuple[datetime, datetime] | None] = {}
 
     def mask(self, location_id: str) -> int:
         """Bit i set when the location has the ATP for the whole of line i."""
@@ -109,26 +112,34 @@ class PromiseContext:
         return quotes, verdicts
 
     def quote(self, node: Location, service: CarrierService, to: Place) -> Quote | str:
-        km = distance_km(place_of(node), to)
+        km = distance_km(self.prepared.places[node.location_id], to)
         band = service.band(km)
         if band is None:
             return f"{km:.0f} km is beyond what {service.service_id} serves"
-        ready = self.ready(node)
-        calendar = self.prepared.calendars[node.location_id]
-        cutoff = service.cutoff_for(node.location_id, node.kind.value)
-        collected = None if ready is None else collection(service, calendar, cutoff, ready)
-        if collected is None:
+        key = (node.location_id, service.service_id, band.min_days, band.max_days, to.timezone)
+        if key not in self._dates:
+            self._dates[key] = self._dates_of(node, service, (band.min_days, band.max_days), to.timezone)
+        dates = self._dates[key]
+        if dates is None:
             return "no carrier collection while open within the search horizon"
-        days = (band.min_days, band.max_days)
-        earliest, latest = delivery_window(
-            service, days, collected, calendar.local(collected).date(), to.timezone
-        )
         return Quote(
             location_id=node.location_id,
             mask=self.mask(node.location_id),
             parcel_cents=band.parcel_cents,
             pick_cents=node.pick_cost_cents,
-            earliest=earliest,
-            latest=latest,
+            earliest=dates[0],
+            latest=dates[1],
             co2e_grams=service.co2e_grams(km, 1),
         )
+
+    def _dates_of(
+        self, node: Location, service: CarrierService, days: tuple[int, int], timezone: str
+    ) -> tuple[datetime, datetime] | None:
+        """Earliest and latest delivery from `node`: prepared, collected at the cut-off, in transit."""
+        ready = self.ready(node)
+        calendar = self.prepared.calendars[node.location_id]
+        cutoff = service.cutoff_for(node.location_id, node.kind.value)
+        collected = None if ready is None else collection(service, calendar, cutoff, ready)
+        if collected is None:
+            return None
+        return delivery_window(service, days, collected, calendar.local(collected).date(), timezone)

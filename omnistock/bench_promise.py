@@ -1,0 +1,93 @@
+"""Promise latency in-process: p50/p99 for 1- and 5-line carts over the simulated network, random ATP.
+
+The network (omnistock/data/network.yaml), its carrier services (services.yaml) and the postcode
+table (postcodes.csv) are the packaged ones; SKU_COUNT skus are each stocked at a random third of the
+locations that hold stock. Every call gets a fresh cart, a metropolitan postcode and a `now` within
+one week, so calendars, cut-offs and splits all vary. No I/O inside the timed section.
+Run: `python -m omnistock.bench_promise [promises]`.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import yaml
+
+from core.carriers_config import parse_services
+from core.geo import Place, parse_postcode_rows
+from core.network import Capability
+from core.promise import promise
+from core.promise_nodes import AtpView, PromiseNetwork, prepare
+from core.promise_types import CartLine
+from omnistock.latency import percentile
+from omnistock.network_file import default_network_path, load_network
+
+SKU_COUNT = 5000
+SEED = 20261122
+
+
+def load_inputs() -> tuple[PromiseNetwork, list[Place]]:
+    """The prepared simulated network and the metropolitan places of the postcode table."""
+    data = default_network_path().parent
+    network = load_network(default_network_path())
+    services = parse_services(
+        yaml.safe_load((data / "services.yaml").read_text(encoding="utf-8"))["services"]
+    )
+    with (data / "postcodes.csv").open(encoding="utf-8", newline="") as file:
+        table = parse_postcode_rows(list(csv.reader(file))[1:])
+    places = [place for prefix, place in sorted(table.items()) if not prefix.startswith("97")]
+    return prepare(network, services), places
+
+
+def random_atp(prepared: PromiseNetwork, rng: random.Random) -> dict[tuple[str, str], int]:
+    holders = sorted(
+        loc.location_id
+        for loc in prepared.network.locations.values()
+        if Capability.SHIP in loc.capabilities or Capability.PICKUP in loc.capabilities
+    )
+    atp: dict[tuple[str, str], int] = {}
+    for number in range(SKU_COUNT):
+        for location_id in rng.sample(holders, k=max(1, len(holders) // 3)):
+            atp[(f"SKU-{number:05d}", location_id)] = rng.randint(0, 8)
+    return atp
+
+
+def time_carts(
+    prepared: PromiseNetwork, places: list[Place], atp: AtpView, lines: int, count: int, rng: random.Random
+) -> list[float]:
+    """Seconds per promise, sorted."""
+    start = datetime(2026, 11, 16, tzinfo=UTC)
+    took = []
+    for _ in range(count):
+        cart = [CartLine(f"SKU-{rng.randrange(SKU_COUNT):05d}", rng.randint(1, 2)) for _ in range(lines)]
+        place = rng.choice(places)
+        now = start + timedelta(minutes=rng.randrange(7 * 24 * 60))
+        began = time.perf_counter()
+        promise(prepared, cart, place, now, atp)
+        took.append(time.perf_counter() - began)
+    return sorted(took)
+
+
+def run_bench_promise(count: int = 2000) -> int:
+    rng = random.Random(SEED)  # noqa: S311 - benchmark data, not secrets
+    prepared, places = load_inputs()
+    atp = random_atp(prepared, rng)
+    sizes = f"{len(prepared.network.locations)} locations, {SKU_COUNT} skus"
+    print(f"promise in-process: {sizes}, {count} calls per cart size")
+    for lines in (1, 5):
+        time_carts(prepared, places, atp, lines, min(200, count), rng)  # warm caches (zoneinfo, bands)
+        took = time_carts(prepared, places, atp, lines, count, rng)
+        per_s = len(took) / sum(took)
+        print(
+            f"  {lines}-line cart: p50 {percentile(took, 50) * 1000:.2f} ms, "
+            f"p99 {percentile(took, 99) * 1000:.2f} ms, {per_s:,.0f} promises/s on one core"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_bench_promise(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))
