@@ -3,7 +3,9 @@
 Pure: the caller passes `now`, the network prepared by `prepare` and a live ATP view. Home methods
 ship to the customer; relay methods to the relay point near the customer that is ready first; click &
 collect hands over at the nearby store ready first, from its own stock after its handling time, else
-shipped there from other nodes (ship to store). The same input always gives the same answer.
+shipped there from other nodes (ship to store: a store holding part of the cart gets all of it
+shipped, stock is not mixed). Daily pick capacity is not consumed here (the router's job). The same
+input always gives the same answer.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from core.calendar import next_open
-from core.carriers import CarrierService, ServiceKind
+from core.carriers import CarrierService, Prefer, ServiceKind
 from core.geo import Place
 from core.network import Capability, Location
 from core.promise_explain import label, plan_verdicts, point_verdicts
@@ -38,6 +40,8 @@ def promise(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     context = PromiseContext(prepared, merge_lines(lines), now, atp)
+    if not context.lines:
+        return PromiseResult(options=(), unserved=())
     options: list[PromiseOption] = []
     for service in prepared.services.services.values():
         if methods is not None and service.service_id not in methods:
@@ -64,7 +68,7 @@ def merge_lines(lines: Iterable[CartLine]) -> tuple[CartLine, ...]:
 
 def _home(context: PromiseContext, service: CarrierService, to: Place, explain: bool) -> list[PromiseOption]:
     quotes, verdicts = context.quotes(service, to)
-    plan = choose_plan(quotes, len(context.lines), service.prefer.value == "speed")
+    plan = choose_plan(quotes, len(context.lines), service.prefer is Prefer.SPEED)
     if plan is None:
         return []
     option = _shipped(context, plan, service.service_id, "home", to.timezone)
@@ -120,7 +124,7 @@ def _via_point(
 ) -> PromiseOption | None:
     """Ship to a relay point or store; ready for pickup when it is next open after the parcels arrive."""
     quotes, verdicts = context.quotes(service, place_of(point), exclude=point.location_id)
-    plan = choose_plan(quotes, len(context.lines), service.prefer.value == "speed")
+    plan = choose_plan(quotes, len(context.lines), service.prefer is Prefer.SPEED)
     calendar = context.prepared.calendars[point.location_id]
     earliest = None if plan is None else next_open(calendar, plan.earliest)
     latest = None if plan is None else next_open(calendar, plan.latest)

@@ -165,3 +165,7 @@ def test_a_parcels_first_method_trades_a_later_date_for_one_parcel():
     assert _option(after, "home_standard").parcels == 1
     assert _option(after, "home_standard").earliest > _option(before, "home_standard").earliest
     assert _option(after, "home_express").earliest == _option(before, "home_express").earliest
+
+
+def test_an_empty_cart_has_no_options_and_nothing_unserved():
+    assert _ask(prepared(), utc(17, 10), {("A", "WH"): 5}, lines=[]) == PromiseResult((), ())
