@@ -40,27 +40,28 @@ def _assert_on_hand(stack: Stack, sku: str, expected: int) -> None:
     assert store_figures(stack, sku)["on_hand"] == expected
 
 
-def test_a_cart_hold_lowers_atp_and_expires_by_itself_with_its_release_published(stack: Stack):
-    receipt = {
-        "event_id": "h-r1",
-        "occurred_at": NOW_MS,
-        "location_id": "ST-1",
-        "lines": [{"sku": "SKU-H", "quantity": 10}],
-    }
+def receive_then_hold(stack: Stack, sku: str, cart_id: str, quantity: int) -> None:
+    """10 units of `sku` received at ST-1, then `quantity` held there by `cart_id` (a web cart)."""
+    lines = [{"sku": sku, "quantity": 10}]
+    receipt = {"event_id": f"r-{sku}", "occurred_at": NOW_MS, "location_id": "ST-1", "lines": lines}
     stack.send("stock.receipts.v1", "ST-1", receipt)
     # Topics are applied independently: a hold sent with the receipt could come first and be refused.
-    eventually(lambda: _assert_on_hand(stack, "SKU-H", 10))
+    eventually(lambda: _assert_on_hand(stack, sku, 10))
     cart = {
-        "event_id": "h-c1",
+        "event_id": f"c-{sku}",
         "occurred_at": NOW_MS,
-        "cart_id": "cart-9",
+        "cart_id": cart_id,
         "type": "LINE_SET",
-        "sku": "SKU-H",
-        "quantity": 3,
+        "sku": sku,
+        "quantity": quantity,
         "location_id": "ST-1",
         "channel": "web",
     }
-    stack.send("carts.events.v1", "cart-9", cart)
+    stack.send("carts.events.v1", cart_id, cart)
+
+
+def test_a_cart_hold_lowers_atp_and_expires_by_itself_with_its_release_published(stack: Stack):
+    receive_then_hold(stack, "SKU-H", "cart-9", 3)
 
     def held() -> None:
         figures = store_figures(stack, "SKU-H")
@@ -82,25 +83,7 @@ def test_a_cart_hold_lowers_atp_and_expires_by_itself_with_its_release_published
 
 
 def test_an_order_takes_over_its_carts_hold_and_collection_removes_the_stock(stack: Stack):
-    receipt = {
-        "event_id": "o-r1",
-        "occurred_at": NOW_MS,
-        "location_id": "ST-1",
-        "lines": [{"sku": "SKU-O", "quantity": 10}],
-    }
-    stack.send("stock.receipts.v1", "ST-1", receipt)
-    eventually(lambda: _assert_on_hand(stack, "SKU-O", 10))
-    cart = {
-        "event_id": "o-c1",
-        "occurred_at": NOW_MS,
-        "cart_id": "cart-o",
-        "type": "LINE_SET",
-        "sku": "SKU-O",
-        "quantity": 4,
-        "location_id": "ST-1",
-        "channel": "web",
-    }
-    stack.send("carts.events.v1", "cart-o", cart)
+    receive_then_hold(stack, "SKU-O", "cart-o", 4)
     order = {
         "event_id": "o-p1",
         "occurred_at": NOW_MS,
