@@ -11,7 +11,7 @@ from core.errors import StoreUnavailable
 from core.movements import ExpiredHolds, ReleasedHold
 from streams.metrics import WorkerMetrics
 from streams.records import OutRecord
-from streams.stock_pipeline import AVAILABILITY_CHANGES, CART_HOLDS, ChangeEncoder, ChangeLog
+from streams.stock_pipeline import CART_HOLDS, ChangeEncoder, ChangeLog, change_records
 
 log = logging.getLogger("omnistock.holds")
 
@@ -54,10 +54,8 @@ class HoldExpiry:
         cause = f"hold-expiry:{now_ms}"
         outputs: list[OutRecord] = []
         for sku_holds in expired:
-            key = sku_holds.sku.encode()
-            for figures in sku_holds.locations:
-                value = self._changes.encode(sku_holds.sku, figures, sku_holds.network_atp, cause, now_ms)
-                outputs.append(OutRecord(AVAILABILITY_CHANGES, key, value))
+            sku, locations, network_atp = sku_holds.sku, sku_holds.locations, sku_holds.network_atp
+            outputs += change_records(sku, locations, network_atp, cause, self._changes, now_ms)
             for released in sku_holds.released:
                 value = self._releases.encode_expired(sku_holds.sku, released, cause, now_ms)
                 outputs.append(OutRecord(CART_HOLDS, released.cart_id.encode(), value))

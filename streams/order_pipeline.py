@@ -80,7 +80,9 @@ class OrderPipeline:
         for result in results:
             batch.outcomes[result.outcome] += 1
             if result.outcome in CHANGED:
-                batch.outputs += change_records(result, self._changes, now_ms)
+                batch.outputs += change_records(
+                    result.sku, result.locations, result.network_atp, result.event_id, self._changes, now_ms
+                )
         batch.outputs += [self._status(s, now_ms) for s in plan.statuses(results)]
         self._book.remember(plan.allocated(results))
         if self._change_log is not None:

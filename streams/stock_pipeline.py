@@ -116,7 +116,9 @@ class StockPipeline:
                 value = self._holds.encode(command, result, now_ms)
                 outputs.append(OutRecord(CART_HOLDS, command.cart_id.encode(), value))
             if result.outcome in CHANGED:
-                outputs += change_records(result, encode, now_ms)
+                outputs += change_records(
+                    result.sku, result.locations, result.network_atp, result.event_id, encode, now_ms
+                )
             elif result.outcome is Outcome.TOO_LATE:
                 too_late.setdefault(id(source), []).append(result.sku)
         for source in {id(s): s for s in sources if id(s) in too_late}.values():
@@ -125,16 +127,19 @@ class StockPipeline:
             batch.outputs.append(dead_letter(topic, source, reason))
 
 
-def change_records(result: MovementResult, changes: ChangeEncoder, now_ms: int) -> list[OutRecord]:
-    """One availability change per location the result touched, keyed by sku."""
-    key = result.sku.encode()
+def change_records(
+    sku: str,
+    locations: Sequence[LocationFigures],
+    network_atp: int,
+    cause_event_id: str,
+    changes: ChangeEncoder,
+    now_ms: int,
+) -> list[OutRecord]:
+    """One availability change per location touched, keyed by sku."""
+    key = sku.encode()
     return [
-        OutRecord(
-            AVAILABILITY_CHANGES,
-            key,
-            changes.encode(result.sku, f, result.network_atp, result.event_id, now_ms),
-        )
-        for f in result.locations
+        OutRecord(AVAILABILITY_CHANGES, key, changes.encode(sku, f, network_atp, cause_event_id, now_ms))
+        for f in locations
     ]
 
 
