@@ -121,8 +121,8 @@ def cpu_seconds(pid: int) -> float:
         return -1.0
 
 
-def _http_get(host: str, port: int, skus: list[str]) -> Callable[[], Request]:
-    raws = [f"GET /v1/availability/{s} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() for s in skus]
+def _sending(host: str, port: int, raws: list[bytes]) -> Callable[[], Request]:
+    """Per connection, a request that sends the i-th prepared raw request (round robin) and checks 200."""
 
     def make() -> Request:
         conn = HttpConnection(host, port)
@@ -133,6 +133,12 @@ def _http_get(host: str, port: int, skus: list[str]) -> Callable[[], Request]:
         return request
 
     return make
+
+
+def _http_get(host: str, port: int, skus: list[str]) -> Callable[[], Request]:
+    raws = [f"GET /v1/availability/{s} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() for s in skus]
+
+    return _sending(host, port, raws)
 
 
 def _http_post(host: str, port: int, batches: list[list[str]]) -> Callable[[], Request]:
@@ -142,15 +148,7 @@ def _http_post(host: str, port: int, batches: list[list[str]]) -> Callable[[], R
         head = f"POST /v1/availability HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         raws.append(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
 
-    def make() -> Request:
-        conn = HttpConnection(host, port)
-
-        async def request(i: int) -> bool:
-            return await conn.send(raws[i % len(raws)]) == 200
-
-        return request
-
-    return make
+    return _sending(host, port, raws)
 
 
 def _redis_hgetall(client: aioredis.Redis, prefix: str, skus: list[str]) -> Callable[[], Request]:
