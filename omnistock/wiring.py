@@ -36,10 +36,15 @@ def network_source(settings: Settings) -> NetworkSource:
     return NetworkSource(settings.network_file or str(default_network_path()))
 
 
-def stock_store(settings: Settings, network: NetworkSource) -> RedisStockStore:
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+def redis_client(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+
+
+def stock_store(
+    settings: Settings, network: NetworkSource, client: redis.Redis | None = None
+) -> RedisStockStore:
     return RedisStockStore(
-        client,
+        client or redis_client(settings),
         settings.redis_prefix,
         network.current,
         dedupe_window_s=settings.dedupe_window_s,
@@ -57,11 +62,11 @@ def worker_processing(
 ) -> tuple[dict[str, BatchPipeline], HoldExpiry, RedisStockStore]:
     """The pipeline of each applied topic, the hold-expiry sweep, and the store they share."""
     network = network_source(settings)
-    store = stock_store(settings, network)
+    client = redis_client(settings)  # one pool for the store, the change log and the order book
+    store = stock_store(settings, network, client)
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
     log = ChangeStream(client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
     stock = StockPipeline(store, decode, changes, holds, metrics, change_log=log)
