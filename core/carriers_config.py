@@ -83,7 +83,7 @@ def _service(item: object, path: str) -> CarrierService:
         cutoff=_time(item["cutoff"], f"{path}.cutoff"),
         kind_cutoffs=_times(item.get("kind_cutoffs", {}), f"{path}.kind_cutoffs", upper=True),
         location_cutoffs=_times(item.get("location_cutoffs", {}), f"{path}.location_cutoffs"),
-        closed_dates=_dates(item.get("closed_dates", []), f"{path}.closed_dates"),
+        closed_dates=parse_dates(item.get("closed_dates", []), f"{path}.closed_dates"),
         prefer=_choice(item.get("prefer", "parcels"), _PREFER, f"{path}.prefer"),
         pickup_max_km=_number(item.get("pickup_max_km", 10.0), f"{path}.pickup_max_km"),
         pickup_points=_count(item.get("pickup_points", 3), f"{path}.pickup_points", low=1),
@@ -195,7 +195,8 @@ def _days(value: object, path: str) -> frozenset[int]:
     return frozenset(days)
 
 
-def _dates(value: object, path: str) -> frozenset[date]:
+def parse_dates(value: object, path: str) -> frozenset[date]:
+    """A list of ISO dates (or YAML dates) as a set; a closed-days list of a service or a location."""
     if not isinstance(value, list):
         raise NetworkConfigError("expected a list of ISO dates", path=path)
     found = set()

@@ -1,14 +1,14 @@
-"""The retail network as the stock table needs it: locations, what they can do, their safety stock.
-
-Issue 4 extends this with calendars, carrier services and costs; keep this module the single place
-where a location is described.
-"""
+"""The retail network: locations (what they can do, hours, closed days, costs, safety stock) and the
+carrier services that link them to customers. The single place where a location is described."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
+
+from core.carriers import CarrierServices
 
 WALK_IN_CHANNELS = frozenset({"store", "pos"})  # sales channels of customers in the store itself
 
@@ -49,6 +49,7 @@ class Location:
     handling_time_minutes: int = 0  # from an accepted order to a parcel ready to leave
     pick_cost_cents: int = 0  # cost of picking one order line there
     online_protection: int = 0  # units kept for walk-in customers: online channels see ATP minus this
+    closed_dates: frozenset[date] = frozenset()  # days it stays shut whatever its weekly hours say
 
     @property
     def serves_online(self) -> bool:
@@ -61,7 +62,7 @@ class Network:
 
     locations: Mapping[str, Location]
     version: str = "0"
-    raw_services: object = None  # the file's `services` section, kept unparsed until issue 4 reads it
+    services: CarrierServices | None = None  # the file's carrier services; None: no delivery promise
 
     def safety_stock(self, location_id: str) -> int:
         location = self.locations.get(location_id)

@@ -1,8 +1,8 @@
 """The network file's dict form -> `Network`, refusing anything unclear with the exact path at fault.
 
 Opening hours are one interval per day, `"HH:MM-HH:MM"` or `["HH:MM", "HH:MM"]`, closing after opening
-("24:00" closes at midnight); a day not listed is a closed day. The `services` section is kept unparsed
-in `Network.raw_services` until carrier services are modelled.
+("24:00" closes at midnight); a day not listed is a closed day, and `closed_dates` lists the dates a
+location stays shut (holidays, stocktakes). The `services` section is read by core.carriers_config.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.carriers_config import parse_dates, parse_services
 from core.errors import NetworkConfigError
 from core.network import Capability, Location, LocationKind, Network
 
@@ -27,6 +28,7 @@ _OPTIONAL = (
     "handling_time_minutes",
     "pick_cost_cents",
     "online_protection",
+    "closed_dates",
 )
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
@@ -55,7 +57,9 @@ def parse_network(data: Mapping[str, object]) -> Network:
     version = data.get("version", _digest(data))
     if not isinstance(version, str | int) or isinstance(version, bool):
         raise NetworkConfigError("expected a string", path="version")
-    return Network(locations=locations, version=str(version), raw_services=data.get("services"))
+    raw_services = data.get("services")
+    services = None if raw_services is None else parse_services(raw_services)
+    return Network(locations=locations, version=str(version), services=services)
 
 
 def _digest(data: Mapping[str, object]) -> str:
@@ -91,6 +95,7 @@ def _location(item: object, path: str) -> Location:
         handling_time_minutes=_count(item.get("handling_time_minutes", 0), f"{path}.handling_time_minutes"),
         pick_cost_cents=_count(item.get("pick_cost_cents", 0), f"{path}.pick_cost_cents"),
         online_protection=_count(item.get("online_protection", 0), f"{path}.online_protection"),
+        closed_dates=parse_dates(item.get("closed_dates", []), f"{path}.closed_dates"),
     )
 
 

@@ -30,11 +30,10 @@ class PromiseNetwork:
 
 
 def prepare(network: Network, services: CarrierServices) -> PromiseNetwork:
-    """Calendars and node lists; a location's closed dates are read if the network model has them."""
+    """Calendars (weekly hours and closed dates) and the node lists of each role."""
     locations = sorted(network.locations.values(), key=lambda location: location.location_id)
     calendars = {
-        loc.location_id: calendar_of(loc.timezone, loc.opening_hours, getattr(loc, "closed_dates", ()))
-        for loc in locations
+        loc.location_id: calendar_of(loc.timezone, loc.opening_hours, loc.closed_dates) for loc in locations
     }
     relay = LocationKind.RELAY_POINT
     return PromiseNetwork(

@@ -1,7 +1,7 @@
 """Promise latency in-process: p50/p99 for 1- and 5-line carts over the simulated network, random ATP.
 
-The network (omnistock/data/network.yaml), its carrier services (services.yaml) and the postcode
-table (postcodes.csv) are the packaged ones; SKU_COUNT skus are each stocked at a random third of the
+The network with its carrier services (omnistock/data/network.yaml) and the postcode table
+(postcodes.csv) are the packaged ones; SKU_COUNT skus are each stocked at a random third of the
 locations that hold stock. Every call gets a fresh cart, a metropolitan postcode and a `now` within
 one week, so calendars, cut-offs and splits all vary. No I/O inside the timed section.
 Run: `python -m omnistock.bench_promise [promises]`.
@@ -15,9 +15,6 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-import yaml
-
-from core.carriers_config import parse_services
 from core.geo import Place, parse_postcode_rows
 from core.network import Capability
 from core.promise import promise
@@ -34,9 +31,9 @@ def load_inputs() -> tuple[PromiseNetwork, list[Place]]:
     """The prepared simulated network and the metropolitan places of the postcode table."""
     data = default_network_path().parent
     network = load_network(default_network_path())
-    services = parse_services(
-        yaml.safe_load((data / "services.yaml").read_text(encoding="utf-8"))["services"]
-    )
+    if network.services is None:
+        raise ValueError("the packaged network has no carrier services")
+    services = network.services
     with (data / "postcodes.csv").open(encoding="utf-8", newline="") as file:
         table = parse_postcode_rows(list(csv.reader(file))[1:])
     places = [place for prefix, place in sorted(table.items()) if not prefix.startswith("97")]

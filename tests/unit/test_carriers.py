@@ -7,13 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-import yaml
 
 from core.calendar import calendar_of
 from core.carriers import MODES, ServiceKind, collection
 from core.carriers_config import parse_services
 from core.errors import NetworkConfigError
-from omnistock.network_file import default_network_path
+from omnistock.network_file import default_network_path, load_network
 from tests.support.promise_network import SHOP_HOURS, services_raw
 
 
@@ -32,9 +31,9 @@ def _changed(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     return raw
 
 
-def test_the_packaged_services_file_parses():
-    text = (default_network_path().parent / "services.yaml").read_text(encoding="utf-8")
-    services = parse_services(yaml.safe_load(text)["services"])
+def test_the_packaged_network_file_has_every_service_and_click_and_collect():
+    services = load_network(default_network_path()).services
+    assert services is not None
     assert set(services.services) == {"home_standard", "home_express", "relay", "store_transfer"}
     assert services.click_and_collect is not None
     assert services.click_and_collect.transfer_service == "store_transfer"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from core.errors import NetworkConfigError
 from core.network import Capability, LocationKind
 from core.network_config import parse_network
 from omnistock.network_file import NetworkSource, default_network_path, load_network
+from tests.support.promise_network import services_raw
 
 
 def _store(**changes: Any) -> dict[str, Any]:
@@ -117,10 +119,26 @@ def test_an_empty_or_missing_location_list_is_refused() -> None:
     assert _error({"version": "1"}).fields["path"] == "locations"
 
 
-def test_an_unknown_top_level_section_is_refused_but_services_are_kept_unparsed() -> None:
+def test_an_unknown_top_level_section_is_refused() -> None:
     assert _error({**_network(), "carrier": []}).fields["path"] == "carrier"
-    services = [{"service_id": "COLISSIMO", "transit_days": 2}]
-    assert parse_network({**_network(), "services": services}).raw_services == services
+
+
+def test_carrier_services_are_read_with_the_network_and_their_errors_name_their_place() -> None:
+    services = services_raw()
+    assert parse_network(_network()).services is None
+    assert set(parse_network({**_network(), "services": services}).services.services) == {  # type: ignore[union-attr]
+        "home_standard", "home_express", "relay", "store_transfer"
+    }  # fmt: skip
+    services["carriers"][0]["cutoff"] = "5pm"
+    assert _error({**_network(), "services": services}).fields["path"] == "services.carriers[0].cutoff"
+
+
+def test_closed_dates_are_read_per_location_and_a_bad_date_is_named() -> None:
+    store = parse_network(_network(_store(closed_dates=["2026-12-25", date(2027, 1, 1)])))
+    assert store.locations["ST-1"].closed_dates == {date(2026, 12, 25), date(2027, 1, 1)}
+    assert parse_network(_network()).locations["ST-1"].closed_dates == frozenset()
+    error = _error(_network(_store(closed_dates=["25/12"])))
+    assert error.fields["path"] == "locations[0].closed_dates[0]"
 
 
 def test_without_a_version_the_content_names_the_version() -> None:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
 from core.geo import Place
-from core.network import LocationKind
+from core.network import LocationKind, Network
 from core.promise import promise
-from core.promise_nodes import AtpView, PromiseNetwork
+from core.promise_nodes import AtpView, PromiseNetwork, prepare
 from core.promise_types import CLICK_AND_COLLECT, CartLine, PromiseOption, PromiseResult
-from tests.support.promise_network import PARIS_CUSTOMER, SHIP, location, prepared, utc
+from tests.support.promise_network import (
+    PARIS_CUSTOMER,
+    SHIP,
+    location,
+    network,
+    prepared,
+    services,
+    utc,
+)
 
 ONE_A = [CartLine("A", 1)]
 
@@ -56,6 +65,15 @@ def test_a_store_closed_on_sunday_finishes_preparing_on_its_next_opening():
     assert option.pickup_location_id == "SHOP"
     assert not option.ship_to_store
     assert option.earliest == utc(23, 14, 30)  # Mon 15:30 Paris
+
+
+def test_a_store_closed_for_a_holiday_finishes_preparing_on_its_next_open_day():
+    # Mon 18:30 Paris: 30 min of the 2 h before closing; Tue 17 is a closed date, so the other 90 min
+    # are from Wednesday's 10:00 opening
+    shop = replace(network().locations["SHOP"], closed_dates=frozenset({date(2026, 11, 17)}))
+    holiday = prepare(Network({**network().locations, "SHOP": shop}), services())
+    option = _option(_ask(holiday, utc(16, 17, 30), {("A", "SHOP"): 3}), CLICK_AND_COLLECT)
+    assert option.earliest == utc(18, 10, 30)  # Wed 11:30 Paris
 
 
 def test_a_store_that_opens_after_the_carrier_passes_misses_that_pass():
