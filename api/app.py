@@ -18,11 +18,13 @@ from api.auth import SCOPE_AVAILABILITY_READ, ApiKeyTable
 from api.caching import HttpCaching
 from api.errors import install_error_handlers
 from api.metrics import HttpMetrics, MetricsMiddleware
+from api.promise_desk import PromiseDesk
 from api.rate_limit import RateLimiter
 from api.responses import JsonResponse
 from api.routes.availability import availability_router, one_sku
 from api.routes.hot_get import hot_get_route
 from api.routes.ops import ops_router
+from api.routes.promises import promises_router
 from api.routes.stream import DEFAULT_LIMITS, ChangeFeed, StreamLimits, stream_router
 from core.ports import StockReader
 
@@ -63,6 +65,7 @@ def create_app(
     cache_max_age_s: int = 1,
     change_stream: ChangeFeed | None = None,
     stream_limits: StreamLimits = DEFAULT_LIMITS,
+    promises: PromiseDesk | None = None,
 ) -> FastAPI:
     """Build the API around `reader`; nothing connects here, the caller owns the reader's lifetime.
 
@@ -73,7 +76,8 @@ def create_app(
     this process; `rate_clock` is a monotonic clock in seconds. `cache_max_age_s` goes in Cache-Control.
     `guards` are extra FastAPI dependencies run before every /v1 route, after the key and rate checks.
     `change_stream` (state.change_stream.AsyncChangeStream) feeds GET /v1/availability/stream, which
-    answers 503 without one; `stream_limits` caps its skus and sets its timings.
+    answers 503 without one; `stream_limits` caps its skus and sets its timings. `promises` answers
+    POST /v1/promises (503 without one); it reads the same stock, with the availability scope.
     """
     registry = registry if registry is not None else CollectorRegistry()
     metrics = HttpMetrics(registry)
@@ -113,6 +117,9 @@ def create_app(
             dependencies=availability_guards,
             responses=access.responses(),
         )
+    )
+    app.include_router(
+        promises_router(promises, clock=clock, dependencies=availability_guards, responses=access.responses())
     )
     app.include_router(ops_router(reader, registry, version))
     return app

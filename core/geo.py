@@ -44,6 +44,15 @@ def place_of_postcode(postcode: str, table: Mapping[str, Place]) -> Place | None
     return None
 
 
+def place_of_point(lat: float, lon: float, table: Mapping[str, Place], timezone: str | None = None) -> Place:
+    """A point given by coordinates; without a time zone it takes that of the nearest table entry (a
+    customer's clock is its region's), or UTC when the table is empty."""
+    if timezone is None:
+        nearest = min(table.values(), key=lambda p: haversine_km(lat, lon, p.lat, p.lon), default=None)
+        timezone = nearest.timezone if nearest is not None else "UTC"
+    return Place(lat, lon, timezone)
+
+
 def parse_postcode_rows(rows: list[list[str]]) -> dict[str, Place]:
     """Rows of `prefix, lat, lon[, timezone]` (a CSV read by the caller, header row excluded) -> table.
 

@@ -9,19 +9,19 @@ Run: `python -m omnistock.bench_promise [promises]`.
 
 from __future__ import annotations
 
-import csv
 import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from core.geo import Place, parse_postcode_rows
+from core.geo import Place
 from core.network import Capability
 from core.promise import promise
 from core.promise_nodes import AtpView, PromiseNetwork, prepare
 from core.promise_types import CartLine
 from omnistock.latency import percentile
 from omnistock.network_file import default_network_path, load_network
+from omnistock.postcodes import load_postcodes
 
 SKU_COUNT = 5000
 SEED = 20261122
@@ -29,13 +29,11 @@ SEED = 20261122
 
 def load_inputs() -> tuple[PromiseNetwork, list[Place]]:
     """The prepared simulated network and the metropolitan places of the postcode table."""
-    data = default_network_path().parent
     network = load_network(default_network_path())
     if network.services is None:
         raise ValueError("the packaged network has no carrier services")
     services = network.services
-    with (data / "postcodes.csv").open(encoding="utf-8", newline="") as file:
-        table = parse_postcode_rows(list(csv.reader(file))[1:])
+    table = load_postcodes()
     places = [place for prefix, place in sorted(table.items()) if not prefix.startswith("97")]
     return prepare(network, services), places
 

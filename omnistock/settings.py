@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     topic_partitions: int = 4
     network_file: str | None = None
+    postcode_file: str | None = Field(
+        None, description="CSV of postcode prefix, lat, lon[, timezone] for promises (default: packaged)"
+    )
     schema_registry_url: str | None = None
     group_id: str = "omnistock-worker"
     # Consumer-group timings: production keeps Kafka's usual values; the embedded broker wants 6 s / 1 s

@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY, start_http_server
 from omnistock.kafka_admin import create_topics
 from omnistock.logs import JsonFormatter, configure_logging
 from omnistock.network_file import NetworkSource, default_network_path
+from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from state.change_stream import AsyncChangeStream, ChangeStream, changes_key
 from state.order_book import RedisOrderBook
@@ -100,11 +101,14 @@ def run_api(settings: Settings, host: str, port: int) -> None:
 
     from api.app import create_app
     from api.auth import parse_api_keys
+    from api.promise_desk import PromiseDesk
 
     configure_logging(settings.log_level)
     keys = settings.api_keys.get_secret_value().strip() if settings.api_keys else ""
+    network = network_source(settings)
+    reader = stock_reader(settings, network)
     app = create_app(
-        stock_reader(settings, network_source(settings)),
+        reader,
         batch_max_skus=settings.api_batch_max_skus,
         registry=REGISTRY,
         api_keys=parse_api_keys(keys) if keys else None,  # a bad value stops start-up with its reason
@@ -115,6 +119,7 @@ def run_api(settings: Settings, host: str, port: int) -> None:
         change_stream=AsyncChangeStream(
             aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), changes_key(settings.redis_prefix)
         ),
+        promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
     )
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 

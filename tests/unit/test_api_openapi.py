@@ -25,6 +25,7 @@ def test_openapi_lists_every_route_and_method(openapi: dict[str, Any]) -> None:
         ("/v1/availability/{sku}", "get"),
         ("/v1/availability", "post"),
         ("/v1/availability/stream", "get"),
+        ("/v1/promises", "post"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
