@@ -1,0 +1,261 @@
+"""The values of an order's fulfillment lifecycle: the order, its shipments, what happens to them, effects.
+
+Times are int epoch milliseconds, as the events and stock movements carry them. A line is never
+split across nodes (the stock store keeps one allocation per order line), so a shipment holds whole
+lines and a rejection rejects whole lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from core.allocation import OrderLine, OrderStatus
+from core.movements import AdjustOnHand, OnHandDelta, ReleaseAllocation, ShipAllocation
+
+
+class ShipmentStatus(StrEnum):
+    REQUESTED = "REQUESTED"  # sent to the node, not yet accepted
+    ACCEPTED = "ACCEPTED"
+    PICKED = "PICKED"
+    SHIPPED = "SHIPPED"
+    COLLECTED = "COLLECTED"
+    DELIVERED = "DELIVERED"
+    REJECTED = "REJECTED"  # every line rejected (by the node, or its SLA expired)
+    CANCELLED = "CANCELLED"  # by the node, or the order was cancelled before it shipped
+
+
+# Forward progress; an update whose rank is not above the shipment's is a duplicate or a regression.
+RANK = {
+    ShipmentStatus.REQUESTED: 0,
+    ShipmentStatus.ACCEPTED: 1,
+    ShipmentStatus.PICKED: 2,
+    ShipmentStatus.SHIPPED: 3,
+    ShipmentStatus.COLLECTED: 4,
+    ShipmentStatus.DELIVERED: 4,
+}
+SHIPPED_RANK = 3  # from here the units have left the node's stock
+CLOSED = frozenset({ShipmentStatus.REJECTED, ShipmentStatus.CANCELLED})
+DONE = frozenset({ShipmentStatus.COLLECTED, ShipmentStatus.DELIVERED})
+
+
+class Unplaced(StrEnum):
+    """Why a line is in no live shipment."""
+
+    REROUTE = "REROUTE"  # released after a rejection, SLA expiry or shortage: waits for the router
+    BACKORDERED = "BACKORDERED"  # the router put it on backorder
+    UNFULFILLABLE = "UNFULFILLABLE"  # nothing could serve it: given up
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """What one node fulfils. `lines` are those it still serves; `dropped` those it rejected or cancelled."""
+
+    shipment_id: str
+    location_id: str
+    lines: tuple[OrderLine, ...]
+    status: ShipmentStatus
+    requested_at_ms: int
+    accept_by_ms: int  # requested_at_ms + the node's SLA: not accepted by then, it is re-routed
+    decision_id: str
+    dropped: tuple[OrderLine, ...] = ()
+
+    @property
+    def shipped(self) -> bool:
+        return self.status in RANK and RANK[self.status] >= SHIPPED_RANK
+
+    @property
+    def live(self) -> bool:
+        return bool(self.lines) and self.status not in CLOSED
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order and where its lines stand. Mappings are never mutated: transitions build new ones.
+
+    `status` is None until the first routing result. `rejected_by` lists, per line, the nodes that
+    rejected it (never routed back there); `unplaced` holds every line that is in no live shipment."""
+
+    order_id: str
+    lines: tuple[OrderLine, ...]
+    method: str  # the delivery method (HOME_STANDARD, HOME_EXPRESS, CLICK_COLLECT, RELAY)
+    status: OrderStatus | None = None
+    shipments: tuple[Shipment, ...] = ()
+    rejected_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    unplaced: Mapping[str, Unplaced] = field(default_factory=dict)
+
+    def shipment(self, shipment_id: str) -> Shipment | None:
+        return next((s for s in self.shipments if s.shipment_id == shipment_id), None)
+
+    def line(self, line_id: str) -> OrderLine | None:
+        return next((line for line in self.lines if line.line_id == line_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeLine:
+    """A line an update narrows itself to; without line_id it names every shipment line of the sku."""
+
+    sku: str
+    quantity: int
+    line_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FulfillmentChange:
+    """A fulfillment.updates.v1 event as the core reads it (the topics layer maps one to this)."""
+
+    event_id: str
+    shipment_id: str
+    location_id: str
+    status: ShipmentStatus
+    occurred_at_ms: int
+    lines: tuple[ChangeLine, ...] | None = None  # only REJECTED and CANCELLED may name part of a shipment
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedShipment:
+    """One shipment the router chose and allocated; `sla_ms` is how long the node has to accept it."""
+
+    location_id: str
+    lines: tuple[OrderLine, ...]
+    sla_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingResult:
+    """What the router did with some of an order's lines: allocated shipments, the rest put aside."""
+
+    decision_id: str
+    shipments: tuple[PlannedShipment, ...]
+    backordered: tuple[str, ...] = ()  # line ids
+    unroutable: tuple[str, ...] = ()  # line ids nothing could serve
+
+
+# Effects: values the caller executes, in the order given (a release comes before its stock correction).
+@dataclass(frozen=True, slots=True)
+class RerouteLine:
+    line: OrderLine
+    excluded: frozenset[str]  # nodes that must not serve it
+
+
+@dataclass(frozen=True, slots=True)
+class Reroute:
+    """Route these lines again (their allocation has been released), never to their excluded nodes."""
+
+    event_id: str
+    order_id: str
+    lines: tuple[RerouteLine, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectStock:
+    """A node did not find units it counted: bring its on hand down by the quantity it reported missing."""
+
+    event_id: str
+    location_id: str
+    sku: str
+    quantity: int
+    occurred_at_ms: int
+
+    def command(self) -> AdjustOnHand:
+        delta = OnHandDelta(self.location_id, -self.quantity)
+        return AdjustOnHand(self.event_id, self.sku, self.occurred_at_ms, (delta,))
+
+
+@dataclass(frozen=True, slots=True)
+class PublishStatus:
+    """orders.status.v1 for the new order (its shipments are read from the order the step returns)."""
+
+    event_id: str
+    order_id: str
+    status: OrderStatus
+    reason: str | None = None
+
+
+Effect = ReleaseAllocation | ShipAllocation | Reroute | CorrectStock | PublishStatus
+
+
+class StepOutcome(StrEnum):
+    APPLIED = "APPLIED"
+    DUPLICATE = "DUPLICATE"  # already in that state: nothing changed
+    UNKNOWN_SHIPMENT = "UNKNOWN_SHIPMENT"  # no such shipment at that location
+    REGRESSION = "REGRESSION"  # an older status after a newer one (ACCEPTED after SHIPPED): ignored
+    CLOSED = "CLOSED"  # the shipment was rejected or cancelled already: a late update is ignored
+    ORDER_CANCELLED = "ORDER_CANCELLED"  # the order is cancelled: ignored (a late routing is released)
+    ALREADY_SHIPPED = "ALREADY_SHIPPED"  # a cancellation with nothing left unshipped
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    order: Order
+    outcome: StepOutcome
+    effects: tuple[Effect, ...] = ()
+
+
+# The plain, JSON-ready form of an order (the state layer stores it, the API shows it). Empty
+# collections are left out to keep it compact; lines are [line_id, sku, quantity].
+def order_to_dict(order: Order) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "order_id": order.order_id,
+        "method": order.method,
+        "status": order.status.value if order.status else None,
+        "lines": _lines_out(order.lines),
+        "shipments": [_shipment_out(s) for s in order.shipments],
+    }
+    if order.rejected_by:
+        out["rejected_by"] = {line_id: sorted(nodes) for line_id, nodes in sorted(order.rejected_by.items())}
+    if order.unplaced:
+        out["unplaced"] = {line_id: why.value for line_id, why in sorted(order.unplaced.items())}
+    return out
+
+
+def order_from_dict(data: Mapping[str, Any]) -> Order:
+    return Order(
+        order_id=data["order_id"],
+        lines=_lines_in(data["lines"]),
+        method=data["method"],
+        status=OrderStatus(data["status"]) if data.get("status") else None,
+        shipments=tuple(_shipment_in(s) for s in data.get("shipments", ())),
+        rejected_by={line_id: frozenset(nodes) for line_id, nodes in data.get("rejected_by", {}).items()},
+        unplaced={line_id: Unplaced(why) for line_id, why in data.get("unplaced", {}).items()},
+    )
+
+
+def _shipment_out(s: Shipment) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "shipment_id": s.shipment_id,
+        "location_id": s.location_id,
+        "status": s.status.value,
+        "lines": _lines_out(s.lines),
+        "requested_at_ms": s.requested_at_ms,
+        "accept_by_ms": s.accept_by_ms,
+        "decision_id": s.decision_id,
+    }
+    if s.dropped:
+        out["dropped"] = _lines_out(s.dropped)
+    return out
+
+
+def _shipment_in(data: Mapping[str, Any]) -> Shipment:
+    return Shipment(
+        shipment_id=data["shipment_id"],
+        location_id=data["location_id"],
+        lines=_lines_in(data["lines"]),
+        status=ShipmentStatus(data["status"]),
+        requested_at_ms=int(data["requested_at_ms"]),
+        accept_by_ms=int(data["accept_by_ms"]),
+        decision_id=data["decision_id"],
+        dropped=_lines_in(data.get("dropped", ())),
+    )
+
+
+def _lines_out(lines: Sequence[OrderLine]) -> list[list[str | int]]:
+    return [[line.line_id, line.sku, line.quantity] for line in lines]
+
+
+def _lines_in(rows: Sequence[Sequence[Any]]) -> tuple[OrderLine, ...]:
+    return tuple(OrderLine(str(line_id), str(sku), int(quantity)) for line_id, sku, quantity in rows)
