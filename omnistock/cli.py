@@ -38,10 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     safety.add_argument("location_id")
     safety.add_argument("quantity", help="units, or 'default' to fall back to the location's setting")
     bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
-    bench.add_argument("what", choices=["worker", "api", "holds"], nargs="?", default="worker")
+    bench.add_argument("what", choices=["worker", "api", "holds", "promise"], nargs="?", default="worker")
     bench.add_argument("--events", type=int, default=200_000, help="worker, holds: events to apply")
-    bench.add_argument("--requests", type=int, default=10_000, help="api: requests per phase")
-    bench.add_argument("--rate", type=float, default=1000.0, help="api: requests per second")
+    bench.add_argument("--requests", type=int, default=None, help="api, promise: HTTP requests per phase")
+    bench.add_argument("--rate", type=float, default=None, help="api, promise: requests per second")
+    bench.add_argument("--calls", type=int, default=2000, help="promise: in-process calls per cart size")
     return parser
 
 
@@ -81,7 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "bench" and args.what == "api":
         from omnistock.bench_api import run_bench_api
 
-        return run_bench_api(settings, requests=args.requests, rate=args.rate)
+        return run_bench_api(settings, requests=args.requests or 10_000, rate=args.rate or 1000.0)
+    elif args.command == "bench" and args.what == "promise":
+        from omnistock.bench_promise_http import run_bench_promise
+
+        return run_bench_promise(
+            settings, calls=args.calls, requests=args.requests or 4000, rate=args.rate or 200.0
+        )
     elif args.command == "bench" and args.what == "holds":
         from omnistock.bench_holds import run_bench_holds
 

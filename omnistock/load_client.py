@@ -121,7 +121,7 @@ def cpu_seconds(pid: int) -> float:
         return -1.0
 
 
-def _sending(host: str, port: int, raws: list[bytes]) -> Callable[[], Request]:
+def sending(host: str, port: int, raws: list[bytes]) -> Callable[[], Request]:
     """Per connection, a request that sends the i-th prepared raw request (round robin) and checks 200."""
 
     def make() -> Request:
@@ -138,7 +138,7 @@ def _sending(host: str, port: int, raws: list[bytes]) -> Callable[[], Request]:
 def _http_get(host: str, port: int, skus: list[str]) -> Callable[[], Request]:
     raws = [f"GET /v1/availability/{s} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode() for s in skus]
 
-    return _sending(host, port, raws)
+    return sending(host, port, raws)
 
 
 def _http_post(host: str, port: int, batches: list[list[str]]) -> Callable[[], Request]:
@@ -148,7 +148,7 @@ def _http_post(host: str, port: int, batches: list[list[str]]) -> Callable[[], R
         head = f"POST /v1/availability HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         raws.append(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
 
-    return _sending(host, port, raws)
+    return sending(host, port, raws)
 
 
 def _redis_hgetall(client: aioredis.Redis, prefix: str, skus: list[str]) -> Callable[[], Request]:
@@ -163,7 +163,7 @@ def _redis_hgetall(client: aioredis.Redis, prefix: str, skus: list[str]) -> Call
     return make
 
 
-async def _phase(
+async def phase(
     name: str, make: Callable[[], Request], spec: dict[str, Any], count: int, share: float = 1.0
 ) -> PhaseSummary:
     rate, pid = float(spec["rate"]) * share, int(spec["server_pid"])
@@ -186,16 +186,16 @@ async def run(spec: dict[str, Any]) -> list[PhaseSummary]:
     client = aioredis.Redis.from_url(spec["redis_url"], max_connections=64)
     try:
         get = _http_get(host, port, skus)
-        await _phase("warm-up", get, spec, min(count, 1000))
+        await phase("warm-up", get, spec, min(count, 1000))
         phases = [
-            await _phase(
+            await phase(
                 f"raw Redis HGETALL at {rate:.0f}/s",
                 _redis_hgetall(client, spec["prefix"], skus),
                 spec,
                 count,
             ),
-            await _phase(f"GET one sku at {rate:.0f}/s", get, spec, count),
-            await _phase(
+            await phase(f"GET one sku at {rate:.0f}/s", get, spec, count),
+            await phase(
                 f"POST 5 skus at {rate / 2:.0f}/s", _http_post(host, port, batches), spec, count // 2, 0.5
             ),
         ]
