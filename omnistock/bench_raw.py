@@ -19,6 +19,34 @@ DEDUPE_TTL_MS = 3_600_000 + 3_600_000 // DEDUPE_BUCKETS
 COUNT_WINDOW_MS = 86_400_000
 
 
+Policy = dict[str, tuple[int, int, int]]  # location -> safety stock, serves online (0/1), protection
+
+
+def location_policy(network: Network) -> Policy:
+    return {
+        loc: (network.safety_stock(loc), int(network.serves_online(loc)), network.online_protection(loc))
+        for loc in network.locations
+    }
+
+
+def adjust_call(
+    prefix: str,
+    event: dict[str, Any],
+    location: str,
+    line: dict[str, Any],
+    sign: int,
+    now: int,
+    suffixes: list[str],
+    policy: Policy,
+) -> tuple[list[str], tuple[Any, ...]]:
+    """KEYS and ARGV of adjust.lua for one line, built by hand as a lean consumer would."""
+    sku = line["sku"]
+    base = keys.dedupe_base(prefix, sku)
+    ks = [keys.stock(prefix, sku), *[base + s for s in suffixes], keys.delta_log(prefix, sku, location)]
+    args = (event["event_id"], now, event["occurred_at"], DEDUPE_TTL_MS, COUNT_WINDOW_MS)
+    return ks, (*args, len(suffixes), 1, location, sign * line["quantity"], *policy[location])
+
+
 def run_raw(
     consumer_conf: dict[str, Any],
     producer_conf: dict[str, Any],
@@ -33,7 +61,7 @@ def run_raw(
     consumer, producer = Consumer(consumer_conf), Producer(producer_conf)
     consumer.subscribe(topics)
     sha = Scripts().shas(client)["adjust"]
-    policy = {loc: (network.safety_stock(loc), int(network.serves_online(loc))) for loc in network.locations}
+    policy = location_policy(network)
     done, first = 0, 0.0
     try:
         while done < expected:
@@ -49,20 +77,9 @@ def run_raw(
                 sign = -1 if record.topic().endswith("sales.v1") else 1  # type: ignore[union-attr]
                 location = event["location_id"]
                 for line in event["lines"]:
-                    sku = line["sku"]
-                    base = keys.dedupe_base(redis_prefix, sku)
-                    ks = [keys.stock(redis_prefix, sku), *[base + s for s in suffixes]]
-                    ks.append(keys.delta_log(redis_prefix, sku, location))
-                    args: tuple[Any, ...] = (
-                        event["event_id"],
-                        now,
-                        event["occurred_at"],
-                        DEDUPE_TTL_MS,
-                        COUNT_WINDOW_MS,
-                    )
-                    args += (len(suffixes), 1, location, sign * line["quantity"], *policy[location])
+                    ks, args = adjust_call(redis_prefix, event, location, line, sign, now, suffixes, policy)
                     pipe.evalsha(sha, len(ks), *ks, *args)
-                    skus.append(sku)
+                    skus.append(line["sku"])
             for sku, reply in zip(skus, pipe.execute(), strict=True):
                 producer.produce(changes_topic, orjson.dumps(reply), sku.encode())
             producer.poll(0)
