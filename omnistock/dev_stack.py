@@ -45,6 +45,9 @@ def _child_env(settings: Settings, bootstrap: str, prefix: str, metrics_port: in
     }
 
 
+PROMISE_POSTCODES = ("75011", "69003", "13001", "33000", "59000")
+
+
 def _delete_keys(url: str, prefix: str) -> None:
     delete_prefix(redis.Redis.from_url(url), prefix)
 
@@ -59,12 +62,34 @@ def _availability(api: str, sku: str) -> str:
     return f"{sku} atp {network['atp']} on_hand {network['on_hand']} in_transit {network['in_transit']}"
 
 
+def _promise(api: str, skus: list[str], postcode: str) -> str:
+    """One line per refresh: the promise of a cart of the popular skus to `postcode`."""
+    body = orjson.dumps(
+        {"lines": [{"sku": sku, "quantity": 1} for sku in skus], "destination": {"postcode": postcode}}
+    )
+    request = urllib.request.Request(  # noqa: S310 - our own API on loopback
+        f"{api}/v1/promises", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=1) as answer:  # noqa: S310
+            options = orjson.loads(answer.read())["options"]
+    except OSError:
+        return f"promise to {postcode} -"
+    shown = [
+        f"{o['method']} {o['earliest'][5:16].replace('T', ' ')} {o['price_cents'] / 100:.2f}EUR "
+        f"{o['co2e_grams']}g {o['parcels']}p"
+        for o in options
+    ]
+    return f"promise {len(skus)} lines to {postcode}: " + (" | ".join(shown) or "no option")
+
+
 class _Screen:
     """The live figures: rates since the last line, totals, lag, a few skus' availability."""
 
     def __init__(self, metrics_url: str, api: str, skus: list[str]) -> None:
         self.metrics_url, self.api, self.skus = metrics_url, api, skus
         self.started = time.monotonic()
+        self.refreshes = 0
         self.last: tuple[float, dict[str, float], int] = (self.started, {}, 0)
 
     def line(self, produced: int) -> str:
@@ -86,7 +111,10 @@ class _Screen:
             f"  duplicates {totals.get('omnistock_events_duplicate_total', 0):.0f}"
             f"  dlq {totals.get('omnistock_events_dlq_total', 0):.0f}"
         )
-        return figures + "\n         " + " | ".join(_availability(self.api, sku) for sku in self.skus)
+        self.refreshes += 1
+        postcode = PROMISE_POSTCODES[self.refreshes % len(PROMISE_POSTCODES)]
+        stock = " | ".join(_availability(self.api, sku) for sku in self.skus)
+        return f"{figures}\n         {stock}\n         {_promise(self.api, self.skus, postcode)}"
 
 
 def run_dev(settings: Settings, rate: float, duration: float | None, api_port: int, sim_hour_s: float) -> int:

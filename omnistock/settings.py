@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     fetch_wait_max_ms: int = 5
     producer_linger_ms: int = 5
     batch_max_events: int = 1000
+    batch_max_bytes: int = Field(500_000, description="About this many bytes of record values per batch")
     commit_interval_s: float = 0.5
     # Idempotency: how long an event_id is remembered per sku, and how far back a count may reach.
     dedupe_window_s: int = 3600

@@ -83,6 +83,7 @@ def wire_stock_worker(
             settings.topic_prefix,
             settings.batch_max_events,
             settings.commit_interval_s,
+            batch_max_bytes=settings.batch_max_bytes,
             periodic=hold_expiry.sweep if hold_expiry else None,
             periodic_interval_s=settings.hold_expiry_interval_s,
         )

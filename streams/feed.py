@@ -5,11 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from streams.records import OutRecord
 
 log = logging.getLogger("omnistock.feed")
+# The group moved on (this member was dropped or a rebalance is under way): the offsets are no longer
+# ours to commit; whoever owns the partitions now gets the records again and the store dedupes them.
+GROUP_CHANGED = frozenset(
+    {
+        KafkaError.UNKNOWN_MEMBER_ID,
+        KafkaError.ILLEGAL_GENERATION,
+        KafkaError.REBALANCE_IN_PROGRESS,
+        KafkaError._NO_OFFSET,
+    }
+)
 
 
 class DeliveryFailed(Exception):
@@ -72,7 +82,15 @@ class BatchFeed:
         if pending or self._failures:
             raise DeliveryFailed(f"{pending} outputs undelivered; failures: {self._failures[:3]}")
         offsets = [TopicPartition(topic, part, offset) for (topic, part), offset in self._done.items()]
-        self._consumer.commit(offsets=offsets, asynchronous=False)
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as error:
+            code = error.args[0].code() if error.args else None
+            if code not in GROUP_CHANGED:
+                raise
+            log.warning(
+                "commit_skipped_group_changed", extra={"error": str(error), "partitions": len(offsets)}
+            )
         self._done.clear()
         return len(offsets)
 

@@ -17,10 +17,17 @@ from streams.stock_agents import BatchJob
 from streams.stock_pipeline import BatchOutcome
 
 log = logging.getLogger("omnistock.worker")
+FIRST_POLL = 50
 
 
 class StockWorker:
-    """Drives the feed and the agents until `stop()`; commits at most every `commit_interval_s`."""
+    """Drives the feed and the agents until `stop()`; commits at most every `commit_interval_s`.
+
+    A poll takes at most `batch_max_events` records and, from the sizes of the last poll's values,
+    about `batch_max_bytes` of them: a batch of 200-line receipts is as much work as 200 times as many
+    one-line sales, and a batch must finish well within the consumer's max.poll.interval or the group
+    drops the worker. The first poll is small, until sizes are known.
+    """
 
     def __init__(
         self,
@@ -29,13 +36,15 @@ class StockWorker:
         topic_prefix: str,
         batch_max_events: int,
         commit_interval_s: float,
+        batch_max_bytes: int = 500_000,
         periodic: Callable[[], list[OutRecord]] | None = None,
         periodic_interval_s: float = 1.0,
     ) -> None:
         self._feed = feed
         self._agents = agents
         self._prefix_len = len(topic_prefix)
-        self._batch_max = batch_max_events
+        self._batch_max, self._batch_bytes = batch_max_events, batch_max_bytes
+        self.next_poll = min(FIRST_POLL, batch_max_events)
         self._commit_interval_s = commit_interval_s
         self._periodic, self._periodic_interval_s = periodic, periodic_interval_s
         self._stopping = asyncio.Event()
@@ -50,8 +59,9 @@ class StockWorker:
         try:
             while not self._stopping.is_set():
                 # The consume runs in a thread: it blocks up to 100 ms waiting for records.
-                records = await loop.run_in_executor(None, self._feed.poll, self._batch_max, 0.1)
+                records = await loop.run_in_executor(None, self._feed.poll, self.next_poll, 0.1)
                 if records:
+                    self.next_poll = self.poll_size(records)
                     await self._apply(records)
                 if self._periodic and time.monotonic() - last_periodic >= self._periodic_interval_s:
                     self._feed.produce(self._periodic())
@@ -62,6 +72,11 @@ class StockWorker:
         finally:
             await loop.run_in_executor(None, self._feed.close)
             self.stopped.set()
+
+    def poll_size(self, records: list[Message]) -> int:
+        """How many records of the sizes just seen make about `batch_max_bytes` (within 1..max)."""
+        size = sum(len(record.value() or b"") for record in records) / len(records)
+        return max(1, min(self._batch_max, int(self._batch_bytes / max(size, 1.0))))
 
     async def _apply(self, records: list[Message]) -> None:
         by_topic: dict[str, list[ConsumedRecord]] = defaultdict(list)

@@ -1,0 +1,67 @@
+"""The worker sizes its polls by bytes, and a commit refused because the group moved on is not fatal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException
+
+from streams.feed import BatchFeed
+from streams.worker import FIRST_POLL, StockWorker
+
+
+class _Record:
+    def __init__(self, size: int) -> None:
+        self._value = b"x" * size
+
+    def value(self) -> bytes:
+        return self._value
+
+
+def _worker(batch_max_events: int = 1000, batch_max_bytes: int = 100_000) -> StockWorker:
+    return StockWorker(None, {}, "", batch_max_events, 0.5, batch_max_bytes=batch_max_bytes)  # type: ignore[arg-type]
+
+
+def test_the_first_poll_is_small_until_record_sizes_are_known() -> None:
+    assert _worker().next_poll == FIRST_POLL
+    assert _worker(batch_max_events=10).next_poll == 10
+
+
+def test_big_records_shrink_the_next_poll_and_small_ones_grow_it_to_the_event_cap() -> None:
+    worker = _worker()
+
+    assert worker.poll_size([_Record(10_000)] * 3) == 10  # type: ignore[list-item]
+    assert worker.poll_size([_Record(50)] * 3) == 1000  # type: ignore[list-item]
+    assert worker.poll_size([_Record(1_000_000)]) == 1  # type: ignore[list-item]
+
+
+class _Consumer:
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def commit(self, **_: Any) -> None:
+        raise KafkaException(KafkaError(self.code))
+
+
+class _Producer:
+    def flush(self, _: float) -> int:
+        return 0
+
+
+def _feed_with_done(code: int) -> BatchFeed:
+    feed = BatchFeed(_Consumer(code), _Producer(), "")  # type: ignore[arg-type]
+    feed._done[("pos.sales.v1", 0)] = 42
+    return feed
+
+
+def test_a_commit_refused_because_the_member_left_the_group_is_dropped_for_redelivery() -> None:
+    feed = _feed_with_done(KafkaError.UNKNOWN_MEMBER_ID)
+
+    assert feed.commit() == 1
+    assert feed.commit() == 0  # nothing left to commit: the new owner gets the records again
+
+
+def test_any_other_commit_failure_still_stops_the_worker() -> None:
+    with pytest.raises(KafkaException):
+        _feed_with_done(KafkaError._TRANSPORT).commit()
