@@ -66,6 +66,19 @@ def test_adding_stock_never_makes_the_speed_first_method_later(cart, now, atp, e
 
 
 @settings(max_examples=300, deadline=None)
+@given(cart=carts, now=clocks, atp=atps, extra=st.tuples(st.sampled_from(SKUS), st.sampled_from(STOCKED)))
+def test_adding_stock_never_makes_the_best_date_of_the_cart_later(cart, now, atp, extra):
+    # the best date: the earliest of all options, the one labelled fastest
+    more = dict(atp)
+    more[extra] = more.get(extra, 0) + 3
+    before = _ask(cart, now, atp).options
+    after = _ask(cart, now, more).options
+    if before:
+        assert after
+        assert min(o.earliest for o in after) <= min(o.earliest for o in before)
+
+
+@settings(max_examples=300, deadline=None)
 @given(cart=carts, now=clocks, atp=atps)
 def test_prices_costs_and_co2e_are_never_negative_and_dates_are_ordered_and_aware(cart, now, atp):
     for option in _ask(cart, now, atp).options:
