@@ -35,6 +35,15 @@ class InMemoryStockStore:
     def set_backorder(self, sku: str, allowed: bool) -> None:
         self.ledger.set_backorder(sku, allowed)
 
+    def cart_holds(self, carts: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, int]]:
+        found: dict[tuple[str, str], tuple[str, int]] = {}
+        for cart_id, sku in carts:
+            state = self.ledger.state(sku)
+            hold = state.holds.get(cart_id) if state is not None else None
+            if hold is not None:
+                found[(cart_id, sku)] = (hold.location_id, hold.quantity)
+        return found
+
     def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
         found = {sku: self.ledger.read(sku) for sku in skus}
         return {sku: stock for sku, stock in found.items() if stock is not None}

@@ -105,6 +105,23 @@ class RedisStockStore(Upkeep):
         (reply,) = self._run([("safety_stock", (1, *args))])
         return _result_of(sku, "", (location_id,), reply)
 
+    def cart_holds(self, carts: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, int]]:
+        """(cart_id, sku) -> (location_id, quantity) of each hold that exists ("" = network-level);
+        one round trip. The router adds a cart's own holds back to what its order may take."""
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            for cart_id, sku in carts:
+                pipe.hget(keys.holds(self._prefix, sku), cart_id)
+            values = pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise StoreUnavailable("redis unreachable", error=str(error)) from error
+        found: dict[tuple[str, str], tuple[str, int]] = {}
+        for pair, value in zip(carts, values, strict=True):
+            if value is not None:
+                location_id, quantity, _expiry = hold_calls.text(value).split(keys.SEP)
+                found[pair] = (location_id, int(quantity))
+        return found
+
     def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
         """The skus found, as the API shows them (for tools and tests; the API uses the async reader)."""
         network = self._network()

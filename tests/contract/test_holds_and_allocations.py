@@ -327,3 +327,12 @@ def test_an_invalid_command_fails_its_batch_before_any_write(store: Any, bad: Co
     with pytest.raises(InvalidEvent):
         run(store, hold("h1", "C1", 3), bad)
     assert at(store, "WH1") == (10, 0, 0, 10)
+
+
+def test_a_carts_holds_are_read_back_per_sku_with_their_place_and_quantity(store: Any) -> None:
+    receive(store, "WH1", 10)
+    run(store, hold("h1", "C1", 3), hold("h2", "C2", 2, location_id=None))
+
+    found = store.cart_holds([("C1", SKU), ("C2", SKU), ("C3", SKU), ("C1", "SKU-NONE")])
+
+    assert found == {("C1", SKU): ("WH1", 3), ("C2", SKU): ("", 2)}
