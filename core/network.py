@@ -9,6 +9,7 @@ from datetime import date
 from enum import StrEnum
 
 from core.carriers import CarrierServices
+from core.routing_rules import DEFAULT_RULES, RoutingRules
 
 WALK_IN_CHANNELS = frozenset({"store", "pos"})  # sales channels of customers in the store itself
 
@@ -50,6 +51,7 @@ class Location:
     pick_cost_cents: int = 0  # cost of picking one order line there
     online_protection: int = 0  # units kept for walk-in customers: online channels see ATP minus this
     closed_dates: frozenset[date] = frozenset()  # days it stays shut whatever its weekly hours say
+    accept_sla_minutes: int | None = None  # time to accept a fulfillment request; None: the default
 
     @property
     def serves_online(self) -> bool:
@@ -63,6 +65,7 @@ class Network:
     locations: Mapping[str, Location]
     version: str = "0"
     services: CarrierServices | None = None  # the file's carrier services; None: no delivery promise
+    routing: RoutingRules = DEFAULT_RULES  # the rule sets orders are routed by (built-ins + the file's)
 
     def safety_stock(self, location_id: str) -> int:
         location = self.locations.get(location_id)

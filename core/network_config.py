@@ -2,7 +2,8 @@
 
 Opening hours are one interval per day, `"HH:MM-HH:MM"` or `["HH:MM", "HH:MM"]`, closing after opening
 ("24:00" closes at midnight); a day not listed is a closed day, and `closed_dates` lists the dates a
-location stays shut (holidays, stocktakes). The `services` section is read by core.carriers_config.
+location stays shut (holidays, stocktakes). The `services` section is read by core.carriers_config,
+`routing` by core.routing_config.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from core.carriers_config import parse_dates, parse_services
 from core.errors import NetworkConfigError
 from core.network import Capability, Location, LocationKind, Network
+from core.routing_config import parse_routing_rules
+from core.routing_rules import DEFAULT_RULES
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TOP_KEYS = frozenset({"version", "locations", "services"})
+_TOP_KEYS = frozenset({"version", "locations", "services", "routing"})
 _REQUIRED = ("location_id", "kind", "name", "lat", "lon", "timezone")
 _OPTIONAL = (
     "capabilities",
@@ -29,6 +32,7 @@ _OPTIONAL = (
     "pick_cost_cents",
     "online_protection",
     "closed_dates",
+    "accept_sla_minutes",
 )
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
@@ -59,7 +63,9 @@ def parse_network(data: Mapping[str, object]) -> Network:
         raise NetworkConfigError("expected a string", path="version")
     raw_services = data.get("services")
     services = None if raw_services is None else parse_services(raw_services)
-    return Network(locations=locations, version=str(version), services=services)
+    raw_routing = data.get("routing")
+    routing = DEFAULT_RULES if raw_routing is None else parse_routing_rules(raw_routing)
+    return Network(locations=locations, version=str(version), services=services, routing=routing)
 
 
 def _digest(data: Mapping[str, object]) -> str:
@@ -96,6 +102,7 @@ def _location(item: object, path: str) -> Location:
         pick_cost_cents=_count(item.get("pick_cost_cents", 0), f"{path}.pick_cost_cents"),
         online_protection=_count(item.get("online_protection", 0), f"{path}.online_protection"),
         closed_dates=parse_dates(item.get("closed_dates", []), f"{path}.closed_dates"),
+        accept_sla_minutes=_optional_count(item.get("accept_sla_minutes"), f"{path}.accept_sla_minutes"),
     )
 
 

@@ -227,3 +227,14 @@ def test_a_bad_new_file_keeps_the_old_network_and_reports_the_error(tmp_path: Pa
     clock.now = 4.0
     assert source.current().locations["ST-1"].safety_stock == 3
     assert source.last_error is None
+
+
+def test_routing_rules_and_acceptance_deadlines_are_read_with_the_network() -> None:
+    routing = {"default": "fastest", "rule_sets": {"mine": {"version": "2", "based_on": "cheapest"}}}
+    network = parse_network({**_network(_store(accept_sla_minutes=30)), "routing": routing})
+
+    assert network.locations["ST-1"].accept_sla_minutes == 30
+    assert network.routing.default == "fastest"
+    assert network.routing.for_strategy("mine").version == "2"
+    assert parse_network(_network()).routing.for_strategy(None).name == "balanced"
+    assert _error({**_network(), "routing": {"default": 3}}).fields["path"].startswith("routing")
