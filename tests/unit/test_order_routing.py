@@ -1,0 +1,142 @@
+"""Routing a batch of orders on the in-memory store: atomic allocation, races re-planned, holds, backorder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from core.allocation import OrderLine
+from core.movements import AdjustOnHand, Command, MovementResult, OnHandDelta, SetHold
+from core.order_lifecycle import new_order
+from core.routing_rules import DEFAULT_RULES
+from core.routing_types import Delivery, DeliveryMethod
+from core.stock import SkuStock
+from state.memory import InMemoryStockStore
+from streams.order_routing import OrderRouter, RouteRequest
+from tests.support.promise_network import PARIS_CUSTOMER, network, prepared, utc
+
+NOW_MS = int(utc(17, 9).timestamp() * 1000)  # Tue 10:00 in Paris
+HOME = Delivery(DeliveryMethod.HOME_STANDARD, PARIS_CUSTOMER)
+PREPARED = prepared()
+
+
+def _store(**stock: int) -> InMemoryStockStore:
+    """`WH=3` puts 3 units of sku A at WH."""
+    store = InMemoryStockStore(lambda: network())
+    deltas = tuple(OnHandDelta(location, units) for location, units in stock.items())
+    store.apply([AdjustOnHand("seed", "A", NOW_MS - 1000, deltas)], NOW_MS)
+    return store
+
+
+def _request(order_id: str, quantity: int = 1, cart_id: str | None = None, lines: int = 1) -> RouteRequest:
+    wanted = tuple(OrderLine(f"l{n}", "A", quantity) for n in range(1, lines + 1))
+    return RouteRequest(
+        new_order(order_id, wanted, "HOME_STANDARD"), wanted, HOME, None, cart_id, None, f"ev-{order_id}"
+    )
+
+
+def _router(store: object, partial: bool = True) -> OrderRouter:
+    return OrderRouter(store, lambda: PREPARED, lambda: DEFAULT_RULES, lambda _: 3_600_000, partial)  # type: ignore[arg-type]
+
+
+def _allocated(store: InMemoryStockStore, location_id: str) -> int:
+    stock = store.read_sync(["A"])["A"]
+    return next(loc.allocated for loc in stock.locations if loc.location_id == location_id)
+
+
+def test_orders_of_one_batch_never_take_the_same_unit_twice() -> None:
+    store = _store(WH=1)
+
+    routed, used = _router(store).route([_request("O1"), _request("O2")], {}, NOW_MS)
+
+    first, second = (entry.rounds[-1][1] for entry in routed)
+    assert [s.location_id for s in first.shipments] == ["WH"]
+    assert second.shipments == ()
+    assert second.unroutable == ("l1",)
+    assert _allocated(store, "WH") == 1
+    assert used == {"WH": 1}
+
+
+class _StaleReads:
+    """A store whose reads show units another worker has just taken (a race between read and write)."""
+
+    def __init__(self, store: InMemoryStockStore, stale: dict[str, SkuStock]) -> None:
+        self.store, self.stale = store, stale
+
+    def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+        if self.stale:
+            stale, self.stale = self.stale, {}
+            return stale
+        return self.store.read_sync(skus)
+
+    def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
+        return self.store.apply(movements, now_ms)
+
+    def cart_holds(self, carts: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, int]]:
+        return self.store.cart_holds(carts)
+
+
+def test_a_line_refused_by_the_store_is_routed_again_on_a_fresh_read() -> None:
+    store = _store(WH=2, SHOP=2)
+    before = store.read_sync(["A"])
+    store.apply([AdjustOnHand("sold-elsewhere", "A", NOW_MS - 500, (OnHandDelta("WH", -2),))], NOW_MS)
+
+    routed, _ = _router(_StaleReads(store, before)).route([_request("O1", quantity=2)], {}, NOW_MS)
+
+    rounds = routed[0].rounds
+    assert len(rounds) == 2
+    assert rounds[0][1].shipments == ()  # WH looked best, the store refused it
+    assert [s.location_id for s in rounds[1][1].shipments] == ["SHOP"]
+    assert _allocated(store, "WH") == 0
+    assert _allocated(store, "SHOP") == 2
+
+
+def test_the_orders_own_cart_holds_count_as_available_to_it() -> None:
+    store = _store(WH=1)
+    store.apply([SetHold("h1", "CART-1", "A", "WH", 1, 900_000)], NOW_MS)
+
+    routed, _ = _router(store).route([_request("O1", cart_id="CART-1")], {}, NOW_MS)
+
+    assert [s.location_id for s in routed[0].rounds[-1][1].shipments] == ["WH"]
+    assert _allocated(store, "WH") == 1
+
+
+def test_a_backorder_sku_waits_at_the_nearest_warehouse_and_others_are_unroutable() -> None:
+    store = _store(SHOP=0)
+    store.set_backorder("A", True)
+
+    routed, _ = _router(store).route([_request("O1")], {}, NOW_MS)
+
+    result = routed[0].rounds[-1][1]
+    assert result.backordered == ("l1",)
+    assert [s.location_id for s in result.shipments] == ["WH"]
+    assert _allocated(store, "WH") == 1
+
+
+def test_without_partial_routing_an_order_missing_a_line_keeps_nothing() -> None:
+    store = _store(WH=1)
+    wanted = (OrderLine("l1", "A", 1), OrderLine("l2", "B", 1))
+    request = replace(_request("O1"), lines=wanted, order=new_order("O1", wanted, "HOME_STANDARD"))
+
+    routed, _ = _router(store, partial=False).route([request], {}, NOW_MS)
+
+    result = routed[0].rounds[-1][1]
+    assert result.shipments == ()
+    assert result.unroutable == ("l1", "l2")
+    assert _allocated(store, "WH") == 0
+
+
+def test_capacity_used_today_keeps_a_full_node_out() -> None:
+    store = _store(WH=1, SHOP=1)
+    full = replace(network().locations["WH"], daily_pick_capacity=10)
+    router = OrderRouter(
+        store,
+        lambda: prepared(full),
+        lambda: DEFAULT_RULES,
+        lambda _: 3_600_000,  # type: ignore[arg-type]
+    )
+
+    routed, used = router.route([_request("O1")], {"WH": 10}, NOW_MS)
+
+    assert [s.location_id for s in routed[0].rounds[-1][1].shipments] == ["SHOP"]
+    assert used == {"SHOP": 1}
