@@ -1,0 +1,119 @@
+"""Keys and index entries of the order store, shared by the Redis store, its async reader and the fake.
+
+The indexes are derived from an order alone (`sla_members`, `allocation_entries`), so the Redis store
+maintains them from a before/after diff and the fake can recompute them from its orders: the contract
+suite then checks the diff against the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+
+from core.allocation import OrderStatus
+from core.errors import StoreUnavailable
+from core.order_lifecycle import AllocatedHere
+from core.order_types import Order, ShipmentStatus, Unplaced
+
+SEP = "|"
+Place = tuple[str, str]  # (sku, location_id)
+CAPACITY_TTL_S = 3 * 86400
+
+
+def order(prefix: str, order_id: str) -> str:
+    """String: orjson of order_to_dict. (`{p}order:{id}` is the old order book's hash.)"""
+    return f"{prefix}ord:{{{order_id}}}"
+
+
+def decision(prefix: str, decision_id: str) -> str:
+    """String: orjson of decision_dict(...) plus "order_id", expiring after the retention."""
+    return f"{prefix}dec:{{{decision_id}}}"
+
+
+def sla(prefix: str) -> str:
+    """Sorted set member(order_id, shipment_id) -> accept_by_ms of the shipments still REQUESTED.
+    One key for the table (its own `{ordsla}` slot), like the holds' due index."""
+    return f"{prefix}{{ordsla}}"
+
+
+def allocated(prefix: str, sku: str, location_id: str) -> str:
+    """Hash member(order_id, line_id) -> "<quantity>|<requested_at_ms>|<picked 0/1>" of the lines
+    allocated at (sku, location) in live, unshipped shipments; in the sku's slot, beside its stock."""
+    return f"{prefix}oalloc:{{{sku}}}:{location_id}"
+
+
+def capacity(prefix: str, day: str) -> str:
+    """Hash location_id -> lines picked that day ("YYYY-MM-DD"); expires CAPACITY_TTL_S after a write."""
+    return f"{prefix}cap:{day}"
+
+
+def member(order_id: str, tail: str) -> str:
+    """Order id and a shipment or line id in one string that splits back whatever either contains
+    (the same length-prefixed form as the stock store's allocation fields)."""
+    return f"{len(order_id)}:{order_id}{tail}"
+
+
+def split(value: str) -> tuple[str, str]:
+    length, rest = value.split(":", 1)
+    n = int(length)
+    return rest[:n], rest[n:]
+
+
+def text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def sla_members(found: Order | None) -> dict[str, int]:
+    """The order's shipments that wait to be accepted: member -> accept_by_ms."""
+    if found is None or found.status is OrderStatus.CANCELLED:
+        return {}
+    return {
+        member(found.order_id, s.shipment_id): s.accept_by_ms
+        for s in found.shipments
+        if s.status is ShipmentStatus.REQUESTED and s.live
+    }
+
+
+def allocation_entries(found: Order | None) -> dict[Place, dict[str, str]]:
+    """The order's lines allocated in live, unshipped shipments: place -> field -> value."""
+    entries: dict[Place, dict[str, str]] = {}
+    if found is None:
+        return entries
+    for s in found.shipments:
+        if not s.live or s.shipped:
+            continue
+        picked = "1" if s.status is ShipmentStatus.PICKED else "0"
+        for line in s.lines:
+            value = SEP.join((str(line.quantity), str(s.requested_at_ms), picked))
+            entries.setdefault((line.sku, s.location_id), {})[member(found.order_id, line.line_id)] = value
+    return entries
+
+
+def allocated_here(field: bytes | str, value: bytes | str) -> AllocatedHere:
+    order_id, line_id = split(text(field))
+    quantity, at_ms, picked = text(value).split(SEP)
+    return AllocatedHere(order_id, line_id, int(quantity), int(at_ms), picked == "1")
+
+
+def by_age(lines: list[AllocatedHere]) -> list[AllocatedHere]:
+    return sorted(lines, key=lambda a: (a.allocated_at_ms, a.order_id, a.line_id))
+
+
+def finished(found: Order) -> bool:
+    """Nothing left to fulfil or route: the order may expire after the retention. An open order
+    never expires, however long it waits (a backorder can outlive the retention)."""
+    if any(s.live and not s.shipped for s in found.shipments):
+        return False
+    waiting = (Unplaced.REROUTE, Unplaced.BACKORDERED)
+    return found.status is not None and not any(why in waiting for why in found.unplaced.values())
+
+
+@contextmanager
+def unavailable() -> Iterator[None]:
+    """Redis connection and timeout errors become StoreUnavailable (the worker retries the batch)."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        raise StoreUnavailable("redis unreachable", error=str(error)) from error

@@ -1,0 +1,47 @@
+"""The async order reader for the API: an order and the routing decisions that placed its shipments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import redis
+import redis.asyncio
+
+from core.order_types import Order, order_from_dict
+from state import order_keys as k
+
+
+def decision_ids(order: Order) -> list[str]:
+    """The decisions of the order's shipments, each once, in shipment order."""
+    return list(dict.fromkeys(s.decision_id for s in order.shipments))
+
+
+class AsyncRedisOrderReader:
+    """Two round trips: the order, then its decisions (their ids are in the order). A decision that
+    expired before its order (an open order outlives the retention) is left out."""
+
+    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    async def order(self, order_id: str) -> tuple[Order, list[dict[str, Any]]] | None:
+        with k.unavailable():
+            raw = await self._client.get(k.order(self._prefix, order_id))
+            if raw is None:
+                return None
+            found = order_from_dict(orjson.loads(raw))
+            ids = decision_ids(found)
+            if not ids:
+                return found, []
+            async with self._client.pipeline(transaction=False) as pipe:
+                for decision_id in ids:
+                    pipe.get(k.decision(self._prefix, decision_id))
+                decisions: list[bytes | None] = await pipe.execute()
+        return found, [orjson.loads(d) for d in decisions if d is not None]
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False

@@ -1,0 +1,142 @@
+"""The Redis order store of the worker: orders, their routing decisions, the SLA and allocation
+indexes and the daily pick capacity, each batch written in one pipeline round trip.
+
+Layout (state/order_keys.py): one string per order and per decision, one sorted set of the shipments
+waiting to be accepted, one hash per (sku, location) of the lines allocated there, one hash per day of
+the lines picked per location. The pipeline is not a transaction (the keys live in many Cluster
+slots): each write's index updates are sent before its order, so a batch cut short leaves an order at
+its previous state and a retry with the same `before` repeats idempotent index writes (the capacity
+increments excepted: a retried batch counts them twice, which only makes a node look busier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import orjson
+import redis
+
+from core.order_lifecycle import AllocatedHere
+from core.order_types import Order, order_from_dict, order_to_dict
+from state import order_keys as k
+
+__all__ = ["OrderWrite", "RedisOrderStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderWrite:
+    """An order's new state and the state it was loaded in (None: a new order): the indexes are
+    maintained from the difference, so `before` must be what `load` returned."""
+
+    before: Order | None
+    after: Order
+
+
+class RedisOrderStore:
+    def __init__(self, client: redis.Redis, prefix: str, retention_s: int = 30 * 86400) -> None:
+        self._client = client
+        self._prefix = prefix
+        self.prefix = prefix
+        self._retention_s = retention_s
+
+    def load(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        """The orders known (unknown ids are absent), in one round trip."""
+        found = self._get([k.order(self._prefix, order_id) for order_id in order_ids])
+        return {
+            order_id: order_from_dict(orjson.loads(raw))
+            for order_id, raw in zip(order_ids, found, strict=True)
+            if raw is not None
+        }
+
+    def save(
+        self,
+        writes: Sequence[OrderWrite],
+        decisions: Sequence[Mapping[str, Any]] = (),
+        capacity: Mapping[tuple[str, str], int] = {},  # noqa: B006 (read only, never mutated)
+    ) -> None:
+        """Decisions, capacity increments, then per write its index changes and the order: ONE round
+        trip. Decisions (decision_dict(...) plus "order_id") expire after the retention; a finished
+        order too (`order_keys.finished`), an open one never."""
+        if not writes and not decisions and not capacity:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for made in decisions:
+            key = k.decision(self._prefix, str(made["decision_id"]))
+            pipe.set(key, orjson.dumps(made), ex=self._retention_s)
+        for (day, location_id), lines in capacity.items():
+            pipe.hincrby(k.capacity(self._prefix, day), location_id, lines)
+        for day in dict.fromkeys(day for day, _ in capacity):
+            pipe.expire(k.capacity(self._prefix, day), k.CAPACITY_TTL_S)
+        for write in writes:
+            self._indexes(pipe, write)
+            ttl = self._retention_s if k.finished(write.after) else None
+            pipe.set(
+                k.order(self._prefix, write.after.order_id), orjson.dumps(order_to_dict(write.after)), ex=ttl
+            )
+        with k.unavailable():
+            pipe.execute()
+
+    def _indexes(self, pipe: redis.client.Pipeline, write: OrderWrite) -> None:
+        before, after = k.sla_members(write.before), k.sla_members(write.after)
+        if gone := [m for m in before if m not in after]:
+            pipe.zrem(k.sla(self._prefix), *gone)
+        if added := {m: at for m, at in after.items() if before.get(m) != at}:
+            pipe.zadd(k.sla(self._prefix), added)
+        was, now = k.allocation_entries(write.before), k.allocation_entries(write.after)
+        for place in dict.fromkeys([*was, *now]):
+            old, new = was.get(place, {}), now.get(place, {})
+            key = k.allocated(self._prefix, *place)
+            if removed := [field for field in old if field not in new]:
+                pipe.hdel(key, *removed)
+            if changed := {field: v for field, v in new.items() if old.get(field) != v}:
+                pipe.hset(key, mapping=changed)  # type: ignore[arg-type]
+
+    def decisions(self, decision_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The decisions still kept (expired or unknown ids are absent), in one round trip."""
+        found = self._get([k.decision(self._prefix, decision_id) for decision_id in decision_ids])
+        return {
+            decision_id: orjson.loads(raw)
+            for decision_id, raw in zip(decision_ids, found, strict=True)
+            if raw is not None
+        }
+
+    def due_shipments(self, now_ms: int, limit: int = 1000) -> list[tuple[str, str]]:
+        """(order_id, shipment_id) of the shipments still REQUESTED past their accept-by, oldest first."""
+        with k.unavailable():
+            found = self._client.zrangebyscore(k.sla(self._prefix), "-inf", now_ms, start=0, num=limit)
+        members = cast(list[bytes | str], found)  # without withscores, members only
+        return [k.split(k.text(m)) for m in members]
+
+    def allocations_at(self, places: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[AllocatedHere]]:
+        """Per (sku, location): the order lines allocated there, oldest first (every place asked is a
+        key of the answer, with [] where nothing is allocated)."""
+        with k.unavailable():
+            pipe = self._client.pipeline(transaction=False)
+            for sku, location_id in places:
+                pipe.hgetall(k.allocated(self._prefix, sku, location_id))
+            hashes = pipe.execute()
+        return {
+            place: k.by_age([k.allocated_here(f, v) for f, v in fields.items()])
+            for place, fields in zip(places, hashes, strict=True)
+        }
+
+    def capacity_used(self, day: str, location_ids: Sequence[str]) -> dict[str, int]:
+        """Lines picked that day per location (0 when none)."""
+        if not location_ids:
+            return {}
+        with k.unavailable():
+            counts = self._client.hmget(k.capacity(self._prefix, day), list(location_ids))
+        return {loc: int(n) if n is not None else 0 for loc, n in zip(location_ids, counts, strict=True)}
+
+    def _get(self, keys: list[str]) -> list[bytes | None]:
+        """GET of each key in one pipeline (not MGET: the keys are in different Cluster slots)."""
+        if not keys:
+            return []
+        with k.unavailable():
+            pipe = self._client.pipeline(transaction=False)
+            for key in keys:
+                pipe.get(key)
+            found: list[bytes | None] = pipe.execute()
+        return found

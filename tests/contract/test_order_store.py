@@ -1,0 +1,308 @@
+"""The order store contract: one suite run against the in-memory fake and the Redis store."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from core.allocation import OrderLine
+from core.errors import StoreUnavailable
+from core.order_lifecycle import AllocatedHere, apply_routing, apply_update, cancel, new_order
+from core.order_types import (
+    ChangeLine,
+    FulfillmentChange,
+    Order,
+    PlannedShipment,
+    RoutingResult,
+    ShipmentStatus,
+)
+from core.routing_types import DeliveryMethod, RoutedShipment, RoutingDecision, decision_dict
+from state.memory_order_store import InMemoryOrderStore
+from state.order_reader import AsyncRedisOrderReader
+from state.order_store import OrderWrite, RedisOrderStore
+
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+SLA = 60_000
+A1, A2, B1 = OrderLine("l1", "SKU-A", 2), OrderLine("l2", "SKU-A", 1), OrderLine("l3", "SKU-B", 4)
+
+
+@pytest.fixture
+def order_store(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Each store under test; the Redis one under a fresh key prefix, its keys deleted after."""
+    if request.param == "memory":
+        yield InMemoryOrderStore()
+        return
+    client: redis.Redis = request.getfixturevalue("redis_client")
+    prefix = f"t-{uuid.uuid4().hex}:"
+    yield RedisOrderStore(client, prefix)
+    for key in client.scan_iter(match=prefix + "*", count=1000):
+        client.delete(key)
+
+
+both = pytest.mark.parametrize(
+    "order_store", ["memory", pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+)
+redis_only = pytest.mark.parametrize(
+    "order_store", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+)
+
+
+def routed(order_id: str, *shipments: tuple[str, tuple[OrderLine, ...]], at: int = T0) -> Order:
+    lines = [line for _, ls in shipments for line in ls]
+    plan = tuple(PlannedShipment(loc, ls, SLA) for loc, ls in shipments)
+    return apply_routing(
+        new_order(order_id, lines, "HOME_STANDARD"), RoutingResult(f"D-{order_id}", plan), at
+    ).order
+
+
+def update(order: Order, n: int, status: str, lines: Any = None) -> Order:
+    s, new = order.shipments[n - 1], ShipmentStatus(status)
+    change = FulfillmentChange(f"e-{s.shipment_id}-{new}", s.shipment_id, s.location_id, new, T0, lines)
+    return apply_update(order, change).order
+
+
+def saved(store: Any, before: Order | None, after: Order, **kwargs: Any) -> Order:
+    store.save([OrderWrite(before, after)], **kwargs)
+    return after
+
+
+def decision(decision_id: str, order_id: str) -> dict[str, Any]:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    shipment = RoutedShipment("WH1", (A1,), "std", at, at, 500, 120, 12.5)
+    made = RoutingDecision(
+        decision_id, "balanced", "1", DeliveryMethod.HOME_STANDARD, at, (shipment,), (), (), 1.5, {}, "exact"
+    )
+    return decision_dict(made, "balanced") | {"order_id": order_id}
+
+
+def here(order_id: str, line: OrderLine, at: int = T0, picked: bool = False) -> AllocatedHere:
+    return AllocatedHere(order_id, line.line_id, line.quantity, at, picked)
+
+
+@both
+def test_an_order_reads_back_as_it_was_saved(order_store: Any) -> None:
+    order = saved(order_store, None, update(routed("O-1", ("WH1", (A1, B1)), ("ST1", (A2,))), 1, "ACCEPTED"))
+    assert order_store.load(["O-1"]) == {"O-1": order}
+
+
+@both
+def test_unknown_orders_are_absent(order_store: Any) -> None:
+    saved(order_store, None, routed("O-1", ("WH1", (A1,))))
+    assert list(order_store.load(["NOPE", "O-1"])) == ["O-1"]
+    assert order_store.load([]) == {}
+
+
+@both
+def test_a_requested_shipment_is_due_at_its_deadline_and_not_before(order_store: Any) -> None:
+    order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
+    assert order_store.due_shipments(T0 + SLA - 1) == []
+    assert order_store.due_shipments(T0 + SLA) == [("O-1", order.shipments[0].shipment_id)]
+
+
+@both
+def test_an_accepted_shipment_leaves_the_sla_index(order_store: Any) -> None:
+    order = saved(order_store, None, routed("O-1", ("WH1", (A1,)), ("ST1", (B1,))))
+    saved(order_store, order, update(order, 1, "ACCEPTED"))
+    assert order_store.due_shipments(T0 + SLA) == [("O-1", "O-1-2")]
+
+
+@both
+def test_due_shipments_come_oldest_deadline_first_up_to_the_limit(order_store: Any) -> None:
+    for n, at in enumerate([T0 + 2_000, T0, T0 + 1_000]):
+        saved(order_store, None, routed(f"O-{n}", ("WH1", (A1,)), at=at))
+    assert order_store.due_shipments(T0 + 10 * SLA) == [("O-1", "O-1-1"), ("O-2", "O-2-1"), ("O-0", "O-0-1")]
+    assert order_store.due_shipments(T0 + 10 * SLA, limit=1) == [("O-1", "O-1-1")]
+
+
+@both
+def test_a_routed_shipment_is_in_the_allocation_index_of_each_of_its_lines(order_store: Any) -> None:
+    saved(order_store, None, routed("O-1", ("WH1", (A1, B1))))
+    saved(order_store, None, routed("O-2", ("WH1", (A2,)), at=T0 - 5))
+    found = order_store.allocations_at([("SKU-A", "WH1"), ("SKU-B", "WH1"), ("SKU-A", "ST1")])
+    assert found == {
+        ("SKU-A", "WH1"): [here("O-2", A2, T0 - 5), here("O-1", A1)],
+        ("SKU-B", "WH1"): [here("O-1", B1)],
+        ("SKU-A", "ST1"): [],
+    }
+
+
+@both
+def test_a_picked_shipment_flags_its_lines_picked(order_store: Any) -> None:
+    order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
+    saved(order_store, order, update(order, 1, "PICKED"))
+    assert order_store.allocations_at([("SKU-A", "WH1")]) == {
+        ("SKU-A", "WH1"): [here("O-1", A1, picked=True)]
+    }
+
+
+@both
+@pytest.mark.parametrize("status", ["SHIPPED", "REJECTED", "CANCELLED"])
+def test_a_shipment_that_ships_or_closes_leaves_the_allocation_index(order_store: Any, status: str) -> None:
+    order = saved(order_store, None, routed("O-1", ("WH1", (A1, B1))))
+    saved(order_store, order, update(order, 1, status))
+    assert order_store.allocations_at([("SKU-A", "WH1"), ("SKU-B", "WH1")]) == {
+        ("SKU-A", "WH1"): [],
+        ("SKU-B", "WH1"): [],
+    }
+    assert order_store.due_shipments(T0 + SLA) == []
+
+
+@both
+def test_a_partial_rejection_removes_only_the_rejected_lines(order_store: Any) -> None:
+    order = saved(order_store, None, routed("O-1", ("WH1", (A1, B1))))
+    after = update(order, 1, ShipmentStatus.REJECTED, (ChangeLine(B1.sku, B1.quantity, B1.line_id),))
+    rerouted = saved(
+        order_store,
+        order,
+        apply_routing(after, RoutingResult("D-2", (PlannedShipment("ST1", (B1,), SLA),)), T0 + 9).order,
+    )
+    found = order_store.allocations_at([("SKU-A", "WH1"), ("SKU-B", "WH1"), ("SKU-B", "ST1")])
+    assert found == {
+        ("SKU-A", "WH1"): [here("O-1", A1)],
+        ("SKU-B", "WH1"): [],
+        ("SKU-B", "ST1"): [here("O-1", B1, T0 + 9)],
+    }
+    assert order_store.due_shipments(T0 + SLA + 9) == [("O-1", "O-1-1"), ("O-1", "O-1-2")]
+    assert order_store.load(["O-1"])["O-1"] == rerouted
+
+
+@both
+def test_a_cancelled_order_leaves_both_indexes(order_store: Any) -> None:
+    order = saved(order_store, None, routed("O-1", ("WH1", (A1,)), ("ST1", (B1,))))
+    saved(order_store, order, cancel(order, "c-1").order)
+    assert order_store.due_shipments(T0 + SLA) == []
+    assert order_store.allocations_at([("SKU-A", "WH1")]) == {("SKU-A", "WH1"): []}
+
+
+@both
+def test_capacity_increments_accumulate_per_day_and_location(order_store: Any) -> None:
+    order_store.save([], capacity={("2026-01-01", "WH1"): 3, ("2026-01-01", "ST1"): 1})
+    order_store.save([], capacity={("2026-01-01", "WH1"): 2, ("2026-01-02", "WH1"): 7})
+    assert order_store.capacity_used("2026-01-01", ["WH1", "ST1", "WH2"]) == {"WH1": 5, "ST1": 1, "WH2": 0}
+    assert order_store.capacity_used("2026-01-02", ["WH1"]) == {"WH1": 7}
+    assert order_store.capacity_used("2026-01-03", ["WH1"]) == {"WH1": 0}
+
+
+@both
+def test_decisions_are_stored_and_read_back_by_id(order_store: Any) -> None:
+    made = decision("D-O-1", "O-1")
+    saved(order_store, None, routed("O-1", ("WH1", (A1,))), decisions=[made])
+    assert order_store.decisions(["D-O-1", "D-NONE"]) == {"D-O-1": made}
+
+
+@both
+def test_the_reader_answers_the_order_with_its_decisions_once_each_in_shipment_order(
+    order_store: Any, request: pytest.FixtureRequest
+) -> None:
+    first = saved(
+        order_store, None, routed("O-1", ("WH1", (A1,)), ("ST1", (B1,))), decisions=[decision("D-O-1", "O-1")]
+    )
+    plan = RoutingResult("D-2", (PlannedShipment("WH2", (A2,), SLA),))
+    order = apply_routing(first, plan, T0 + 1).order
+    saved(order_store, first, order, decisions=[decision("D-2", "O-1")])
+
+    async def read(order_id: str) -> tuple[Any, bool]:
+        if isinstance(order_store, InMemoryOrderStore):
+            return await order_store.order(order_id), await order_store.ping()
+        client = redis.asyncio.Redis.from_url(request.getfixturevalue("redis_server_url"))
+        try:
+            reader = AsyncRedisOrderReader(client, order_store.prefix)
+            return await reader.order(order_id), await reader.ping()
+        finally:
+            await client.aclose()
+
+    (found, alive), (missing, _) = asyncio.run(read("O-1")), asyncio.run(read("NOPE"))
+    assert alive
+    assert missing is None
+    assert found == (order, [decision("D-O-1", "O-1"), decision("D-2", "O-1")])
+
+
+class CountingClient:
+    """A Redis client that counts the round trips it makes (a pipeline's execute is one)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client, self.trips = client, 0
+
+    def pipeline(self, **kwargs: Any) -> Any:
+        pipe = self.client.pipeline(**kwargs)
+        execute = pipe.execute
+
+        def counted(*args: Any, **kw: Any) -> Any:
+            self.trips += 1
+            return execute(*args, **kw)
+
+        pipe.execute = counted  # type: ignore[method-assign]
+        return pipe
+
+    def __getattr__(self, name: str) -> Any:
+        self.trips += 1
+        return getattr(self.client, name)
+
+
+@redis_only
+def test_a_save_is_one_round_trip(order_store: RedisOrderStore, redis_client: redis.Redis) -> None:
+    counting = CountingClient(redis_client)
+    store = RedisOrderStore(cast(redis.Redis, counting), order_store.prefix)
+    first, second = routed("O-1", ("WH1", (A1,))), routed("O-2", ("WH1", (A2,)), ("ST1", (B1,)))
+    store.save(
+        [OrderWrite(None, first), OrderWrite(None, second), OrderWrite(first, update(first, 1, "PICKED"))],
+        decisions=[decision("D-O-1", "O-1"), decision("D-O-2", "O-2")],
+        capacity={("2026-01-01", "WH1"): 2},
+    )
+    assert counting.trips == 1
+    assert len(store.load(["O-1", "O-2"])) == 2
+    assert counting.trips == 2
+
+
+@redis_only
+def test_decisions_and_finished_orders_expire_after_the_retention_open_orders_never(
+    order_store: RedisOrderStore, redis_client: redis.Redis
+) -> None:
+    store = RedisOrderStore(redis_client, order_store.prefix, retention_s=100)
+    shipped = routed("O-1", ("WH1", (A1,)))
+    saved(store, None, shipped, decisions=[decision("D-O-1", "O-1")], capacity={("2026-01-01", "WH1"): 1})
+    saved(store, None, routed("O-2", ("WH1", (A2,))))
+    saved(store, shipped, update(shipped, 1, "SHIPPED"))
+    p = order_store.prefix
+    assert 0 < redis_client.ttl(f"{p}dec:{{D-O-1}}") <= 100
+    assert 0 < redis_client.ttl(f"{p}ord:{{O-1}}") <= 100
+    assert redis_client.ttl(f"{p}ord:{{O-2}}") == -1
+    assert 2 * 86400 < redis_client.ttl(f"{p}cap:2026-01-01") <= 3 * 86400
+
+
+def test_an_unreachable_redis_raises_store_unavailable() -> None:
+    client = redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
+    store = RedisOrderStore(client, "t-unreachable:")
+    with pytest.raises(StoreUnavailable):
+        store.load(["O-1"])
+    with pytest.raises(StoreUnavailable):
+        store.save([OrderWrite(None, routed("O-1", ("WH1", (A1,))))])
+    with pytest.raises(StoreUnavailable):
+        store.due_shipments(T0)
+
+
+def test_the_reader_of_an_unreachable_redis_is_not_ready() -> None:
+    async def check() -> tuple[bool, bool]:
+        client = redis.asyncio.Redis(host="127.0.0.1", port=1, retry=AsyncRetry(NoBackoff(), 0))
+        reader = AsyncRedisOrderReader(client, "t-unreachable:")
+        try:
+            await reader.order("O-1")
+        except StoreUnavailable:
+            raised = True
+        else:
+            raised = False
+        alive = await reader.ping()
+        await client.aclose()
+        return raised, alive
+
+    assert asyncio.run(check()) == (True, False)
