@@ -72,6 +72,19 @@ class Shipment:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderContext:
+    """What the order asked beyond its lines, kept so that a re-route serves it the same way."""
+
+    lat: float | None = None  # the customer's place (home delivery, and to find relay points)
+    lon: float | None = None
+    timezone: str | None = None
+    pickup_location_id: str | None = None  # click & collect store or chosen relay point
+    strategy: str | None = None
+    cart_id: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Order:
     """An order and where its lines stand. Mappings are never mutated: transitions build new ones.
 
@@ -85,6 +98,7 @@ class Order:
     shipments: tuple[Shipment, ...] = ()
     rejected_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
     unplaced: Mapping[str, Unplaced] = field(default_factory=dict)
+    context: OrderContext = OrderContext()
 
     def shipment(self, shipment_id: str) -> Shipment | None:
         return next((s for s in self.shipments if s.shipment_id == shipment_id), None)
@@ -210,6 +224,9 @@ def order_to_dict(order: Order) -> dict[str, Any]:
         out["rejected_by"] = {line_id: sorted(nodes) for line_id, nodes in sorted(order.rejected_by.items())}
     if order.unplaced:
         out["unplaced"] = {line_id: why.value for line_id, why in sorted(order.unplaced.items())}
+    context = {name: getattr(order.context, name) for name in OrderContext.__slots__}
+    if any(value is not None for value in context.values()):
+        out["context"] = {name: value for name, value in context.items() if value is not None}
     return out
 
 
@@ -222,6 +239,7 @@ def order_from_dict(data: Mapping[str, Any]) -> Order:
         shipments=tuple(_shipment_in(s) for s in data.get("shipments", ())),
         rejected_by={line_id: frozenset(nodes) for line_id, nodes in data.get("rejected_by", {}).items()},
         unplaced={line_id: Unplaced(why) for line_id, why in data.get("unplaced", {}).items()},
+        context=OrderContext(**data.get("context", {})),
     )
 
 

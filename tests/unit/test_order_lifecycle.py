@@ -333,3 +333,15 @@ def test_a_fresh_order_serialises_compactly():
         "shipments": [],
         "unplaced": {"l1": "REROUTE"},
     }
+
+
+def test_what_the_order_asked_survives_the_round_trip_and_is_left_out_when_empty():
+    from dataclasses import replace
+
+    from core.order_types import OrderContext, order_from_dict, order_to_dict
+
+    plain = new_order("O9", [OrderLine("l1", "A", 1)], "RELAY")
+    asked = replace(plain, context=OrderContext(lat=48.85, lon=2.35, timezone="Europe/Paris", cart_id="C1"))
+
+    assert "context" not in order_to_dict(plain)
+    assert order_from_dict(json.loads(json.dumps(order_to_dict(asked)))) == asked
