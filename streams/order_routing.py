@@ -91,8 +91,10 @@ class OrderRouter:
 
     def route(
         self, requests: Sequence[RouteRequest], capacity_used: Mapping[str, int], now_ms: int
-    ) -> tuple[list[Routed], dict[str, int]]:
-        """Each request routed and allocated; and the order lines allocated per location (capacity)."""
+    ) -> tuple[list[Routed], dict[str, int], list[MovementResult]]:
+        """Each request routed and allocated; the order lines allocated per location (capacity); and
+        every stock result (allocations, releases) for the availability changes to publish."""
+        self._results: list[MovementResult] = []
         prepared, now = self._prepared(), datetime.fromtimestamp(now_ms / 1000, UTC)
         routed = [Routed(request) for request in requests]
         pending = {i: request.lines for i, request in enumerate(requests) if request.lines}
@@ -115,7 +117,12 @@ class OrderRouter:
                 routed[i].rounds.append((decision, result))
         for entry in routed:
             self._settle_unrouted(prepared, entry, now_ms)
-        return routed, dict(used)
+        return routed, dict(used), self._results
+
+    def _apply(self, commands: Sequence[Command], now_ms: int) -> list[MovementResult]:
+        results = self._stock.apply(commands, now_ms)
+        self._results += results
+        return results
 
     def _views(
         self,
@@ -180,7 +187,7 @@ class OrderRouter:
                     commands.append(_allocate(request, line, shipment.location_id, round_number))
                     owners.append((i, line))
         refused: dict[int, list[OrderLine]] = defaultdict(list)
-        results = self._stock.apply(commands, now_ms) if commands else []
+        results = self._apply(commands, now_ms) if commands else []
         for (i, line), result in zip(owners, results, strict=True):
             if result.outcome not in GRANTED:
                 refused[i].append(line)
@@ -259,7 +266,7 @@ class OrderRouter:
         commands: list[Command] = [
             _allocate(request, line, node.location_id, MAX_ROUNDS) for node, line in placed
         ]
-        results = self._stock.apply(commands, now_ms)
+        results = self._apply(commands, now_ms)
         return [pair for pair, r in zip(placed, results, strict=True) if r.outcome in GRANTED]
 
     def _release_all(self, entry: Routed, backordered: Sequence[OrderLine], now_ms: int) -> None:
@@ -270,7 +277,7 @@ class OrderRouter:
             for line in lines
         ]
         if releases:
-            self._stock.apply(releases, now_ms)
+            self._apply(releases, now_ms)
 
 
 def backorder_node(

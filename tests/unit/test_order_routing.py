@@ -47,7 +47,7 @@ def _allocated(store: InMemoryStockStore, location_id: str) -> int:
 def test_orders_of_one_batch_never_take_the_same_unit_twice() -> None:
     store = _store(WH=1)
 
-    routed, used = _router(store).route([_request("O1"), _request("O2")], {}, NOW_MS)
+    routed, used, _ = _router(store).route([_request("O1"), _request("O2")], {}, NOW_MS)
 
     first, second = (entry.rounds[-1][1] for entry in routed)
     assert [s.location_id for s in first.shipments] == ["WH"]
@@ -81,7 +81,7 @@ def test_a_line_refused_by_the_store_is_routed_again_on_a_fresh_read() -> None:
     before = store.read_sync(["A"])
     store.apply([AdjustOnHand("sold-elsewhere", "A", NOW_MS - 500, (OnHandDelta("WH", -2),))], NOW_MS)
 
-    routed, _ = _router(_StaleReads(store, before)).route([_request("O1", quantity=2)], {}, NOW_MS)
+    routed, _, _ = _router(_StaleReads(store, before)).route([_request("O1", quantity=2)], {}, NOW_MS)
 
     rounds = routed[0].rounds
     assert len(rounds) == 2
@@ -95,7 +95,7 @@ def test_the_orders_own_cart_holds_count_as_available_to_it() -> None:
     store = _store(WH=1)
     store.apply([SetHold("h1", "CART-1", "A", "WH", 1, 900_000)], NOW_MS)
 
-    routed, _ = _router(store).route([_request("O1", cart_id="CART-1")], {}, NOW_MS)
+    routed, _, _ = _router(store).route([_request("O1", cart_id="CART-1")], {}, NOW_MS)
 
     assert [s.location_id for s in routed[0].rounds[-1][1].shipments] == ["WH"]
     assert _allocated(store, "WH") == 1
@@ -105,7 +105,7 @@ def test_a_backorder_sku_waits_at_the_nearest_warehouse_and_others_are_unroutabl
     store = _store(SHOP=0)
     store.set_backorder("A", True)
 
-    routed, _ = _router(store).route([_request("O1")], {}, NOW_MS)
+    routed, _, _ = _router(store).route([_request("O1")], {}, NOW_MS)
 
     result = routed[0].rounds[-1][1]
     assert result.backordered == ("l1",)
@@ -118,7 +118,7 @@ def test_without_partial_routing_an_order_missing_a_line_keeps_nothing() -> None
     wanted = (OrderLine("l1", "A", 1), OrderLine("l2", "B", 1))
     request = replace(_request("O1"), lines=wanted, order=new_order("O1", wanted, "HOME_STANDARD"))
 
-    routed, _ = _router(store, partial=False).route([request], {}, NOW_MS)
+    routed, _, _ = _router(store, partial=False).route([request], {}, NOW_MS)
 
     result = routed[0].rounds[-1][1]
     assert result.shipments == ()
@@ -136,7 +136,7 @@ def test_capacity_used_today_keeps_a_full_node_out() -> None:
         lambda _: 3_600_000,  # type: ignore[arg-type]
     )
 
-    routed, used = router.route([_request("O1")], {"WH": 10}, NOW_MS)
+    routed, used, _ = router.route([_request("O1")], {"WH": 10}, NOW_MS)
 
     assert [s.location_id for s in routed[0].rounds[-1][1].shipments] == ["SHOP"]
     assert used == {"SHOP": 1}

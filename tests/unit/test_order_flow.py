@@ -1,0 +1,212 @@
+"""Orders through the worker's order flow, in memory: routed and allocated as they arrive, re-routed when a
+node rejects, misses its deadline or runs short, and every step published."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+
+from core.movements import AdjustOnHand, OnHandDelta
+from core.network import Network
+from core.promise_nodes import prepare
+from state.memory import InMemoryStockStore
+from state.memory_order_store import InMemoryOrderStore
+from streams.metrics import WorkerMetrics
+from streams.order_flow import FULFILLMENT, ORDERS, OrderFlow
+from streams.order_metrics import OrderMetrics
+from streams.order_routing import OrderRouter
+from tests.support.promise_network import PARIS_CUSTOMER, network, services, utc
+from tests.unit.test_stock_pipeline import Record
+from topics.codec import AvroCodec
+from topics.order_outputs import order_outputs
+from topics.outputs import availability_change_encoder
+from topics.registry import LocalSchemaList
+
+CODEC = AvroCodec(LocalSchemaList())
+NOW_MS = int(utc(17, 9).timestamp() * 1000)  # Tue 10:00 in Paris
+NETWORK: Network = replace(network(), services=services())
+SLA_MS = 3_600_000
+
+
+class Harness:
+    def __init__(self, **stock: int) -> None:
+        self.stock = InMemoryStockStore(lambda: NETWORK)
+        self.orders = InMemoryOrderStore()
+        self.now_ms = NOW_MS
+        prepared = prepare(NETWORK, services())
+        router = OrderRouter(self.stock, lambda: prepared, lambda: NETWORK.routing, lambda _: SLA_MS)
+        self.flow = OrderFlow(
+            self.stock, self.orders, router, order_outputs(None), CODEC, lambda: NETWORK,
+            {"75": PARIS_CUSTOMER}, availability_change_encoder(None),
+            WorkerMetrics.create(CollectorRegistry()), OrderMetrics.create(CollectorRegistry()),
+            clock_ms=lambda: self.now_ms,
+        )  # fmt: skip
+        deltas = tuple(OnHandDelta(location, units) for location, units in stock.items())
+        self.stock.apply([AdjustOnHand("seed", "A", NOW_MS - 60_000, deltas)], NOW_MS)
+
+    def send(self, topic: str, event: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        body = orjson.dumps({"occurred_at": self.now_ms, "channel": "web", **event})
+        return _by_topic(self.flow.run(topic, [Record(topic, body)]).outputs)
+
+    def place(
+        self, order_id: str = "O1", quantity: int = 1, **fields: Any
+    ) -> dict[str, list[dict[str, Any]]]:
+        return self.send(ORDERS, {
+            "event_id": f"{order_id}-placed", "order_id": order_id, "type": "PLACED",
+            "lines": [{"line_id": "l1", "sku": "A", "quantity": quantity}],
+            "delivery": {"method": "HOME_STANDARD", "postcode": "75011"}, **fields,
+        })  # fmt: skip
+
+    def update(self, shipment: dict[str, Any], status: str, **fields: Any) -> dict[str, list[dict[str, Any]]]:
+        return self.send(FULFILLMENT, {
+            "event_id": f"{shipment['shipment_id']}-{status}-{self.now_ms}", "order_id": shipment["order_id"],
+            "shipment_id": shipment["shipment_id"], "location_id": shipment["location_id"], "status": status,
+            **fields,
+        })  # fmt: skip
+
+    def at(self, location_id: str) -> tuple[int, int]:
+        """(on_hand, allocated) of sku A at one location."""
+        stock = self.stock.read_sync(["A"])["A"]
+        found = next((loc for loc in stock.locations if loc.location_id == location_id), None)
+        return (found.on_hand, found.allocated) if found else (0, 0)
+
+
+def _by_topic(outputs: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for out in outputs:
+        value = CODEC.decode(out.value) if out.value[:1] == b"\x00" else orjson.loads(out.value)
+        found.setdefault(out.topic, []).append(value)
+    return found
+
+
+def _statuses(out: dict[str, list[dict[str, Any]]]) -> list[str]:
+    return [record["status"] for record in out.get("orders.status.v1", [])]
+
+
+def test_a_placed_order_is_allocated_and_sent_to_its_node_with_the_decision_and_status() -> None:
+    shop = Harness(WH=3)
+
+    out = shop.place()
+
+    (request,) = out["fulfillment.requests.v1"]
+    assert (request["location_id"], request["carrier_service"]) == ("WH", "home_standard")
+    assert [line["sku"] for line in request["lines"]] == ["A"]
+    (decision,) = out["routing.decisions.v1"]
+    assert decision["decision_id"] == request["decision_id"]
+    assert {c["location_id"]: c["chosen"] for c in decision["candidates"]}["WH"] is True
+    assert _statuses(out) == ["ROUTED"]
+    assert shop.at("WH") == (3, 1)
+    assert "availability.changes.v1" in out
+
+
+def test_a_repeated_placed_event_routes_nothing_twice() -> None:
+    shop = Harness(WH=3)
+    shop.place()
+
+    again = shop.place()
+
+    assert "fulfillment.requests.v1" not in again
+    assert shop.at("WH") == (3, 1)
+
+
+def test_a_rejection_releases_the_node_and_routes_elsewhere_never_back() -> None:
+    shop = Harness(WH=1, SHOP=1)
+    request = shop.place()["fulfillment.requests.v1"][0]
+
+    out = shop.update(request, "REJECTED", reason="NO_STAFF")
+
+    (second,) = out["fulfillment.requests.v1"]
+    assert second["location_id"] != request["location_id"]
+    assert shop.at(request["location_id"])[1] == 0
+    assert shop.at(second["location_id"])[1] == 1
+    final = shop.update(second, "REJECTED")
+    assert "fulfillment.requests.v1" not in final
+    assert _statuses(final) == ["UNFULFILLABLE"]
+    assert shop.at("WH")[1] == shop.at("SHOP")[1] == 0
+
+
+def test_a_not_found_rejection_also_corrects_the_nodes_stock() -> None:
+    shop = Harness(WH=2, SHOP=1)
+    request = shop.place()["fulfillment.requests.v1"][0]
+    assert request["location_id"] == "WH"
+
+    shop.update(request, "REJECTED", reason="NOT_FOUND")
+
+    assert shop.at("WH") == (1, 0)
+    assert shop.at("SHOP") == (1, 1)
+
+
+def test_a_shipment_not_accepted_in_time_is_routed_elsewhere() -> None:
+    shop = Harness(WH=1, SHOP=1)
+    request = shop.place()["fulfillment.requests.v1"][0]
+    shop.now_ms += SLA_MS + 1
+
+    out = _by_topic(shop.flow.sweep())
+
+    (second,) = out["fulfillment.requests.v1"]
+    assert second["location_id"] != request["location_id"]
+    assert shop.at(request["location_id"])[1] == 0
+    assert shop.flow.sweep() == []
+
+
+def test_an_accepted_shipment_keeps_its_node_when_the_deadline_passes() -> None:
+    shop = Harness(WH=1, SHOP=1)
+    request = shop.place()["fulfillment.requests.v1"][0]
+    shop.update(request, "ACCEPTED")
+    shop.now_ms += SLA_MS + 1
+
+    assert shop.flow.sweep() == []
+
+
+def test_a_pos_sale_that_leaves_the_node_short_reroutes_the_order_at_once() -> None:
+    shop = Harness(WH=1, SHOP=2)
+    request = shop.place()["fulfillment.requests.v1"][0]
+    assert request["location_id"] == "WH"
+    results = shop.stock.apply([AdjustOnHand("pos-1", "A", NOW_MS, (OnHandDelta("WH", -1),))], NOW_MS)
+
+    out = _by_topic(shop.flow.shortage(results))
+
+    assert out["fulfillment.requests.v1"][0]["location_id"] == "SHOP"
+    assert shop.at("WH") == (0, 0)
+    assert shop.at("SHOP") == (2, 1)
+
+
+def test_shipping_removes_the_stock_and_delivery_completes_the_order() -> None:
+    shop = Harness(WH=3)
+    request = shop.place(quantity=2)["fulfillment.requests.v1"][0]
+
+    assert _statuses(shop.update(request, "SHIPPED")) == ["SHIPPED"]
+    assert shop.at("WH") == (1, 0)
+    assert _statuses(shop.update(request, "DELIVERED")) == ["COMPLETED"]
+
+
+def test_cancelling_the_order_releases_what_has_not_shipped() -> None:
+    shop = Harness(WH=3)
+    shop.place(quantity=2)
+
+    out = shop.send(ORDERS, {"event_id": "O1-cancel", "order_id": "O1", "type": "CANCELLED"})
+
+    assert _statuses(out) == ["CANCELLED"]
+    assert shop.at("WH") == (3, 0)
+
+
+def test_an_order_with_an_unknown_postcode_is_unfulfillable_with_the_reason() -> None:
+    shop = Harness(WH=3)
+
+    out = shop.place(delivery={"method": "HOME_STANDARD", "postcode": "99999"})
+
+    assert _statuses(out) == ["UNFULFILLABLE"]
+    assert shop.at("WH") == (3, 0)
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"event_id": "x", "order_id": "O", "type": "PLACED"}'])
+def test_a_malformed_order_goes_to_the_dead_letter_topic(body: bytes) -> None:
+    shop = Harness(WH=3)
+
+    outcome = shop.flow.run(ORDERS, [Record(ORDERS, body)])
+
+    assert [out.topic for out in outcome.outputs] == ["orders.v1.dlq"]
