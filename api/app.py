@@ -14,7 +14,7 @@ from fastapi.params import Depends
 from prometheus_client import CollectorRegistry
 
 from api.access import AccessPolicy
-from api.auth import SCOPE_AVAILABILITY_READ, ApiKeyTable
+from api.auth import SCOPE_AVAILABILITY_READ, SCOPE_ORDERS_READ, ApiKeyTable
 from api.caching import HttpCaching
 from api.errors import install_error_handlers
 from api.metrics import HttpMetrics, MetricsMiddleware
@@ -24,6 +24,7 @@ from api.responses import JsonResponse
 from api.routes.availability import availability_router, one_sku
 from api.routes.hot_get import hot_get_route
 from api.routes.ops import ops_router
+from api.routes.orders import OrderReader, orders_router
 from api.routes.promises import promises_router
 from api.routes.stream import DEFAULT_LIMITS, ChangeFeed, StreamLimits, stream_router
 from core.ports import StockReader
@@ -66,6 +67,7 @@ def create_app(
     change_stream: ChangeFeed | None = None,
     stream_limits: StreamLimits = DEFAULT_LIMITS,
     promises: PromiseDesk | None = None,
+    orders: OrderReader | None = None,
 ) -> FastAPI:
     """Build the API around `reader`; nothing connects here, the caller owns the reader's lifetime.
 
@@ -78,6 +80,9 @@ def create_app(
     `change_stream` (state.change_stream.AsyncChangeStream) feeds GET /v1/availability/stream, which
     answers 503 without one; `stream_limits` caps its skus and sets its timings. `promises` answers
     POST /v1/promises (503 without one); it reads the same stock, with the availability scope.
+    `orders` (state.order_reader.AsyncRedisOrderReader) answers GET /v1/orders/{order_id} (503 without
+    one), with its own scope `orders:read`: an order shows more than stock, so a storefront's
+    availability key does not read orders unless the deployment gives it that scope too.
     """
     registry = registry if registry is not None else CollectorRegistry()
     metrics = HttpMetrics(registry)
@@ -120,6 +125,13 @@ def create_app(
     )
     app.include_router(
         promises_router(promises, clock=clock, dependencies=availability_guards, responses=access.responses())
+    )
+    app.include_router(
+        orders_router(
+            orders,
+            dependencies=[*access.guards(SCOPE_ORDERS_READ), *guards],
+            responses=access.responses(),
+        )
     )
     app.include_router(ops_router(reader, registry, version))
     return app

@@ -10,8 +10,9 @@ from core.errors import OmnistockError
 
 API_KEY_HEADER = "X-API-Key"
 SCOPE_AVAILABILITY_READ = "availability:read"
+SCOPE_ORDERS_READ = "orders:read"
 SCOPE_OPS = "ops"
-KNOWN_SCOPES = frozenset({SCOPE_AVAILABILITY_READ, SCOPE_OPS})
+KNOWN_SCOPES = frozenset({SCOPE_AVAILABILITY_READ, SCOPE_ORDERS_READ, SCOPE_OPS})
 
 
 class ApiKeysInvalid(OmnistockError, ValueError):

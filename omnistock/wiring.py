@@ -17,6 +17,7 @@ from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from state.change_stream import AsyncChangeStream, ChangeStream, changes_key
 from state.order_book import RedisOrderBook
+from state.order_reader import AsyncRedisOrderReader
 from state.store import AsyncRedisStockReader, RedisStockStore
 from streams.app import build_faust_app, wire_stock_worker
 from streams.hold_expiry import HoldExpiry
@@ -120,6 +121,9 @@ def run_api(settings: Settings, host: str, port: int) -> None:
             aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), changes_key(settings.redis_prefix)
         ),
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
+        orders=AsyncRedisOrderReader(
+            aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), settings.redis_prefix
+        ),
     )
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 

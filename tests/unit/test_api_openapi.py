@@ -26,6 +26,7 @@ def test_openapi_lists_every_route_and_method(openapi: dict[str, Any]) -> None:
         ("/v1/availability", "post"),
         ("/v1/availability/stream", "get"),
         ("/v1/promises", "post"),
+        ("/v1/orders/{order_id}", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -50,6 +51,14 @@ def test_the_availability_routes_document_their_models_and_errors(openapi: dict[
     assert batch["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/BatchAvailability")
     assert batch["413"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
     assert batch["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ValidationErrorBody")
+
+
+def test_the_order_route_documents_its_answer_404_and_503(openapi: dict[str, Any]) -> None:
+    responses = openapi["paths"]["/v1/orders/{order_id}"]["get"]["responses"]
+
+    assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/OrderAnswer")
+    assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert responses["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
 
 
 def test_the_error_schema_requires_a_code_and_a_message(openapi: dict[str, Any]) -> None:
