@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -40,6 +42,15 @@ class Settings(BaseSettings):
     reconcile_interval_s: float = Field(300.0, description="Seconds between reconciliation passes (0: none)")
     hold_ttl_s: int = Field(15 * 60, description="Cart holds expire this long after their cart's last event")
     hold_expiry_interval_s: float = Field(1.0, description="How often the worker releases expired holds")
+    routing_sla_minutes: int = Field(
+        60, description="Minutes a location has to accept a fulfillment request unless its network entry says"
+    )
+    routing_partial: bool = Field(
+        True, description="Route the lines that can be served (PARTIALLY_ROUTED); false: all or none"
+    )
+    shortage_policy: Literal["reroute", "flag"] = Field(
+        "reroute", description="A sale or count leaving a node short of its allocations: re-route or count"
+    )
     api_keys: SecretStr | None = Field(None, description="JSON object: API key -> list of scopes")
     api_rate_limit_per_s: float | None = Field(None, description="Requests/s per API key, per process")
     api_rate_burst: int | None = None

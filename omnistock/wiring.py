@@ -15,21 +15,14 @@ from omnistock.logs import JsonFormatter, configure_logging
 from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
-from state.change_stream import AsyncChangeStream, ChangeStream, changes_key
-from state.order_book import RedisOrderBook
+from omnistock.worker_wiring import worker_processing
+from state.change_stream import AsyncChangeStream, changes_key
 from state.order_reader import AsyncRedisOrderReader
 from state.store import AsyncRedisStockReader, RedisStockStore
 from streams.app import build_faust_app, wire_stock_worker
-from streams.hold_expiry import HoldExpiry
 from streams.metrics import WorkerMetrics
-from streams.order_pipeline import ORDER_TOPICS, OrderPipeline
-from streams.stock_agents import BatchPipeline
-from streams.stock_pipeline import StockPipeline
-from topics.catalog import HOLD_TOPICS, STOCK_TOPICS, all_topic_names
-from topics.codec import AvroCodec
-from topics.commands import CommandDecoder
-from topics.outputs import availability_change_encoder, cart_hold_encoder
-from topics.registry import make_registry
+from streams.order_metrics import OrderMetrics
+from topics.catalog import all_topic_names
 
 log = logging.getLogger("omnistock")
 
@@ -59,26 +52,6 @@ def stock_reader(settings: Settings, network: NetworkSource) -> AsyncRedisStockR
     return AsyncRedisStockReader(client, settings.redis_prefix, network.current)
 
 
-def worker_processing(
-    settings: Settings, metrics: WorkerMetrics
-) -> tuple[dict[str, BatchPipeline], HoldExpiry, RedisStockStore]:
-    """The pipeline of each applied topic, the hold-expiry sweep, and the store they share."""
-    network = network_source(settings)
-    client = redis_client(settings)  # one pool for the store, the change log and the order book
-    store = stock_store(settings, network, client)
-    registry, prefix = settings.schema_registry_url, settings.topic_prefix
-    codec = AvroCodec(make_registry(registry, prefix))
-    changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    log = ChangeStream(client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
-    decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
-    stock = StockPipeline(store, decode, changes, holds, metrics, change_log=log)
-    book = RedisOrderBook(client, settings.redis_prefix)
-    orders = OrderPipeline(store, book, codec, network.current, changes, metrics, change_log=log)
-    pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
-    pipelines |= dict.fromkeys(ORDER_TOPICS, orders)
-    return pipelines, HoldExpiry(store, changes, holds, metrics, change_log=log), store
-
-
 def run_worker(settings: Settings) -> None:
     """`omnistock worker`: create missing topics, then run the faust worker until stopped."""
     configure_logging(settings.log_level)
@@ -89,8 +62,10 @@ def run_worker(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     app: faust.App = build_faust_app(settings, loghandlers=[handler])
-    pipelines, hold_expiry, store = worker_processing(settings, metrics)
-    wire_stock_worker(app, settings, pipelines, metrics, hold_expiry, reconciling=store)
+    network = network_source(settings)
+    store = stock_store(settings, network)
+    pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
+    wire_stock_worker(app, settings, pipelines, metrics, sweep, reconciling=store)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
     worker.execute_from_commandline()

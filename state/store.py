@@ -51,6 +51,7 @@ class RedisStockStore(Upkeep):
         self._client = client
         self._prefix = prefix
         self.prefix = prefix
+        self.client = client  # shared with the order store and the change log (one pool)
         self._network = network
         self._bucket_ms = max(1, dedupe_window_s * 1000 // DEDUPE_BUCKETS)
         self._dedupe_ttl_ms = dedupe_window_s * 1000 + self._bucket_ms

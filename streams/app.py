@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import faust
 from confluent_kafka import Consumer, Producer
@@ -12,10 +12,10 @@ from faust.app.base import BootStrategy
 
 from omnistock.settings import Settings
 from streams.feed import BatchFeed
-from streams.hold_expiry import HoldExpiry
 from streams.kafka_config import consumer_config, producer_config
 from streams.metrics import WorkerMetrics
 from streams.reconciliation import ReconcilingStore, reconcile_once
+from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline, register_agents
 from streams.worker import StockWorker
 from topics.catalog import full_name
@@ -55,7 +55,7 @@ def wire_stock_worker(
     settings: Settings,
     pipelines: Mapping[str, BatchPipeline],
     metrics: WorkerMetrics,
-    hold_expiry: HoldExpiry | None = None,
+    periodic: Callable[[], list[OutRecord]] | None = None,
     reconciling: ReconcilingStore | None = None,
 ) -> None:
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
@@ -84,7 +84,7 @@ def wire_stock_worker(
             settings.batch_max_events,
             settings.commit_interval_s,
             batch_max_bytes=settings.batch_max_bytes,
-            periodic=hold_expiry.sweep if hold_expiry else None,
+            periodic=periodic,
             periodic_interval_s=settings.hold_expiry_interval_s,
         )
         log.info("stock_feed_started", extra={"topics": list(topics)})

@@ -67,8 +67,10 @@ class StockPipeline:
         metrics: WorkerMetrics,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         change_log: ChangeLog | None = None,
+        after_apply: Callable[[Sequence[MovementResult]], list[OutRecord]] | None = None,
     ) -> None:
         self._change_log = change_log
+        self._after_apply = after_apply  # the order flow's shortage check: it re-routes at once
         self._writer = writer
         self._decode = decode
         self._changes = changes
@@ -96,6 +98,8 @@ class StockPipeline:
         self._publish(topic, results, movements, sources, now_ms, result)
         if self._change_log is not None:
             self._change_log.append(logged_changes(results))
+        if self._after_apply is not None and results:
+            result.outputs += self._after_apply(results)
         count_batch(self._metrics, topic, len(records), result)
         return result
 

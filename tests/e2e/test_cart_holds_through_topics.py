@@ -105,7 +105,7 @@ def test_an_order_takes_over_its_carts_hold_and_collection_removes_the_stock(sta
         "event_id": "o-f1",
         "occurred_at": NOW_MS + 1,
         "order_id": "order-1",
-        "shipment_id": "order-1-ST-1",
+        "shipment_id": "order-1-1",  # shipments are numbered per order: the first is order-1-1
         "location_id": "ST-1",
         "status": "COLLECTED",
     }

@@ -210,3 +210,18 @@ def test_a_malformed_order_goes_to_the_dead_letter_topic(body: bytes) -> None:
     outcome = shop.flow.run(ORDERS, [Record(ORDERS, body)])
 
     assert [out.topic for out in outcome.outputs] == ["orders.v1.dlq"]
+
+
+def test_a_click_and_collect_order_takes_over_its_carts_hold_at_the_store() -> None:
+    from core.movements import SetHold
+
+    shop = Harness(SHOP=2)
+    shop.stock.apply([SetHold("h1", "CART-1", "A", "SHOP", 2, 900_000)], NOW_MS)
+
+    out = shop.place(
+        quantity=2, cart_id="CART-1", delivery={"method": "CLICK_COLLECT", "pickup_location_id": "SHOP"}
+    )
+
+    assert out["fulfillment.requests.v1"][0]["location_id"] == "SHOP"
+    figures = next(loc for loc in shop.stock.read_sync(["A"])["A"].locations if loc.location_id == "SHOP")
+    assert (figures.reserved, figures.allocated) == (0, 2)

@@ -1,0 +1,111 @@
+"""The worker's processing, built from settings: stock and order pipelines, and the periodic sweeps."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from core.carriers import CarrierServices
+from core.errors import StoreUnavailable
+from core.network import Location, Network
+from core.promise_nodes import PromiseNetwork, prepare
+from omnistock.network_file import NetworkSource
+from omnistock.postcodes import load_postcodes
+from omnistock.settings import Settings
+from state.change_stream import ChangeStream, changes_key
+from state.order_store import RedisOrderStore
+from state.store import RedisStockStore
+from streams.hold_expiry import HoldExpiry
+from streams.metrics import WorkerMetrics
+from streams.order_flow import ORDER_TOPICS, OrderFlow
+from streams.order_metrics import OrderMetrics
+from streams.order_routing import OrderRouter
+from streams.records import OutRecord
+from streams.stock_agents import BatchPipeline
+from streams.stock_pipeline import StockPipeline
+from topics.catalog import HOLD_TOPICS, STOCK_TOPICS
+from topics.codec import AvroCodec
+from topics.commands import CommandDecoder
+from topics.order_outputs import order_outputs
+from topics.outputs import availability_change_encoder, cart_hold_encoder
+from topics.registry import make_registry
+
+log = logging.getLogger("omnistock.worker")
+NO_SERVICES = CarrierServices({})
+
+
+class PreparedNetwork:
+    """The current network prepared for routing, once per network version (the file reloads)."""
+
+    def __init__(self, network: Callable[[], Network]) -> None:
+        self._network = network
+        self._prepared: PromiseNetwork | None = None
+
+    def __call__(self) -> PromiseNetwork:
+        network = self._network()
+        if self._prepared is None or self._prepared.network is not network:
+            self._prepared = prepare(network, network.services or NO_SERVICES)
+        return self._prepared
+
+
+def order_flow(
+    settings: Settings,
+    store: RedisStockStore,
+    network: NetworkSource,
+    codec: AvroCodec,
+    metrics: WorkerMetrics,
+    order_metrics: OrderMetrics,
+    change_log: ChangeStream,
+) -> OrderFlow:
+    default_sla_ms = settings.routing_sla_minutes * 60_000
+
+    def sla_ms(location: Location) -> int:
+        minutes = location.accept_sla_minutes
+        return default_sla_ms if minutes is None else minutes * 60_000
+
+    router = OrderRouter(
+        store,
+        PreparedNetwork(network.current),
+        lambda: network.current().routing,
+        sla_ms,
+        settings.routing_partial,
+    )
+    registry, prefix = settings.schema_registry_url, settings.topic_prefix
+    return OrderFlow(
+        store, RedisOrderStore(store.client, settings.redis_prefix), router, order_outputs(registry, prefix),
+        codec, network.current, load_postcodes(settings.postcode_file),
+        availability_change_encoder(registry, prefix), metrics, order_metrics, change_log=change_log,
+        reroute_shortages=settings.shortage_policy == "reroute",
+    )  # fmt: skip
+
+
+def worker_processing(
+    settings: Settings,
+    metrics: WorkerMetrics,
+    order_metrics: OrderMetrics,
+    store: RedisStockStore,
+    network: NetworkSource,
+) -> tuple[dict[str, BatchPipeline], Callable[[], list[OutRecord]]]:
+    """The pipeline of each applied topic, and the periodic sweep (expired holds, late shipments)."""
+    registry, prefix = settings.schema_registry_url, settings.topic_prefix
+    codec = AvroCodec(make_registry(registry, prefix))
+    changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
+    change_log = ChangeStream(store.client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
+    orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log)
+    decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
+    stock = StockPipeline(
+        store, decode, changes, holds, metrics, change_log=change_log, after_apply=orders.shortage
+    )
+    pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
+    pipelines |= dict.fromkeys(ORDER_TOPICS, orders)
+    hold_expiry = HoldExpiry(store, changes, holds, metrics, change_log=change_log)
+
+    def sweep() -> list[OutRecord]:
+        outputs = hold_expiry.sweep()
+        try:
+            outputs += orders.sweep()
+        except StoreUnavailable as error:  # nothing changed: the next sweep finds the same shipments
+            log.warning("order_sweep_store_unavailable", extra={"error": str(error)})
+        return outputs
+
+    return pipelines, sweep
