@@ -51,7 +51,7 @@ class Location:
     pick_cost_cents: int = 0  # cost of picking one order line there
     online_protection: int = 0  # units kept for walk-in customers: online channels see ATP minus this
     closed_dates: frozenset[date] = frozenset()  # days it stays shut whatever its weekly hours say
-    accept_sla_minutes: int | None = None  # time to accept a fulfillment request; None: the default
+    accept_sla_minutes: float | None = None  # time to accept a fulfillment request; None: the default
 
     @property
     def serves_online(self) -> bool:

@@ -102,7 +102,7 @@ def _location(item: object, path: str) -> Location:
         pick_cost_cents=_count(item.get("pick_cost_cents", 0), f"{path}.pick_cost_cents"),
         online_protection=_count(item.get("online_protection", 0), f"{path}.online_protection"),
         closed_dates=parse_dates(item.get("closed_dates", []), f"{path}.closed_dates"),
-        accept_sla_minutes=_optional_count(item.get("accept_sla_minutes"), f"{path}.accept_sla_minutes"),
+        accept_sla_minutes=_sla(item.get("accept_sla_minutes"), f"{path}.accept_sla_minutes"),
     )
 
 
@@ -141,6 +141,11 @@ def _count(value: object, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise NetworkConfigError(f"expected a whole number >= 0, got {value!r}", path=path)
     return value
+
+
+def _sla(value: object, path: str) -> float | None:
+    """Minutes, fractions allowed (tests use seconds), up to a week."""
+    return None if value is None else _number(value, 0.0, 7 * 24 * 60.0, path)
 
 
 def _optional_count(value: object, path: str) -> int | None:

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     reconcile_interval_s: float = Field(300.0, description="Seconds between reconciliation passes (0: none)")
     hold_ttl_s: int = Field(15 * 60, description="Cart holds expire this long after their cart's last event")
     hold_expiry_interval_s: float = Field(1.0, description="How often the worker releases expired holds")
-    routing_sla_minutes: int = Field(
+    routing_sla_minutes: float = Field(
         60, description="Minutes a location has to accept a fulfillment request unless its network entry says"
     )
     routing_partial: bool = Field(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from core.carriers import CarrierServices
 from core.errors import StoreUnavailable
 from core.network import Location, Network
 from core.promise_nodes import PromiseNetwork, prepare
+from core.routing_rules import RoutingRules
 from omnistock.network_file import NetworkSource
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
@@ -34,6 +36,10 @@ log = logging.getLogger("omnistock.worker")
 NO_SERVICES = CarrierServices({})
 
 
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 class PreparedNetwork:
     """The current network prepared for routing, once per network version (the file reloads)."""
 
@@ -56,17 +62,21 @@ def order_flow(
     metrics: WorkerMetrics,
     order_metrics: OrderMetrics,
     change_log: ChangeStream,
+    rules: Callable[[], RoutingRules] | None = None,
+    clock_ms: Callable[[], int] = wall_clock_ms,
 ) -> OrderFlow:
-    default_sla_ms = settings.routing_sla_minutes * 60_000
+    """`rules` and `clock_ms` default to the network's rules and the wall clock; `omnistock replay`
+    passes a draft rule set and the log's clock."""
+    default_sla_ms = round(settings.routing_sla_minutes * 60_000)
 
     def sla_ms(location: Location) -> int:
         minutes = location.accept_sla_minutes
-        return default_sla_ms if minutes is None else minutes * 60_000
+        return default_sla_ms if minutes is None else round(minutes * 60_000)
 
     router = OrderRouter(
         store,
         PreparedNetwork(network.current),
-        lambda: network.current().routing,
+        rules or (lambda: network.current().routing),
         sla_ms,
         settings.routing_partial,
     )
@@ -74,7 +84,7 @@ def order_flow(
     return OrderFlow(
         store, RedisOrderStore(store.client, settings.redis_prefix), router, order_outputs(registry, prefix),
         codec, network.current, load_postcodes(settings.postcode_file),
-        availability_change_encoder(registry, prefix), metrics, order_metrics, change_log=change_log,
+        availability_change_encoder(registry, prefix), metrics, order_metrics, clock_ms, change_log,
         reroute_shortages=settings.shortage_policy == "reroute",
     )  # fmt: skip
 
@@ -85,20 +95,22 @@ def worker_processing(
     order_metrics: OrderMetrics,
     store: RedisStockStore,
     network: NetworkSource,
+    rules: Callable[[], RoutingRules] | None = None,
+    clock_ms: Callable[[], int] = wall_clock_ms,
 ) -> tuple[dict[str, BatchPipeline], Callable[[], list[OutRecord]]]:
     """The pipeline of each applied topic, and the periodic sweep (expired holds, late shipments)."""
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
     change_log = ChangeStream(store.client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
-    orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log)
+    orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
     stock = StockPipeline(
-        store, decode, changes, holds, metrics, change_log=change_log, after_apply=orders.shortage
+        store, decode, changes, holds, metrics, clock_ms, change_log, after_apply=orders.shortage
     )
     pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
     pipelines |= dict.fromkeys(ORDER_TOPICS, orders)
-    hold_expiry = HoldExpiry(store, changes, holds, metrics, change_log=change_log)
+    hold_expiry = HoldExpiry(store, changes, holds, metrics, clock_ms, change_log=change_log)
 
     def sweep() -> list[OutRecord]:
         outputs = hold_expiry.sweep()
