@@ -98,6 +98,7 @@ def decision_id_of(
     """A digest of everything the decision depends on (the rule set by name and version, the network
     by version, the ATP of the order's skus only): equal inputs, equal ids."""
     skus = {line.sku for line in lines}
+    locations = sorted(prepared.network.locations)  # looked up, not scanned: the view holds every sku
     facts = {
         "lines": [[line.line_id, line.sku, line.quantity] for line in lines],
         "delivery": [delivery.method.value, delivery.destination.lat, delivery.destination.lon,
@@ -105,7 +106,9 @@ def decision_id_of(
         "now": now.isoformat(),
         "rule_set": [rule_set.name, rule_set.version],
         "network": prepared.network.version,
-        "atp": sorted([sku, loc, qty] for (sku, loc), qty in atp.items() if sku in skus),
+        "atp": [
+            [sku, loc, atp[(sku, loc)]] for sku in sorted(skus) for loc in locations if (sku, loc) in atp
+        ],
         "capacity": sorted([loc, left] for loc, left in capacity_left.items()),
         "excluded": sorted([line, sorted(locs)] for line, locs in excluded.items()),
     }  # fmt: skip
