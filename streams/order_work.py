@@ -52,9 +52,14 @@ class OrderWork:
         metrics: OrderMetrics,
         location_ids: Sequence[str],
         now_ms: int,
+        retrying: bool = False,
     ) -> None:
         self._stock, self._store, self._router, self._outputs = stock, orders, router, outputs
         self._metrics, self._location_ids, self.now_ms = metrics, location_ids, now_ms
+        # A batch retried after the store failed mid-way: an earlier attempt may have allocated lines
+        # it never saved; each line is released before it is routed again (else the store would say
+        # DUPLICATE for a line allocated at another node than the new plan's).
+        self._retrying = retrying
         self.day = datetime.fromtimestamp(now_ms / 1000, UTC).date().isoformat()  # capacity is per UTC day
         self.orders: dict[str, Order] = {}
         self.before: dict[str, Order | None] = {}
@@ -133,6 +138,17 @@ class OrderWork:
 
     def _route(self, requests: list[RouteRequest]) -> None:
         current = [replace(request, order=self.orders[request.order.order_id]) for request in requests]
+        if self._retrying:
+            undo: list[Command] = [
+                ReleaseAllocation(
+                    f"{r.cause_event_id}:undo:{line.line_id}", r.order.order_id, line.line_id, line.sku
+                )
+                for r in current
+                for line in r.lines
+            ]
+            self.results += self._stock.apply(undo, self.now_ms)
+            # fresh allocation event ids: the store remembers the failed attempt's and would skip them
+            current = [replace(r, cause_event_id=f"{r.cause_event_id}@{self.now_ms}") for r in current]
         used = self._store.capacity_used(self.day, self._location_ids)
         with self._metrics.routing_seconds.time():
             routed, taken, results = self._router.route(current, used, self.now_ms)

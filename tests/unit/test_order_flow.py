@@ -225,3 +225,37 @@ def test_a_click_and_collect_order_takes_over_its_carts_hold_at_the_store() -> N
     assert out["fulfillment.requests.v1"][0]["location_id"] == "SHOP"
     figures = next(loc for loc in shop.stock.read_sync(["A"])["A"].locations if loc.location_id == "SHOP")
     assert (figures.reserved, figures.allocated) == (0, 2)
+
+
+class _SaveFailsOnce(InMemoryOrderStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.failures:
+            self.failures -= 1
+            from core.errors import StoreUnavailable
+
+            raise StoreUnavailable("redis unreachable")
+        super().save(*args, **kwargs)
+
+
+def test_a_batch_retried_after_the_store_failed_midway_allocates_each_line_once_where_it_says() -> None:
+    shop = Harness(WH=1, SHOP=1)
+    shop.orders = _SaveFailsOnce()
+    shop.flow._orders = shop.orders  # the allocation lands, then saving the order fails
+    body = orjson.dumps({
+        "event_id": "O1-placed", "occurred_at": NOW_MS, "channel": "web", "order_id": "O1", "type": "PLACED",
+        "lines": [{"line_id": "l1", "sku": "A", "quantity": 1}],
+        "delivery": {"method": "HOME_STANDARD", "postcode": "75011"},
+    })  # fmt: skip
+    records = [Record(ORDERS, body)]
+    with pytest.raises(Exception, match="unreachable"):
+        shop.flow.run(ORDERS, records)
+
+    out = _by_topic(shop.flow.run(ORDERS, records).outputs)  # the worker retries the same batch
+
+    (request,) = out["fulfillment.requests.v1"]
+    assert shop.at(request["location_id"]) == (1, 1)
+    assert shop.at("WH")[1] + shop.at("SHOP")[1] == 1
