@@ -121,7 +121,7 @@ class OrderWork:
         cause = effect.event_id.removesuffix(":status")
         self._metrics.statuses.labels(effect.status.value).inc()
         record = self._outputs.order_status(order, effect.status, cause, self.now_ms, effect.reason)
-        self.outputs.append(OutRecord(*record))
+        self.outputs.append(record)
 
     def flush(self) -> None:
         """Applies the stock commands, then routes what waits, until nothing is left (bounded)."""
@@ -171,11 +171,9 @@ class OrderWork:
                     record = self._outputs.fulfillment_request(
                         after, shipment, routed, after.method, self.now_ms
                     )
-                    self.outputs.append(OutRecord(*record))
+                    self.outputs.append(record)
             strategy = entry.request.strategy
-            self.outputs.append(
-                OutRecord(*self._outputs.routing_decision(order_id, decision, strategy, self.now_ms))
-            )
+            self.outputs.append(self._outputs.routing_decision(order_id, decision, strategy, self.now_ms))
             self._decisions.append({**decision_dict(decision, strategy), "order_id": order_id})
 
     def finish(self) -> None:

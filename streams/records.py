@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
-Headers = list[tuple[str, str | bytes | None]]
+from topics.records import Headers, OutRecord
+
+__all__ = ["ConsumedRecord", "Headers", "OutRecord"]
 
 
 class ConsumedRecord(Protocol):
@@ -17,13 +18,3 @@ class ConsumedRecord(Protocol):
     def key(self) -> bytes | None: ...
     def value(self) -> bytes | None: ...
     def headers(self) -> dict[str, str | bytes | None] | list[tuple[str, str | bytes | None]] | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class OutRecord:
-    """A record to produce; `topic` is the base name (the prefix is added when producing)."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    headers: Headers | None = None

@@ -1,14 +1,12 @@
 """Routing outputs: fulfillment requests, order statuses and routing decisions as Confluent Avro records.
 
-Low volume (a few records per order), so records are dicts written by fastavro. The records are
-`TopicRecord`s, not `streams.records.OutRecord`: topics must not import streams (dependencies point
-inward), and the fields are the same, so streams converts with `OutRecord(*record)`.
+Low volume (a few records per order), so records are dicts written by fastavro; each comes back as
+a topics.records.OutRecord, ready for the worker to produce.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +14,7 @@ from core.allocation import OrderLine, OrderStatus
 from core.order_types import Order, Shipment
 from core.routing_types import RoutedShipment, RoutingDecision, decision_dict
 from topics.codec import AvroCodec
+from topics.records import OutRecord
 from topics.registry import make_registry
 
 FULFILLMENT_REQUESTS = "fulfillment.requests.v1"
@@ -23,21 +22,6 @@ ORDER_STATUS = "orders.status.v1"
 ROUTING_DECISIONS = "routing.decisions.v1"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
-
-Headers = list[tuple[str, str | bytes | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class TopicRecord:
-    """A record to produce (the fields of streams.records.OutRecord); `topic` is the unprefixed name."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    headers: Headers | None = None
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.topic, self.key, self.value, self.headers))
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -68,7 +52,7 @@ class OrderOutputs:
 
     def fulfillment_request(
         self, order: Order, shipment: Shipment, routed: RoutedShipment | None, method: str, now_ms: int
-    ) -> TopicRecord:
+    ) -> OutRecord:
         """One shipment for its node. Its lines are the shipment's (what was allocated); `routed` gives
         the carrier service and promise. Without it (the decision is not at hand) the record says
         promise_known=false, carrier_service "" and promised dates equal to the request time."""
@@ -88,7 +72,7 @@ class OrderOutputs:
 
     def order_status(
         self, order: Order, status: OrderStatus, cause_event_id: str, now_ms: int, reason: str | None = None
-    ) -> TopicRecord:
+    ) -> OutRecord:
         """Where the order stands: `status` (not order.status: the caller publishes what the step said),
         every shipment with its status, and the lines in no live shipment with why."""
         record = {
@@ -107,7 +91,7 @@ class OrderOutputs:
 
     def routing_decision(
         self, order_id: str, decision: RoutingDecision, strategy: str | None, now_ms: int
-    ) -> TopicRecord:
+    ) -> OutRecord:
         """Everything decision_dict gives (same names, same rounding), times as epoch milliseconds."""
         record: dict[str, Any] = decision_dict(decision, strategy)
         record |= {
@@ -122,8 +106,8 @@ class OrderOutputs:
         }
         return self._record(ROUTING_DECISIONS, "routing_decision.v1", order_id, record)
 
-    def _record(self, topic: str, schema: str, order_id: str, record: dict[str, Any]) -> TopicRecord:
-        return TopicRecord(topic, order_id.encode(), self._codec.encode(schema, record))
+    def _record(self, topic: str, schema: str, order_id: str, record: dict[str, Any]) -> OutRecord:
+        return OutRecord(topic, order_id.encode(), self._codec.encode(schema, record))
 
 
 def order_outputs(registry_url: str | None, topic_prefix: str = "") -> OrderOutputs:
