@@ -10,18 +10,15 @@ which keeps other users of a shared Redis out of the figures.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
-import orjson
 import redis
 
 from core.movements import AdjustOnHand, OnHandDelta
 from omnistock.embedded_redis import ensure_redis
 from omnistock.latency import PhaseSummary
-from omnistock.load_client import sku_name
+from omnistock.load_client import load_phases, sku_name
 from omnistock.network_file import default_network_path, load_network
 from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok
 from omnistock.redis_keys import delete_prefix
@@ -47,18 +44,6 @@ def seed(store: RedisStockStore, locations: list[str], sku_count: int, now_ms: i
     ]
     for start in range(0, len(movements), 500):
         store.apply(movements[start : start + 500], now_ms)
-
-
-def _load(spec: dict[str, object], timeout_s: float) -> list[PhaseSummary]:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "omnistock.load_client", orjson.dumps(spec).decode()],
-        capture_output=True,
-        timeout=timeout_s,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"load client failed: {done.stderr.decode()[-2000:]}")
-    return [PhaseSummary.from_json(p) for p in orjson.loads(done.stdout)]
 
 
 def report(phases: list[PhaseSummary], rate: float) -> None:
@@ -107,7 +92,7 @@ def run_bench_api(settings: Settings, requests: int, rate: float) -> int:
             "rate": rate,
             "server_pid": api.pid,
         }
-        phases = _load(spec, timeout_s=4 * requests / rate + 120)
+        phases = load_phases("omnistock.load_client", spec, timeout_s=4 * requests / rate + 120)
     finally:
         if api is not None:
             stop(api)

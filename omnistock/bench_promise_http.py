@@ -10,14 +10,11 @@ request's scheduled send time. Targets (issue 4): p99 < 20 ms through HTTP for a
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 
-import orjson
 import redis
 
 from core.movements import AdjustOnHand, OnHandDelta
@@ -25,6 +22,7 @@ from core.network import Network
 from omnistock.bench_promise import SKU_COUNT, run_in_process
 from omnistock.embedded_redis import ensure_redis
 from omnistock.latency import PhaseSummary
+from omnistock.load_client import load_phases
 from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok
 from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
@@ -44,18 +42,6 @@ def seed_atp(store: RedisStockStore, network: Network, atp: Mapping[tuple[str, s
     commands = [AdjustOnHand(f"seed-{sku}", sku, NOW_MS, tuple(d)) for sku, d in deltas.items()]
     for start in range(0, len(commands), 500):
         store.apply(commands[start : start + 500], NOW_MS)
-
-
-def _load(spec: dict[str, object], timeout_s: float) -> list[PhaseSummary]:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "omnistock.load_promise", orjson.dumps(spec).decode()],
-        capture_output=True,
-        timeout=timeout_s,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"load client failed: {done.stderr.decode()[-2000:]}")
-    return [PhaseSummary.from_json(p) for p in orjson.loads(done.stdout)]
 
 
 def report(phases: list[PhaseSummary], rate: float) -> None:
@@ -99,7 +85,7 @@ def run_bench_promise(settings: Settings, calls: int, requests: int, rate: float
             "rate": rate,
             "server_pid": api.pid,
         }
-        phases = _load(spec, timeout_s=3 * requests / rate + 120)
+        phases = load_phases("omnistock.load_promise", spec, timeout_s=3 * requests / rate + 120)
     finally:
         if api is not None:
             stop(api)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,12 +205,28 @@ async def run(spec: dict[str, Any]) -> list[PhaseSummary]:
     return phases
 
 
-def main(argv: list[str]) -> int:
+def main(
+    argv: list[str], phases_of: Callable[[dict[str, Any]], Coroutine[Any, Any, list[PhaseSummary]]] = run
+) -> int:
+    """Runs the phases of the JSON spec in argv[0]; prints their summaries as one JSON list."""
     spec = orjson.loads(argv[0])
     sys.setswitchinterval(0.0005)  # the release thread must not wait 5 ms for the GIL
-    phases = asyncio.run(run(spec))
+    phases = asyncio.run(phases_of(spec))
     sys.stdout.write(orjson.dumps([p.to_json() for p in phases]).decode() + "\n")
     return 0
+
+
+def load_phases(module: str, spec: dict[str, object], timeout_s: float) -> list[PhaseSummary]:
+    """Runs `python -m module <spec>` (a load client like this one) and reads back its phases."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", module, orjson.dumps(spec).decode()],
+        capture_output=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load client failed: {done.stderr.decode()[-2000:]}")
+    return [PhaseSummary.from_json(p) for p in orjson.loads(done.stdout)]
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ the bench's in-process and HTTP runs ask the same kind of carts without shipping
 
 from __future__ import annotations
 
-import asyncio
 import random
 import sys
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from typing import Any
 import orjson
 
 from omnistock.latency import PhaseSummary
-from omnistock.load_client import Request, phase, sending, sku_name
+from omnistock.load_client import Request, main, phase, sending, sku_name
 
 CARTS_PER_SIZE = 2000
 
@@ -58,13 +57,5 @@ async def run(spec: dict[str, Any]) -> list[PhaseSummary]:
     ]
 
 
-def main(argv: list[str]) -> int:
-    spec = orjson.loads(argv[0])
-    sys.setswitchinterval(0.0005)  # the release thread must not wait 5 ms for the GIL
-    phases = asyncio.run(run(spec))
-    sys.stdout.write(orjson.dumps([p.to_json() for p in phases]).decode() + "\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], run))
