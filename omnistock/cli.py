@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     safety.add_argument("sku")
     safety.add_argument("location_id")
     safety.add_argument("quantity", help="units, or 'default' to fall back to the location's setting")
+    replay = commands.add_parser("replay", help="replay an event log with draft routing rules: KPIs vs live")
+    replay.add_argument("log", nargs="?", help="JSON lines of {topic, key, value}, or - for stdin")
+    replay.add_argument("--rules", required=True, help="YAML/JSON file: the draft `routing:` section")
+    replay.add_argument("--strategy", default=None, help="route every order of the draft by this rule set")
+    replay.add_argument("--from-topics", action="store_true", help="read the input topics from the start")
     bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
     bench.add_argument("what", choices=["worker", "api", "holds", "promise"], nargs="?", default="worker")
     bench.add_argument("--events", type=int, default=200_000, help="worker, holds: events to apply")
@@ -79,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from omnistock.sku_settings import run_sku_setting
 
         return run_sku_setting(settings, args)
+    elif args.command == "replay":
+        from omnistock.replay import run_replay
+
+        return run_replay(settings, args.log, args.rules, args.strategy, args.from_topics)
     elif args.command == "bench" and args.what == "api":
         from omnistock.bench_api import run_bench_api
 

@@ -1,0 +1,153 @@
+"""The event log `omnistock replay` runs: JSON lines from a file or stdin, or the input topics from the start.
+
+File format, one record per line (blank lines skipped):
+    {"topic": "orders.v1", "key": "O-1", "value": {"event_id": "...", "occurred_at": "...", ...}}
+`topic` is a base input topic name (no prefix); `value` is the event as the contract writes it in JSON;
+`key` is optional (default: the topic's key field of the value, as `omnistock produce` keys it).
+Records are replayed in file order; `occurred_at` (ISO-8601 with offset, or epoch ms) drives the
+replay clock, which never goes back.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+import orjson
+
+from topics.catalog import INPUT_TOPICS, full_name
+from topics.codec import AvroCodec
+from topics.event_fields import epoch_ms
+
+KEY_FIELDS = {spec.name: spec.key_field for spec in INPUT_TOPICS}
+
+
+class LogRecord:
+    """One recorded event, shaped as a consumed record (streams.records.ConsumedRecord) for the pipelines."""
+
+    __slots__ = ("_key", "_offset", "_topic", "_value", "at_ms")
+
+    def __init__(self, topic: str, key: bytes | None, value: bytes, at_ms: int | None, offset: int) -> None:
+        self._topic, self._key, self._value, self._offset, self.at_ms = topic, key, value, offset, at_ms
+
+    def topic(self) -> str:
+        return self._topic
+
+    def partition(self) -> int:
+        return 0
+
+    def offset(self) -> int:
+        return self._offset
+
+    def key(self) -> bytes | None:
+        return self._key
+
+    def value(self) -> bytes:
+        return self._value
+
+    def headers(self) -> list[tuple[str, str | bytes | None]]:
+        return []
+
+    def with_value(self, value: bytes) -> LogRecord:
+        return LogRecord(self._topic, self._key, value, self.at_ms, self._offset)
+
+
+def occurred_ms(event: dict[str, Any]) -> int | None:
+    """The event's occurred_at as epoch ms, None when absent or unreadable (the pipeline will say why)."""
+    try:
+        value = epoch_ms(event.get("occurred_at"))
+    except ValueError:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def read_log(stream: IO[bytes]) -> tuple[list[LogRecord], list[str]]:
+    """The records, and one message per line that is not a replayable record (nothing is replayed then)."""
+    records: list[LogRecord] = []
+    errors: list[str] = []
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            errors.append(f"line {number}: not JSON ({error})")
+            continue
+        problem = _problem(item)
+        if problem:
+            errors.append(f"line {number}: {problem}")
+            continue
+        topic, value = item["topic"], item["value"]
+        key = item.get("key", value.get(KEY_FIELDS[topic]))
+        raw_key = str(key).encode() if key is not None else None
+        records.append(LogRecord(topic, raw_key, orjson.dumps(value), occurred_ms(value), number))
+    return records, errors
+
+
+def _problem(item: object) -> str | None:
+    if not isinstance(item, dict):
+        return 'expected {"topic": ..., "key": ..., "value": {...}}'
+    if item.get("topic") not in KEY_FIELDS:
+        return f"unknown input topic {item.get('topic')!r}; one of: {', '.join(sorted(KEY_FIELDS))}"
+    if not isinstance(item.get("value"), dict):
+        return "`value` must be a JSON object (the event)"
+    return None
+
+
+def read_log_file(path: str) -> tuple[list[LogRecord], list[str]]:
+    """`path`, or standard input for `-`."""
+    if path == "-":
+        return read_log(sys.stdin.buffer)
+    with open(path, "rb") as stream:
+        return read_log(stream)
+
+
+def read_topics(
+    config: dict[str, Any], prefix: str, codec: AvroCodec, topics: Sequence[str], timeout_s: float = 10.0
+) -> list[LogRecord]:
+    """Every record of the input topics from the earliest offset up to the end as it stands now, merged
+    across topics and partitions by record timestamp (each partition keeps its order)."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    consumer = Consumer({**config, "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    try:
+        names = {full_name(prefix, topic): topic for topic in topics}
+        metadata = consumer.list_topics(timeout=timeout_s).topics
+        ends: dict[tuple[str, int], int] = {}
+        for name in sorted(set(names) & set(metadata)):
+            for partition in metadata[name].partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(name, partition), timeout_s)
+                if high > low:
+                    ends[(name, partition)] = high
+        consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for name, p in ends])
+        found: list[tuple[int, int, LogRecord]] = []
+        while ends:
+            message = consumer.poll(timeout_s)
+            if message is None:
+                break  # the end moved away or the broker went quiet: replay what was read
+            if message.error():
+                continue
+            name, partition, offset = message.topic() or "", message.partition() or 0, message.offset() or 0
+            if offset + 1 >= ends.get((name, partition), 0):
+                ends.pop((name, partition), None)
+            value = message.value() or b""
+            stamp = message.timestamp()[1]
+            at = _at(codec, value) or stamp
+            found.append((stamp, len(found), LogRecord(names[name], message.key(), value, at, offset)))
+        return [record for _, _, record in sorted(found, key=lambda item: (item[0], item[1]))]
+    finally:
+        consumer.close()
+
+
+def _at(codec: AvroCodec, value: bytes) -> int | None:
+    event = event_of(codec, value)
+    return occurred_ms(event) if event is not None else None
+
+
+def event_of(codec: AvroCodec, value: bytes) -> dict[str, Any] | None:
+    """A JSON or Confluent Avro value as a dict; None when it is neither (the pipeline dead-letters it)."""
+    try:
+        return dict(codec.decode_value(value))
+    except Exception:  # any undecodable value: the pipeline reports it on its DLQ
+        return None
