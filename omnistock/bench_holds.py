@@ -19,7 +19,6 @@ from collections import Counter
 from typing import Any
 
 import redis
-from confluent_kafka import Producer
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.ledger import DEDUPE_BUCKETS
@@ -27,6 +26,7 @@ from core.movements import AdjustOnHand, OnHandDelta, Outcome, SetHold
 from core.network import LocationKind, Network
 from omnistock.bench import RUN_DIR
 from omnistock.bench_cart_events import cart_events, encoded, receipts
+from omnistock.bench_kafka import produce_all, worker_env
 from omnistock.embedded_broker import EmbeddedBroker
 from omnistock.embedded_redis import ensure_redis
 from omnistock.kafka_admin import create_topics
@@ -113,22 +113,6 @@ def store_holds(store: RedisStockStore, values: list[bytes], ttl_ms: int) -> tup
     return time.perf_counter() - started, tally
 
 
-def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> float:
-    producer = Producer(
-        {"bootstrap.servers": bootstrap, "linger.ms": 20, "queue.buffering.max.messages": 1_000_000}
-    )
-    started = time.perf_counter()
-    for key, value in records:
-        while True:
-            try:
-                producer.produce(topic, value, key)
-                break
-            except BufferError:
-                producer.poll(0.05)
-    producer.flush(60)
-    return len(records) / (time.perf_counter() - started)
-
-
 def _counters(url: str, topic: str) -> Counter[str]:
     """The worker's counters for one topic, by name (and reason, for the ignored ones)."""
     try:
@@ -167,23 +151,6 @@ def _wait_consumed(
     return (consumed - first_count) / elapsed, elapsed, counters
 
 
-def _worker_env(
-    settings: Settings, bootstrap: str, topic_prefix: str, redis_prefix: str, port: int
-) -> dict[str, str]:
-    return {
-        "OMNISTOCK_BROKER": bootstrap,
-        "OMNISTOCK_REDIS_URL": settings.redis_url,
-        "OMNISTOCK_REDIS_PREFIX": redis_prefix,
-        "OMNISTOCK_TOPIC_PREFIX": topic_prefix,
-        "OMNISTOCK_GROUP_ID": f"bench-holds-{uuid.uuid4().hex[:8]}",
-        "OMNISTOCK_GROUP_SESSION_TIMEOUT_S": "6",
-        "OMNISTOCK_GROUP_HEARTBEAT_INTERVAL_S": "1",
-        "OMNISTOCK_GROUP_REBALANCE_TIMEOUT_S": "6",
-        "OMNISTOCK_WORKER_METRICS_PORT": str(port),
-        "OMNISTOCK_LOG_LEVEL": "WARNING",
-    }
-
-
 def worker_holds(
     settings: Settings,
     topic_prefix: str,
@@ -193,13 +160,13 @@ def worker_holds(
 ) -> tuple[float, float, Counter[str]]:
     """Receipts first (already produced), then the cart events: the worker's cart events/s."""
     port = free_port()
-    env = _worker_env(settings, settings.broker, topic_prefix, redis_prefix, port)
+    env = worker_env(settings, topic_prefix, redis_prefix, port, "bench-holds")
     worker = start_omnistock(["worker"], env, RUN_DIR / "worker-holds.log")
     url = f"http://127.0.0.1:{port}/metrics"
     try:
         wait_worker_assigned(url, 60, worker)
         _wait_consumed(url, RECEIPTS, len(stock), 300)
-        _produce(settings.broker, topic_prefix + CARTS, carts)
+        produce_all(settings.broker, topic_prefix + CARTS, carts)
         return _wait_consumed(url, CARTS, len(carts), 600)
     finally:
         stop(worker)
@@ -225,7 +192,7 @@ def run_bench_holds(settings: Settings, events: int) -> int:
                 f"{len(stock_records)} receipts ({SKU_COUNT} skus x {len(stock.locations)} locations), "
                 f"then {events} LINE_SET cart events ({len(stock.stores)} click & collect stores)..."
             )
-            _produce(broker.bootstrap, topic_prefix + RECEIPTS, stock_records)
+            produce_all(broker.bootstrap, topic_prefix + RECEIPTS, stock_records)
             tuned = settings.model_copy(update={"broker": broker.bootstrap})
             stock_values = [value for _key, value in stock_records]
             omni = worker_holds(tuned, topic_prefix, prefixes["omni"], stock_values, cart_records)

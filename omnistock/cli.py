@@ -43,10 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--strategy", default=None, help="route every order of the draft by this rule set")
     replay.add_argument("--from-topics", action="store_true", help="read the input topics from the start")
     bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
-    bench.add_argument("what", choices=["worker", "api", "holds", "promise"], nargs="?", default="worker")
+    bench.add_argument(
+        "what", choices=["worker", "api", "holds", "promise", "routing"], nargs="?", default="worker"
+    )
     bench.add_argument("--events", type=int, default=200_000, help="worker, holds: events to apply")
     bench.add_argument("--requests", type=int, default=None, help="api, promise: HTTP requests per phase")
-    bench.add_argument("--rate", type=float, default=None, help="api, promise: requests per second")
+    bench.add_argument(
+        "--rate", type=float, default=None, help="api, promise: requests/s; routing: orders/s (200)"
+    )
+    bench.add_argument("--orders", type=int, default=10_000, help="routing: orders produced flat out")
     bench.add_argument("--calls", type=int, default=2000, help="promise: in-process calls per cart size")
     return parser
 
@@ -98,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bench_promise(
             settings, calls=args.calls, requests=args.requests or 4000, rate=args.rate or 200.0
         )
+    elif args.command == "bench" and args.what == "routing":
+        from omnistock.bench_routing import run_bench_routing
+
+        return run_bench_routing(settings, orders=args.orders, rate=args.rate or 200.0)
     elif args.command == "bench" and args.what == "holds":
         from omnistock.bench_holds import run_bench_holds
 

@@ -1,0 +1,242 @@
+"""`omnistock bench routing`: routed orders/s of one worker, and order -> fulfillment-request latency.
+
+Stock for SKU_COUNT skus is seeded straight into a scratch Redis prefix (omnistock.bench_orders), one
+`omnistock worker` runs on it and on a fresh topic prefix of the embedded broker. Throughput: `orders`
+PLACED orders are produced flat out and the rate is taken from the Kafka timestamps of the first and
+the last orders.status.v1 record (the worker's own pace). Latency: orders produced open loop at `rate`
+for LATENCY_S seconds; per order, from its scheduled send time to its first fulfillment.requests.v1
+record read by a consumer here. Targets (issue 5): >= 500 orders/s per worker; p99 < 100 ms at 200/s.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import redis
+from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, Consumer, Producer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from omnistock.bench import RUN_DIR
+from omnistock.bench_kafka import produce_all, worker_env
+from omnistock.bench_orders import order_events, pickup_points, stock_atp
+from omnistock.bench_promise import load_inputs
+from omnistock.bench_promise_http import seed_atp
+from omnistock.embedded_broker import EmbeddedBroker
+from omnistock.embedded_redis import ensure_redis
+from omnistock.kafka_admin import create_topics
+from omnistock.latency import PhaseSummary, schedule, summarize
+from omnistock.load_client import sku_name
+from omnistock.processes import free_port, start_omnistock, stop, wait_worker_assigned
+from omnistock.redis_keys import delete_prefix
+from omnistock.settings import Settings
+from state.store import RedisStockStore
+from topics.catalog import all_topic_names
+from topics.codec import AvroCodec
+from topics.registry import make_registry
+
+ORDERS, STATUS, REQUESTS = "orders.v1", "orders.status.v1", "fulfillment.requests.v1"
+SKU_COUNT, LATENCY_S, SEED = 5000, 20.0, 20261205
+TARGET_PER_S, TARGET_P99_MS = 500.0, 100.0
+
+
+@dataclass
+class Outputs:
+    """What the worker published, per order: its first status (and that record's Kafka timestamp in
+    ms) and when its first fulfillment request was read here (epoch seconds)."""
+
+    statuses: dict[str, tuple[bytes, int]] = field(default_factory=dict)
+    requests: dict[str, float] = field(default_factory=dict)
+
+
+class OutputReader:
+    """Reads the status and request topics from their start, on assigned partitions (no group join)."""
+
+    def __init__(self, bootstrap: str, topic_prefix: str, partitions: int) -> None:
+        self._consumer = Consumer({
+            "bootstrap.servers": bootstrap, "group.id": f"bench-routing-reader-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False, "fetch.wait.max.ms": 5, "enable.partition.eof": False,
+        })  # fmt: skip
+        self._requests = topic_prefix + REQUESTS
+        self._consumer.assign([
+            TopicPartition(topic_prefix + name, p, OFFSET_BEGINNING)
+            for name in (STATUS, REQUESTS) for p in range(partitions)
+        ])  # fmt: skip
+        self.out = Outputs()
+
+    def read(self, until: Any, timeout_s: float) -> None:
+        """Polls until `until(self.out)` is true; TimeoutError after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while not until(self.out):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.out.statuses)} statuses after {timeout_s:.0f} s")
+            for record in self._consumer.consume(1000, 0.05):
+                if record.error() is not None:
+                    continue
+                seen, order_id = time.time(), (record.key() or b"").decode()
+                if record.topic() == self._requests:
+                    self.out.requests.setdefault(order_id, seen)
+                else:
+                    kind, stamp = record.timestamp()
+                    ms = round(seen * 1000) if kind == TIMESTAMP_NOT_AVAILABLE else stamp
+                    self.out.statuses.setdefault(order_id, (record.value() or b"", ms))
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+def worker_sums(url: str) -> dict[str, float]:
+    """The worker's orders.v1 batch figures: records and routing seconds (sums and counts so far)."""
+    try:
+        with urllib.request.urlopen(url, timeout=3) as answer:  # noqa: S310 - a loopback URL we built
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith(("omnistock_routing_batch_seconds_", "omnistock_batch_records_"))
+        and sample.labels.get("topic", ORDERS).endswith(ORDERS)
+        and sample.name.endswith(("_sum", "_count"))
+    }
+
+
+def worker_line(before: dict[str, float], after: dict[str, float]) -> str:
+    """Mean orders per batch and routing milliseconds per batch and per order, between two scrapes."""
+    d = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after}
+    batches, orders = d.get("omnistock_batch_records_count", 0.0), d.get("omnistock_batch_records_sum", 0.0)
+    routing = d.get("omnistock_routing_batch_seconds_sum", 0.0) * 1000
+    if not batches or not orders:
+        return "worker: no orders.v1 batch figures"
+    return (
+        f"worker: {batches:.0f} batches of {orders / batches:.1f} orders on average; routing "
+        f"{routing / batches:.1f} ms per batch, {routing / orders:.2f} ms per order"
+    )
+
+
+def throughput(reader: OutputReader, bootstrap: str, topic: str, events: list[dict[str, Any]]) -> float:
+    """Orders/s between the worker's first and last status of these orders."""
+    now_ms = time.time_ns() // 1_000_000
+    records = [(e["order_id"].encode(), orjson.dumps({**e, "occurred_at": now_ms})) for e in events]
+    ids = [e["order_id"] for e in events]
+    produce_all(bootstrap, topic, records)
+    reader.read(lambda out: all(i in out.statuses for i in ids), 60 + len(ids) / 20)
+    stamps = sorted(reader.out.statuses[i][1] for i in ids)
+    return (len(stamps) - 1) / max((stamps[-1] - stamps[0]) / 1000, 1e-3)
+
+
+def send_open_loop(
+    bootstrap: str, topic: str, events: list[dict[str, Any]], rate: float, sent: dict[str, float]
+) -> None:
+    """Each event at its scheduled time (occurred_at = that time); `sent` gets order -> scheduled time."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
+    start = time.time() + 0.2
+    for event, due in zip(events, schedule(len(events), rate), strict=True):
+        at = start + due
+        time.sleep(max(0.0, at - time.time()))
+        sent[event["order_id"]] = at
+        value = orjson.dumps({**event, "occurred_at": round(at * 1000)})
+        producer.produce(topic, value, event["order_id"].encode())
+        producer.poll(0)
+    producer.flush(30)
+
+
+def latency(
+    reader: OutputReader, bootstrap: str, topic: str, events: list[dict[str, Any]], rate: float
+) -> PhaseSummary:
+    sent: dict[str, float] = {}
+    sender = threading.Thread(target=send_open_loop, args=(bootstrap, topic, events, rate, sent))
+    started = time.perf_counter()
+    sender.start()
+    ids = [e["order_id"] for e in events]
+    reader.read(
+        lambda out: not sender.is_alive() and all(i in out.statuses for i in ids), 120 + len(ids) / rate
+    )
+    sender.join()
+    drained = time.monotonic() + 0.5  # a request published just after its order's status
+    reader.read(lambda out: time.monotonic() > drained, 5)
+    elapsed = time.perf_counter() - started
+    took = [reader.out.requests[i] - sent[i] for i in ids if i in reader.out.requests]
+    return summarize(f"{rate:.0f} orders/s open loop", len(ids), took, [], len(ids) - len(took), elapsed)
+
+
+def shares(out: Outputs, codec: AvroCodec, ids: list[str]) -> Counter[str]:
+    return Counter(str(codec.decode(out.statuses[i][0])["status"]) for i in ids if i in out.statuses)
+
+
+def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
+    run = uuid.uuid4().hex[:8]
+    topic_prefix, redis_prefix = f"bench-routing-{run}.", f"bench-routing-{run}:"
+    prepared, table = load_inputs()
+    network, rng = prepared.network, random.Random(SEED)  # noqa: S311 - a reproducible load
+    skus = [sku_name(i) for i in range(1, SKU_COUNT + 1)]
+    atp, pickups = stock_atp(network, skus, rng), pickup_points(network, table)
+    fast = order_events(skus, pickups, orders, f"t{run}", rng)
+    paced = order_events(skus, pickups, round(rate * LATENCY_S), f"l{run}", rng)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores before the run")
+    embedded_redis = ensure_redis(settings.redis_url)
+    client = redis.Redis.from_url(settings.redis_url)
+    worker = None
+    try:
+        print(
+            f"seeding {len(atp)} (sku, location) stock positions, {SKU_COUNT} skus, under {redis_prefix} ..."
+        )
+        seed_atp(RedisStockStore(client, redis_prefix, lambda: network), network, atp)
+        with EmbeddedBroker(log_path=RUN_DIR / "broker.log") as broker:
+            create_topics(broker.bootstrap, all_topic_names(topic_prefix), settings.topic_partitions)
+            tuned = settings.model_copy(update={"broker": broker.bootstrap})
+            port = free_port()
+            env = worker_env(tuned, topic_prefix, redis_prefix, port, "bench-routing")
+            worker = start_omnistock(["worker"], env, RUN_DIR / "worker-routing.log")
+            url = f"http://127.0.0.1:{port}/metrics"
+            wait_worker_assigned(url, 60, worker)
+            reader = OutputReader(broker.bootstrap, topic_prefix, settings.topic_partitions)
+            try:
+                print(f"{orders} orders flat out, then {len(paced)} at {rate:.0f}/s (1 worker) ...")
+                scrapes = [worker_sums(url)]
+                per_s = throughput(reader, broker.bootstrap, topic_prefix + ORDERS, fast)
+                scrapes.append(worker_sums(url))
+                paced_summary = latency(reader, broker.bootstrap, topic_prefix + ORDERS, paced, rate)
+                scrapes.append(worker_sums(url))
+            finally:
+                reader.close()
+            stop(worker)
+    finally:
+        if worker is not None:
+            stop(worker)
+        delete_prefix(client, redis_prefix)
+        if embedded_redis is not None:
+            embedded_redis.stop()
+    codec = AvroCodec(make_registry(settings.schema_registry_url, topic_prefix))
+    mix = shares(reader.out, codec, [e["order_id"] for e in fast + paced])
+    lines = [worker_line(a, b) for a, b in zip(scrapes, scrapes[1:], strict=False)]
+    report(per_s, paced_summary, mix, rate, lines)
+    return 0
+
+
+def report(per_s: float, paced: PhaseSummary, mix: Counter[str], rate: float, worker: list[str]) -> None:
+    total = sum(mix.values())
+    print(f"statuses of {total} orders: " + ", ".join(f"{k} {n / total:.1%}" for k, n in sorted(mix.items())))
+    print(f"throughput: {per_s:.0f} routed orders/s, 1 worker (first to last status)")
+    print(f"  {worker[0]}")
+    print("latency: order -> first fulfillment request read back, from its scheduled send time (ms)")
+    print(f"{'':26}{'orders/s':>9}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>9}{'no request':>11}")
+    p = paced
+    line = f"{p.name:26}{p.achieved_rate:9.0f}{p.p50_ms:8.1f}{p.p90_ms:8.1f}{p.p99_ms:8.1f}{p.max_ms:9.1f}"
+    print(f"{line}{p.errors:11d}")
+    print(f"  {worker[1]}")
+    print(f"target >= {TARGET_PER_S:.0f} orders/s per worker: {_verdict(per_s >= TARGET_PER_S)}")
+    print(f"target p99 < {TARGET_P99_MS:.0f} ms at {rate:.0f} orders/s: {_verdict(p.p99_ms < TARGET_P99_MS)}")
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
