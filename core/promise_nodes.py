@@ -64,16 +64,38 @@ def nearest(
     return sorted(near, key=lambda pair: (pair[0], pair[1].location_id))[:count]
 
 
+class Timetable:
+    """When each node is ready and when its parcels arrive, for one `now` and one prepared network:
+    the same for every cart, so a batch of orders decided at the same moment computes each once."""
+
+    def __init__(self, prepared: PromiseNetwork, now: datetime) -> None:
+        self.prepared, self.now = prepared, now
+        self.ready: dict[str, datetime | None] = {}
+        self.dates: dict[tuple[str, str, int, int, str], tuple[datetime, datetime] | None] = {}
+
+    def fits(self, prepared: PromiseNetwork, now: datetime) -> bool:
+        return self.prepared is prepared and self.now == now
+
+
 class PromiseContext:
     """One promise's cart, clock and stock, with the per-node figures every method shares."""
 
-    def __init__(self, prepared: PromiseNetwork, lines: tuple[CartLine, ...], now: datetime, atp: AtpView):
+    def __init__(
+        self,
+        prepared: PromiseNetwork,
+        lines: tuple[CartLine, ...],
+        now: datetime,
+        atp: AtpView,
+        timetable: Timetable | None = None,
+    ):
         self.prepared, self.lines, self.now, self.atp = prepared, lines, now, atp
         self.full = (1 << len(lines)) - 1
         self.served = 0  # lines some option's node could serve
         self._masks: dict[str, int] = {}
-        self._ready: dict[str, datetime | None] = {}
-        self._dates: dict[tuple[str, str, int, int, str], tuple[datetime, datetime] | None] = {}
+        shared = (
+            timetable if timetable is not None and timetable.fits(prepared, now) else Timetable(prepared, now)
+        )
+        self._ready, self._dates = shared.ready, shared.dates
 
     def mask(self, location_id: str) -> int:
         """Bit i set when the location has the ATP for the whole of line i."""

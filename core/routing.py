@@ -17,7 +17,7 @@ from datetime import datetime
 
 from core.allocation import OrderLine
 from core.network import LocationKind
-from core.promise_nodes import AtpView, PromiseNetwork
+from core.promise_nodes import AtpView, PromiseNetwork, Timetable
 from core.routing_nodes import METHOD_SERVICES, NodeJudge, Target, Verdict, resolve_target
 from core.routing_rules import RuleSet
 from core.routing_search import Offer, Plan, best_plan, components
@@ -45,10 +45,12 @@ def route(
     excluded: Mapping[str, frozenset[str]] | None = None,
     decision_id: str | None = None,
     method_services: Mapping[DeliveryMethod, str] = METHOD_SERVICES,
+    timetable: Timetable | None = None,
 ) -> RoutingDecision:
     """The decision for `lines`. `capacity_left`: order lines each location may still pick today (None:
     unlimited; a location not named has its whole `daily_pick_capacity`). `excluded`: line_id -> the
     locations that must not serve it. `decision_id`: derived from the inputs when not given.
+    `timetable`: nodes' ready and delivery dates shared by the orders of a batch decided at one `now`.
     ValueError for a naive `now`, a quantity below 1 or a repeated line_id (caller bugs, not outcomes)."""
     _check(lines, now)
     capacity_left, excluded = capacity_left or {}, excluded or {}
@@ -59,7 +61,7 @@ def route(
     if isinstance(target, str):
         unrouted = tuple(UnroutedLine(line, target) for line in lines)
         return _decision(ident, rule_set, delivery, now, None, (), (), unrouted, True)
-    judge = NodeJudge(prepared, lines, now, atp, capacity_left, excluded, rule_set, target)
+    judge = NodeJudge(prepared, lines, now, atp, capacity_left, excluded, rule_set, target, timetable)
     nodes = sorted(prepared.network.locations.values(), key=lambda location: location.location_id)
     verdicts = {n.location_id: judge.judge(n) for n in nodes if n.kind is not LocationKind.RELAY_POINT}
     offers = [verdict for verdict in verdicts.values() if isinstance(verdict, Offer)]

@@ -20,7 +20,7 @@ from core.calendar import next_open
 from core.carriers import CarrierService
 from core.geo import Place, distance_km
 from core.network import Capability, Location
-from core.promise_nodes import AtpView, PromiseContext, PromiseNetwork, nearest, place_of
+from core.promise_nodes import AtpView, PromiseContext, PromiseNetwork, Timetable, nearest, place_of
 from core.promise_types import CartLine
 from core.routing_rules import RuleSet
 from core.routing_search import Offer
@@ -83,12 +83,13 @@ class NodeJudge:
         excluded: Mapping[str, frozenset[str]],
         rule_set: RuleSet,
         target: Target,
+        timetable: Timetable | None = None,
     ) -> None:
         totals: dict[str, int] = {}
         for line in lines:
             totals[line.sku] = totals.get(line.sku, 0) + line.quantity
         cart = tuple(CartLine(line.sku, totals[line.sku]) for line in lines)
-        self.context = PromiseContext(prepared, cart, now, atp)
+        self.context = PromiseContext(prepared, cart, now, atp, timetable)
         self.lines, self.atp, self.capacity_left = lines, atp, capacity_left
         self.excluded, self.rule_set, self.target = excluded, rule_set, target
 

@@ -41,8 +41,15 @@ class BatchFeed:
         self._consumer.subscribe(list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
-        """Up to `max_records` records (blocking up to `timeout_s`); broker errors are logged, not raised."""
-        records = self._consumer.consume(num_messages=max_records, timeout=timeout_s)
+        """Up to `max_records` records: what is already fetched, else the first to come within
+        `timeout_s` and what came with it. (consume() alone waits for `max_records` or the whole
+        timeout: a quiet topic's record would wait `timeout_s` for company.) Broker errors are logged."""
+        consume = self._consumer.consume
+        records = consume(num_messages=max_records, timeout=0)
+        if not records:
+            records = consume(num_messages=1, timeout=timeout_s)
+            if records and max_records > 1:
+                records += consume(num_messages=max_records - 1, timeout=0)
         good = []
         for record in records:
             error = record.error()

@@ -23,7 +23,7 @@ from core.geo import distance_km
 from core.movements import Allocate, Command, MovementResult, Outcome, ReleaseAllocation
 from core.network import Location, LocationKind, is_walk_in
 from core.order_types import Order, PlannedShipment, RoutingResult
-from core.promise_nodes import PromiseNetwork, place_of
+from core.promise_nodes import PromiseNetwork, Timetable, place_of
 from core.routing import route
 from core.routing_rules import RoutingRules
 from core.routing_types import Delivery, RoutedShipment, RoutingDecision
@@ -67,6 +67,7 @@ class _Views:
     online: dict[Place, int]
     walk_in: dict[Place, int]
     capacity_left: dict[str, int | None]
+    timetable: Timetable
 
     def take(self, location_id: str, lines: Sequence[OrderLine]) -> None:
         for line in lines:
@@ -102,7 +103,7 @@ class OrderRouter:
         for round_number in range(MAX_ROUNDS):
             if not pending:
                 break
-            views = self._views(prepared, [requests[i] for i in pending], capacity_used, used)
+            views = self._views(prepared, [requests[i] for i in pending], capacity_used, used, now)
             decisions = {
                 i: self._plan(prepared, requests[i], lines, views, now) for i, lines in pending.items()
             }
@@ -130,6 +131,7 @@ class OrderRouter:
         requests: Sequence[RouteRequest],
         capacity_used: Mapping[str, int],
         used: Mapping[str, int],
+        now: datetime,
     ) -> _Views:
         skus = sorted({line.sku for request in requests for line in request.lines})
         online: dict[Place, int] = {}
@@ -143,7 +145,7 @@ class OrderRouter:
             limit = node.daily_pick_capacity
             taken = capacity_used.get(node.location_id, 0) + used.get(node.location_id, 0)
             capacity[node.location_id] = None if limit is None else max(0, limit - taken)
-        return _Views(online, walk_in, capacity)
+        return _Views(online, walk_in, capacity, Timetable(prepared, now))
 
     def _plan(
         self,
@@ -165,7 +167,10 @@ class OrderRouter:
             atp = ChainMap(extra, base)
         excluded = {line.line_id: request.order.rejected_by.get(line.line_id, frozenset()) for line in lines}
         rule_set = self._rules().for_strategy(request.strategy)
-        decision = route(prepared, lines, request.delivery, now, atp, rule_set, views.capacity_left, excluded)
+        decision = route(
+            prepared, lines, request.delivery, now, atp, rule_set, views.capacity_left, excluded,
+            timetable=views.timetable,
+        )  # fmt: skip
         for shipment in decision.shipments:
             views.take(shipment.location_id, shipment.lines)
         return decision

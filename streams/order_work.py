@@ -173,8 +173,11 @@ class OrderWork:
                     )
                     self.outputs.append(record)
             strategy = entry.request.strategy
-            self.outputs.append(self._outputs.routing_decision(order_id, decision, strategy, self.now_ms))
-            self._decisions.append({**decision_dict(decision, strategy), "order_id": order_id})
+            as_dict = decision_dict(decision, strategy)
+            self.outputs.append(
+                self._outputs.routing_decision(order_id, decision, strategy, self.now_ms, as_dict)
+            )
+            self._decisions.append({**as_dict, "order_id": order_id})
 
     def finish(self) -> None:
         """Everything applied and routed, then every order touched saved in one round trip."""

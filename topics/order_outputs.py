@@ -6,7 +6,7 @@ a topics.records.OutRecord, ready for the worker to produce.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,10 +90,16 @@ class OrderOutputs:
         return self._record(ORDER_STATUS, "order_status.v1", order.order_id, record)
 
     def routing_decision(
-        self, order_id: str, decision: RoutingDecision, strategy: str | None, now_ms: int
+        self,
+        order_id: str,
+        decision: RoutingDecision,
+        strategy: str | None,
+        now_ms: int,
+        as_dict: Mapping[str, Any] | None = None,
     ) -> OutRecord:
-        """Everything decision_dict gives (same names, same rounding), times as epoch milliseconds."""
-        record: dict[str, Any] = decision_dict(decision, strategy)
+        """Everything decision_dict gives (same names, same rounding), times as epoch milliseconds.
+        `as_dict`: decision_dict(decision, strategy) when the caller has it already (not recomputed)."""
+        record: dict[str, Any] = dict(as_dict) if as_dict is not None else decision_dict(decision, strategy)
         record |= {
             "event_id": decision_event_id(decision.decision_id),
             "occurred_at": now_ms,

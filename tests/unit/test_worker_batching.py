@@ -65,3 +65,41 @@ def test_a_commit_refused_because_the_member_left_the_group_is_dropped_for_redel
 def test_any_other_commit_failure_still_stops_the_worker() -> None:
     with pytest.raises(KafkaException):
         _feed_with_done(KafkaError._TRANSPORT).commit()
+
+
+class _Queue:
+    """A consumer whose local queue holds `ready` records now and `later` ones after a wait."""
+
+    def __init__(self, ready: list[str], later: list[str]) -> None:
+        self.ready, self.later, self.calls = ready, later, []  # type: ignore[var-annotated]
+
+    def consume(self, num_messages: int, timeout: float) -> list[Any]:
+        self.calls.append((num_messages, timeout))
+        if not self.ready and timeout > 0:
+            self.ready, self.later = self.later, []
+        taken, self.ready = self.ready[:num_messages], self.ready[num_messages:]
+        return [_Message(value) for value in taken]
+
+
+class _Message:
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def error(self) -> None:
+        return None
+
+
+def test_a_poll_takes_what_is_fetched_without_waiting_for_a_full_batch() -> None:
+    queue = _Queue(ready=["a", "b"], later=[])
+    feed = BatchFeed(queue, _Producer(), "")  # type: ignore[arg-type]
+
+    assert len(feed.poll(100, 0.1)) == 2
+    assert queue.calls == [(100, 0)]
+
+
+def test_a_poll_of_a_quiet_feed_waits_for_the_first_record_then_takes_what_came_with_it() -> None:
+    queue = _Queue(ready=[], later=["a", "b", "c"])
+    feed = BatchFeed(queue, _Producer(), "")  # type: ignore[arg-type]
+
+    assert len(feed.poll(100, 0.1)) == 3
+    assert queue.calls == [(100, 0), (1, 0.1), (99, 0)]
