@@ -9,13 +9,18 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import urllib.request
+import uuid
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import redis
+import yaml
 from confluent_kafka import Producer
 
+from omnistock.dev_screen import Screen, scrape
 from omnistock.embedded_broker import EmbeddedBroker
 from omnistock.embedded_redis import ensure_redis
 from omnistock.kafka_admin import create_topics
@@ -23,8 +28,10 @@ from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
 from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
+from omnistock.sim_events import to_ms
+from omnistock.sim_fulfillment import FulfillmentDesk, consumer_settings, run_fulfillment
+from omnistock.sim_run import send_items, stocking_events
 from omnistock.simulate import Simulation, run_simulation
-from omnistock.worker_metrics import scrape_totals
 from streams.kafka_config import producer_config
 from topics.catalog import all_topic_names
 
@@ -45,81 +52,32 @@ def _child_env(settings: Settings, bootstrap: str, prefix: str, metrics_port: in
     }
 
 
-PROMISE_POSTCODES = ("75011", "69003", "13001", "33000", "59000")
-
-
 def _delete_keys(url: str, prefix: str) -> None:
     delete_prefix(redis.Redis.from_url(url), prefix)
 
 
-def _availability(api: str, sku: str) -> str:
-    try:
-        with urllib.request.urlopen(f"{api}/v1/availability/{sku}", timeout=1) as answer:  # noqa: S310
-            body = orjson.loads(answer.read())
-    except OSError:
-        return f"{sku} -"
-    network = body["network"]
-    return f"{sku} atp {network['atp']} on_hand {network['on_hand']} in_transit {network['in_transit']}"
+def dev_network_file(source: Path, sim_hour_s: float, default_sla_minutes: float, target: Path) -> Path:
+    """A copy of the network whose acceptance deadlines run on the simulated clock.
 
-
-def _promise(api: str, skus: list[str], postcode: str) -> str:
-    """One line per refresh: the promise of a cart of the popular skus to `postcode`."""
-    body = orjson.dumps(
-        {"lines": [{"sku": sku, "quantity": 1} for sku in skus], "destination": {"postcode": postcode}}
-    )
-    request = urllib.request.Request(  # noqa: S310 - our own API on loopback
-        f"{api}/v1/promises", data=body, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=1) as answer:  # noqa: S310
-            options = orjson.loads(answer.read())["options"]
-    except OSError:
-        return f"promise to {postcode} -"
-    shown = [
-        f"{o['method']} {o['earliest'][5:16].replace('T', ' ')} {o['price_cents'] / 100:.2f}EUR "
-        f"{o['co2e_grams']}g {o['parcels']}p"
-        for o in options
-    ]
-    return f"promise {len(skus)} lines to {postcode}: " + (" | ".join(shown) or "no option")
-
-
-class _Screen:
-    """The live figures: rates since the last line, totals, lag, a few skus' availability."""
-
-    def __init__(self, metrics_url: str, api: str, skus: list[str]) -> None:
-        self.metrics_url, self.api, self.skus = metrics_url, api, skus
-        self.started = time.monotonic()
-        self.refreshes = 0
-        self.last: tuple[float, dict[str, float], int] = (self.started, {}, 0)
-
-    def line(self, produced: int) -> str:
-        now, totals = time.monotonic(), scrape_totals(self.metrics_url)
-        then, before, produced_before = self.last
-        totals = totals or before  # a busy worker may miss one scrape: keep the last figures
-        self.last = (now, totals, produced)
-        span = max(now - then, 1e-6)
-
-        def rate(name: str) -> float:
-            return (totals.get(name, 0.0) - before.get(name, 0.0)) / span
-
-        consumed = totals.get("omnistock_events_consumed_total", 0.0)
-        figures = (
-            f"[{now - self.started:5.0f}s] produced {(produced - produced_before) / span:6.0f} events/s"
-            f"  applied {rate('omnistock_events_consumed_total'):6.0f} events/s"
-            f" ({rate('omnistock_events_applied_total'):6.0f} stock changes/s)"
-            f"  lag {max(0, produced - int(consumed)):6d}"
-            f"  duplicates {totals.get('omnistock_events_duplicate_total', 0):.0f}"
-            f"  dlq {totals.get('omnistock_events_dlq_total', 0):.0f}"
-        )
-        self.refreshes += 1
-        postcode = PROMISE_POSTCODES[self.refreshes % len(PROMISE_POSTCODES)]
-        stock = " | ".join(_availability(self.api, sku) for sku in self.skus)
-        return f"{figures}\n         {stock}\n         {_promise(self.api, self.skus, postcode)}"
+    The worker times deadlines by the wall clock; the simulation runs `3600 / sim_hour_s` times faster,
+    so a store's 45 minutes would never pass in a demo. Scaled, they pass as the nodes' answers do."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    scale = sim_hour_s / 3600
+    for location in data.get("locations") or ():
+        location["accept_sla_minutes"] = (location.get("accept_sla_minutes") or default_sla_minutes) * scale
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(orjson.dumps(data))
+    return target
 
 
 def run_dev(settings: Settings, rate: float, duration: float | None, api_port: int, sim_hour_s: float) -> int:
     prefix = f"dev-{int(time.time())}:"
     metrics_port = free_port()
+    source = Path(settings.network_file or default_network_path())
+    network_file = dev_network_file(
+        source, sim_hour_s, settings.routing_sla_minutes, (RUN_DIR / "network.json").resolve()
+    )
+    settings = settings.model_copy(update={"network_file": str(network_file)})
     with contextlib.ExitStack() as stack:
         broker = stack.enter_context(EmbeddedBroker(log_path=RUN_DIR / "broker.log"))
         embedded_redis = ensure_redis(settings.redis_url)
@@ -139,53 +97,112 @@ def run_dev(settings: Settings, rate: float, duration: float | None, api_port: i
         wait_http_ok(f"{api}/readyz", 30, api_process)
         wait_worker_assigned(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
         print(f"api {api}, worker metrics http://127.0.0.1:{metrics_port}/metrics, logs in {RUN_DIR}/")
-        return _simulate(
-            settings, broker.bootstrap, rate, duration, sim_hour_s, metrics_port, api, (worker, api_process)
+        print(f"network {source} with acceptance deadlines on the simulated clock: {network_file}")
+        feeds = _Feeds(settings, broker.bootstrap, sim_hour_s)
+        return feeds.run(
+            rate,
+            duration,
+            Screen(f"http://127.0.0.1:{metrics_port}/metrics", api, feeds.skus, feeds.recent_order),
+            (worker, api_process),
         )
     return 0
 
 
-def _simulate(
-    settings: Settings,
-    bootstrap: str,
-    rate: float,
-    duration: float | None,
-    sim_hour_s: float,
-    metrics_port: int,
-    api: str,
-    children: tuple[object, ...],
-) -> int:
-    network = NetworkSource(settings.network_file or str(default_network_path())).current()
-    simulation = Simulation(network, sku_count=5000, seed=7, sim_hour_s=sim_hour_s)
-    producer = Producer({**producer_config(settings), "bootstrap.servers": bootstrap})
-    produced = [0]
-    prefix = settings.topic_prefix
+class _Feeds:
+    """The simulation and the simulated fulfillment nodes, each in a thread, on one producer."""
 
-    def send(topic: str, key: bytes, value: bytes) -> None:
-        producer.produce(prefix + topic, value, key)
-        produced[0] += 1
-        producer.poll(0)
+    def __init__(self, settings: Settings, bootstrap: str, sim_hour_s: float) -> None:
+        network = NetworkSource(str(settings.network_file)).current()
+        self.simulation = Simulation(network, sku_count=5000, seed=7, sim_hour_s=sim_hour_s)
+        self.desk = FulfillmentDesk(network, sim_hour_s, seed=7, take=self.simulation.take)
+        self.skus = self.simulation.popular_skus(3)
+        self.producer = Producer({**producer_config(settings), "bootstrap.servers": bootstrap})
+        self.prefix, self.bootstrap = settings.topic_prefix, bootstrap
+        self.sent = {"simulation": 0, "fulfillment": 0}  # one writer each
+        self.placed: deque[tuple[float, str]] = deque(maxlen=1000)
+        self.stopping = threading.Event()
 
-    stopping = threading.Event()
-    feeder = threading.Thread(
-        target=run_simulation, args=(simulation, send, rate, duration, stopping), daemon=True
-    )
-    feeder.start()
-    screen = _Screen(f"http://127.0.0.1:{metrics_port}/metrics", api, simulation.popular_skus(3))
-    try:
-        while feeder.is_alive():
-            feeder.join(2.0)
-            print(screen.line(produced[0]), flush=True)
-            for child in children:
-                if child.poll() is not None:  # type: ignore[attr-defined]
-                    print(f"a child process exited ({child.returncode}); see {RUN_DIR}/", flush=True)  # type: ignore[attr-defined]
-                    return 1
-    except KeyboardInterrupt:
-        print("stopping: simulation, worker, api, broker")
-    finally:
-        stopping.set()
-        feeder.join(5)
-        producer.flush(10)
-    time.sleep(1.0)
-    print(screen.line(produced[0]), flush=True)
-    return 0
+    @property
+    def produced(self) -> int:
+        return sum(self.sent.values())
+
+    def sender(self, name: str) -> Callable[[str, bytes, bytes], None]:
+        def send(topic: str, key: bytes, value: bytes) -> None:
+            self.producer.produce(self.prefix + topic, value, key)
+            self.sent[name] += 1
+            if topic == "orders.v1":
+                self.placed.append((time.monotonic(), key.decode()))
+            self.producer.poll(0)
+
+        return send
+
+    def recent_order(self) -> str | None:
+        """The newest order sent at least 3 s ago: routed by now, and still moving."""
+        for sent_at, order_id in reversed(self.placed):
+            if time.monotonic() - sent_at >= 3.0:
+                return order_id
+        return None
+
+    def sim_now_ms(self) -> int:
+        return to_ms(self.simulation.sim_now or datetime.now(UTC))
+
+    def stock_up(self, rate: float, metrics_url: str, timeout_s: float = 180.0) -> None:
+        """Send the initial stock and wait until the worker has applied it: the live figures then start
+        clean, and orders do not queue behind a hundred thousand stock lines."""
+        items = stocking_events(self.simulation, rate, datetime.now(UTC))
+        send_items(self.sender("simulation"), items)
+        self.producer.flush(30)
+        lines = sum(len(event["lines"]) for _, _, event in items if isinstance(event["lines"], list))
+        print(f"stocking the network: {len(items)} events, {lines} lines", flush=True)
+        began = time.monotonic()
+        while time.monotonic() - began < timeout_s:
+            figures = scrape(metrics_url)
+            if figures and figures.totals.get("omnistock_events_consumed_total", 0.0) >= self.produced:
+                break
+            time.sleep(0.5)
+        print(f"stock applied in {time.monotonic() - began:.0f} s; the simulated day starts", flush=True)
+
+    def run(self, rate: float, duration: float | None, screen: Screen, children: tuple[object, ...]) -> int:
+        self.stock_up(rate, screen.metrics_url)
+        screen.restart(self.produced)
+        feeder = threading.Thread(
+            target=run_simulation,
+            args=(self.simulation, self.sender("simulation"), rate, duration, self.stopping),
+            kwargs={"initial_stock": False},
+            daemon=True,
+        )
+        group = f"omnistock-sim-fulfillment-{uuid.uuid4().hex[:8]}"
+        nodes = threading.Thread(
+            target=run_fulfillment,
+            args=(
+                self.desk,
+                consumer_settings(self.bootstrap, group),
+                self.prefix,
+                self.sender("fulfillment"),
+                self.sim_now_ms,
+                self.stopping,
+            ),
+            daemon=True,
+        )
+        nodes.start()
+        feeder.start()
+        try:
+            while feeder.is_alive():
+                feeder.join(2.0)
+                print(screen.line(self.produced), flush=True)
+                for child in children:
+                    if child.poll() is not None:  # type: ignore[attr-defined]
+                        print(f"a child process exited ({child.returncode}); see {RUN_DIR}/", flush=True)  # type: ignore[attr-defined]
+                        return 1
+        except KeyboardInterrupt:
+            print("stopping: simulation, fulfillment, worker, api, broker")
+        finally:
+            self.stopping.set()
+            feeder.join(5)
+            nodes.join(5)
+            self.producer.flush(10)
+        time.sleep(1.0)
+        print(screen.line(self.produced), flush=True)
+        answers = " ".join(f"{status} {count}" for status, count in sorted(self.desk.answered.items()))
+        print(f"fulfillment answers: {answers or 'none'}; shipments still open {self.desk.pending}")
+        return 0

@@ -1,7 +1,10 @@
 """Simulated retail activity over a network: contract events for `omnistock dev` and the benchmarks.
 
 Generation is pure (`Simulation` holds a network, a catalogue and its own view of stock; the
-`random.Random` is passed in); `run_simulation` is the only part that reads a clock and sends.
+`random.Random` is passed in); `run_simulation` (omnistock.sim_run) is the only part that reads a
+clock and sends. Stores, warehouses and suppliers make the stock events (omnistock.sim_events); web
+shoppers make the cart and order events (omnistock.sim_orders), a share of the budget that follows
+the Paris clock.
 
 Time: events carry simulated timestamps, and the simulated clock runs `3600 / sim_hour_s` times faster
 than real time (default: one simulated hour per real minute). At a target rate the *number* of events
@@ -18,17 +21,18 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import threading
-import time
 from bisect import bisect
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import orjson
-
+from core.geo import Place
 from core.network import Location, LocationKind, Network
+from omnistock.postcodes import load_postcodes
 from omnistock.sim_events import EventMaker, Item, distance_km, is_open, stamp, to_ms
+from omnistock.sim_orders import EVENTS_PER_SESSION, SESSIONS_PER_HOUR, WebShop, web_intensity
+from omnistock.sim_run import run_simulation
 from omnistock.sim_stock import Catalogue, SimStock
 
 __all__ = ["Item", "Simulation", "is_open", "run_simulation"]
@@ -36,39 +40,22 @@ __all__ = ["Item", "Simulation", "is_open", "run_simulation"]
 _Action = Callable[[Location, int, random.Random], Item]
 # Relative till activity by local hour, and by weekday (Saturday busiest, Sunday short mornings).
 _HOURLY = (
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0.2,
-    0.4,
-    0.6,
-    0.8,
-    1.0,
-    1.4,
-    1.2,
-    0.8,
-    0.8,
-    0.9,
-    1.2,
-    1.5,
-    1.2,
-    0.8,
-    0.5,
-    0.3,
-    0.1,
-)
+    0, 0, 0, 0, 0, 0, 0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.4, 1.2, 0.8, 0.8, 0.9, 1.2, 1.5, 1.2, 0.8, 0.5, 0.3, 0.1,
+)  # fmt: skip
 _WEEKDAY = (0.9, 0.9, 1.0, 0.9, 1.1, 1.5, 0.8)
+WEB_SHARE_CAP = 0.1  # at night the shop would dwarf the quiet network: online events stay under this share
 
 
 class Simulation:
     """A catalogue of `sku_count` skus (Zipf-like popularity) sold and moved across `network`."""
 
     def __init__(
-        self, network: Network, sku_count: int = 5000, seed: int = 0, sim_hour_s: float = 60.0
+        self,
+        network: Network,
+        sku_count: int = 5000,
+        seed: int = 0,
+        sim_hour_s: float = 60.0,
+        postcodes: Mapping[str, Place] | None = None,
     ) -> None:
         self.network, self.sim_hour_s = network, sim_hour_s
         self.catalogue = Catalogue.zipf(sku_count)
@@ -83,6 +70,21 @@ class Simulation:
         self.stock = SimStock(network, self.catalogue, self.size, setup)
         self.sources = {loc.location_id: self._nearest_warehouse(loc) for loc in locations}
         self.events = EventMaker(network, self.stock, self.sources)
+        self.shop = WebShop(network, self.catalogue, load_postcodes() if postcodes is None else postcodes)
+        total_size = sum(self.size.values()) or 1.0
+        # Online shoppers near each French store (London's would not order from the French shop).
+        self.web_anchors = [
+            (store, self.size[store.location_id] / total_size)
+            for store in self.stores
+            if store.timezone == "Europe/Paris"
+        ]
+        self._taken: deque[tuple[str, str, int]] = deque()
+        self.sim_now: datetime | None = None  # the simulated time sent up to (run_simulation sets it)
+
+    def take(self, location_id: str, sku: str, quantity: int) -> None:
+        """Units that left a location outside the simulation's own events (an order shipped, units not
+        found at pick time), so later counts agree with them. Thread-safe: applied at the next draw."""
+        self._taken.append((location_id, sku, quantity))
 
     def popular_skus(self, n: int) -> list[str]:
         return list(self.catalogue.skus[:n])
@@ -139,9 +141,12 @@ class Simulation:
         """
         timed: list[tuple[int, Item]] = []
         span_s = max((t1 - t0).total_seconds(), 1e-9)
+        while self._taken:
+            location_id, sku, quantity = self._taken.popleft()
+            self.stock.put(location_id, sku, -quantity)
         for start, end in _minute_slices(t0, t1):
-            arrived = self.events.arrivals_before(to_ms(end))
-            timed.extend(arrived)
+            timed.extend(self.events.arrivals_before(to_ms(end)))
+            timed.extend(self.shop.follow_ups_before(to_ms(end)))
             actions = self._actions(start)
             if count is None:
                 mean = sum(weight for weight, _, _ in actions) * (end - start).total_seconds() / 3600
@@ -172,7 +177,14 @@ class Simulation:
             source, needs = self.sources[destination.location_id], self.stock.needs[destination.location_id]
             if source and needs and is_open(self.network.locations[source], at):
                 actions.append((0.5 + len(needs) / 20, make.replenishment, destination))
-        return actions
+        return actions + self._web_actions(at, sum(weight for weight, _, _ in actions))
+
+    def _web_actions(self, at: datetime, others: float) -> list[tuple[float, _Action, Location]]:
+        """Online sessions by the Paris clock, capped to WEB_SHARE_CAP of the events in quiet hours."""
+        sessions = SESSIONS_PER_HOUR * web_intensity(at)
+        cap = WEB_SHARE_CAP / (1 - WEB_SHARE_CAP) * others / EVENTS_PER_SESSION
+        sessions = min(sessions, cap)
+        return [(sessions * share, self.shop.session, store) for store, share in self.web_anchors]
 
     def _draw(
         self,
@@ -213,53 +225,3 @@ def _poisson(mean: float, rng: random.Random) -> int:
         count += 1
         product *= rng.random()
     return count
-
-
-MAX_DEMAND_SCALE = 25.0
-
-
-def run_simulation(
-    simulation: Simulation,
-    producer_send: Callable[[str, bytes, bytes], None],
-    rate: float,
-    duration: float | None = None,
-    stop_event: threading.Event | None = None,
-    *,
-    start: datetime | None = None,
-    initial_stock: bool = True,
-    seed: int | None = None,
-    tick_s: float = 0.05,
-) -> int:
-    """Send simulated events at `rate` per real second until `duration` or `stop_event`; returns how many.
-
-    The simulated clock starts at `start` (default: now) and runs `3600 / simulation.sim_hour_s` times
-    faster than real time. `producer_send(topic_base_name, key, value)` gets orjson-encoded values.
-    Behind schedule (a slow producer), it catches up by at most one second's worth per tick.
-    """
-    rng, stop_event = random.Random(seed), stop_event or threading.Event()
-    sim_start, speed, sent = start or datetime.now(UTC), 3600.0 / simulation.sim_hour_s, 0
-    if initial_stock:
-        natural_per_s = simulation.natural_events_per_hour(sim_start) * speed / 3600
-        # Scaled for a run busier than real life, but capped: a shelf of millions helps no one read figures.
-        scale = min(MAX_DEMAND_SCALE, max(1.0, rate / natural_per_s))
-        stocking = simulation.initial_stock_events(sim_start, demand_scale=scale)
-        sent += _send(producer_send, stocking)
-    began, sim_t0, paced = time.monotonic(), sim_start, 0
-    while not stop_event.is_set():
-        elapsed = time.monotonic() - began
-        if duration is not None and elapsed >= duration:
-            break
-        due = min(int(rate * elapsed) - paced, max(1, int(rate)))
-        sim_t1 = sim_start + timedelta(seconds=elapsed * speed)
-        if due < max(1.0, rate * tick_s) or sim_t1 <= sim_t0:  # batches of about one tick's worth
-            stop_event.wait(tick_s / 2)
-            continue
-        sent += _send(producer_send, simulation.events_between(sim_t0, sim_t1, rng, count=due))
-        paced, sim_t0 = paced + due, sim_t1
-    return sent
-
-
-def _send(producer_send: Callable[[str, bytes, bytes], None], items: list[Item]) -> int:
-    for topic, key, event in items:
-        producer_send(topic, key.encode(), orjson.dumps(event))
-    return len(items)
