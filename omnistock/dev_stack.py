@@ -119,7 +119,7 @@ class _Feeds:
         self.producer = Producer({**producer_config(settings), "bootstrap.servers": bootstrap})
         self.prefix, self.bootstrap = settings.topic_prefix, bootstrap
         self.sent = {"simulation": 0, "fulfillment": 0}  # one writer each
-        self.placed: deque[tuple[float, str]] = deque(maxlen=1000)
+        self.placed: deque[tuple[float, str]] = deque(maxlen=20_000)
         self.stopping = threading.Event()
 
     @property
@@ -137,9 +137,10 @@ class _Feeds:
         return send
 
     def recent_order(self) -> str | None:
-        """The newest order sent at least 3 s ago: routed by now, and still moving."""
+        """The newest order sent at least 15 s ago (15 simulated minutes at the default pace): routed,
+        and usually accepted or picked by now."""
         for sent_at, order_id in reversed(self.placed):
-            if time.monotonic() - sent_at >= 3.0:
+            if time.monotonic() - sent_at >= 15.0:
                 return order_id
         return None
 
