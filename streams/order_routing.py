@@ -26,7 +26,7 @@ from core.order_types import Order, PlannedShipment, RoutingResult
 from core.promise_nodes import PromiseNetwork, Timetable, place_of
 from core.routing import route
 from core.routing_rules import RoutingRules
-from core.routing_types import Delivery, RoutedShipment, RoutingDecision
+from core.routing_types import Delivery, Filter, RoutedShipment, RoutingDecision
 from core.stock import SkuStock
 
 MAX_ROUNDS = 3
@@ -263,8 +263,12 @@ class OrderRouter:
     def _backorder(
         self, lines: Sequence[OrderLine], entry: Routed, now_ms: int
     ) -> list[tuple[Location, OrderLine]]:
-        """Allocates each line at its backorder node; the lines the store took (their sku allows it)."""
+        """Allocates each line at its backorder node; the lines the store took (their sku allows it).
+
+        Only a node that the last decision turned down for want of stock (or found eligible) may hold a
+        backorder: a line no service can take to the customer is unroutable, not waiting for stock."""
         prepared, request = self._prepared(), entry.request
+        verdicts = {c.location_id: c.excluded_by for c in entry.rounds[-1][0].candidates}
         placed = [
             (node, line)
             for line in lines
@@ -273,6 +277,7 @@ class OrderRouter:
                     prepared, request.delivery, request.order.rejected_by.get(line.line_id)
                 )
             )
+            and verdicts.get(node.location_id) in (None, Filter.ATP)
         ]
         if not placed:
             return []

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from core.allocation import OrderLine
+from core.geo import Place
 from core.movements import AdjustOnHand, Command, MovementResult, OnHandDelta, SetHold
 from core.order_lifecycle import new_order
 from core.routing_rules import DEFAULT_RULES
@@ -140,3 +141,15 @@ def test_capacity_used_today_keeps_a_full_node_out() -> None:
 
     assert [s.location_id for s in routed[0].rounds[-1][1].shipments] == ["SHOP"]
     assert used == {"SHOP": 1}
+
+
+def test_a_line_no_service_can_take_to_the_customer_is_unroutable_even_for_a_backorder_sku() -> None:
+    store = _store(WH=3)
+    store.set_backorder("A", True)
+    far = Delivery(DeliveryMethod.HOME_STANDARD, Place(-21.1, 55.5, "Indian/Reunion"))  # 9,000 km
+
+    routed, _, _ = _router(store).route([replace(_request("O1"), delivery=far)], {}, NOW_MS)
+
+    result = routed[0].rounds[-1][1]
+    assert (result.shipments, result.backordered, result.unroutable) == ((), (), ("l1",))
+    assert _allocated(store, "WH") == 0
