@@ -113,9 +113,15 @@ def apply_update(order: Order, change: FulfillmentChange) -> Step:
     if RANK[change.status] <= RANK[shipment.status]:
         return Step(order, StepOutcome.REGRESSION)
     effects: list[Effect] = []
+    moved = _with_shipment(order, replace(shipment, status=change.status))
     if not shipment.shipped and RANK[change.status] >= SHIPPED_RANK:
         effects += _ships(order.order_id, shipment, change.occurred_at_ms)
-    moved = _with_shipment(order, replace(shipment, status=change.status))
+        # a backordered line waits in its shipment at the backorder node: once that ships, it waits no more
+        shipped = {line.line_id for line in shipment.lines}
+        unplaced = {
+            k: v for k, v in order.unplaced.items() if not (k in shipped and v is Unplaced.BACKORDERED)
+        }
+        moved = replace(moved, unplaced=unplaced)
     return _settle(order, moved, change.event_id, effects)
 
 

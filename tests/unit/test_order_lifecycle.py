@@ -345,3 +345,14 @@ def test_what_the_order_asked_survives_the_round_trip_and_is_left_out_when_empty
 
     assert "context" not in order_to_dict(plain)
     assert order_from_dict(json.loads(json.dumps(order_to_dict(asked)))) == asked
+
+
+def test_a_backordered_line_shipped_from_its_backorder_node_no_longer_holds_the_order_back():
+    backordered = routed(placed(), ("N1", (L1,)), ("WH", (L2,)), backordered=("l2",)).order
+    assert backordered.status is OrderStatus.BACKORDERED
+    first = apply_update(backordered, update(ShipmentStatus.SHIPPED, "O1-1", "N1")).order
+
+    step = apply_update(first, update(ShipmentStatus.SHIPPED, "O1-2", "WH"))
+
+    assert step.order.unplaced == {}
+    assert statuses(step) == [OrderStatus.SHIPPED]
