@@ -72,6 +72,7 @@ class Timetable:
         self.prepared, self.now = prepared, now
         self.ready: dict[str, datetime | None] = {}
         self.dates: dict[tuple[str, str, int, int, str], tuple[datetime, datetime] | None] = {}
+        self.routing: dict[tuple[object, ...], object] = {}  # routing's per-batch frames (routing_nodes)
 
     def fits(self, prepared: PromiseNetwork, now: datetime) -> bool:
         return self.prepared is prepared and self.now == now
@@ -95,17 +96,19 @@ class PromiseContext:
         shared = (
             timetable if timetable is not None and timetable.fits(prepared, now) else Timetable(prepared, now)
         )
+        self.timetable = shared
         self._ready, self._dates = shared.ready, shared.dates
 
     def mask(self, location_id: str) -> int:
         """Bit i set when the location has the ATP for the whole of line i."""
-        if location_id not in self._masks:
+        bits = self._masks.get(location_id)
+        if bits is None:
             bits = 0
             for index, line in enumerate(self.lines):
                 if self.atp.get((line.sku, location_id), 0) >= line.quantity:
                     bits |= 1 << index
             self._masks[location_id] = bits
-        return self._masks[location_id]
+        return bits
 
     def ready(self, location: Location) -> datetime | None:
         """When an order accepted now is prepared there: handling time within opening hours."""
@@ -132,8 +135,12 @@ class PromiseContext:
                 self.served |= offer.mask
         return quotes, verdicts
 
-    def quote(self, node: Location, service: CarrierService, to: Place) -> Quote | str:
-        km = distance_km(self.prepared.places[node.location_id], to)
+    def quote(
+        self, node: Location, service: CarrierService, to: Place, km: float | None = None
+    ) -> Quote | str:
+        """`km`: the node's distance to `to`, when the caller has it already."""
+        if km is None:
+            km = distance_km(self.prepared.places[node.location_id], to)
         band = service.band(km)
         if band is None:
             return f"{km:.0f} km is beyond what {service.service_id} serves"

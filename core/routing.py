@@ -16,11 +16,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from core.allocation import OrderLine
-from core.network import LocationKind
 from core.promise_nodes import AtpView, PromiseNetwork, Timetable
 from core.routing_nodes import METHOD_SERVICES, NodeJudge, Target, Verdict, resolve_target
 from core.routing_rules import RuleSet
-from core.routing_search import Offer, Plan, best_plan, components
+from core.routing_search import Offer, Plan, best_plan, offer_components
 from core.routing_types import (
     IN_STORE,
     Candidate,
@@ -62,8 +61,7 @@ def route(
         unrouted = tuple(UnroutedLine(line, target) for line in lines)
         return _decision(ident, rule_set, delivery, now, None, (), (), unrouted, True)
     judge = NodeJudge(prepared, lines, now, atp, capacity_left, excluded, rule_set, target, timetable)
-    nodes = sorted(prepared.network.locations.values(), key=lambda location: location.location_id)
-    verdicts = {n.location_id: judge.judge(n) for n in nodes if n.kind is not LocationKind.RELAY_POINT}
+    verdicts = judge.judge_all()
     offers = [verdict for verdict in verdicts.values() if isinstance(verdict, Offer)]
     routable = 0
     for offer in offers:
@@ -146,22 +144,27 @@ def _candidates(
     judge: NodeJudge,
 ) -> tuple[Candidate, ...]:
     shipped = {offer.location_id: indexes for offer, indexes in plan.assignments} if plan else {}
+    fixed, ranks = judge.frame.fixed, judge.frame.ranks
     candidates = []
     for node_id, verdict in verdicts.items():
-        rank = rule_set.rank(node_id, judge.context.prepared.network.locations[node_id].kind.value)
+        known = fixed.get(node_id)
+        if known is not None:  # the same whatever the order: made once per batch
+            candidates.append(known)
+            continue
+        rank = ranks[node_id]
         if not isinstance(verdict, Offer):
             candidates.append(Candidate(node_id, False, verdict[0], verdict[1], (), None, {}, rank))
             continue
         serves = [index for index in range(len(lines)) if verdict.mask >> index & 1]
-        figures = components([(verdict, serves)], now)
+        figures = offer_components(verdict, serves, now)
         ids = ", ".join(lines[index].line_id for index in shipped.get(node_id, serves))
         reason = f"chosen: ships {ids}" if node_id in shipped else f"eligible for {ids}; not in the best plan"
-        barred = judge.line_exclusions(node_id)
+        barred = judge.line_exclusions(node_id) if judge.barred else ()
         reason += f"; excluded by the order for {', '.join(barred)}" if barred else ""
         candidates.append(
             Candidate(
                 node_id, node_id in shipped, None, reason, tuple(lines[i].line_id for i in serves),
-                rule_set.weights.score(figures), figures, rank,
+                rule_set.weights.weigh(*figures.values()), figures, rank,
             )
         )  # fmt: skip
     return tuple(candidates)

@@ -41,10 +41,26 @@ class Weights:
 
     def score(self, components: Mapping[str, float]) -> float:
         get = components.get
+        return self.weigh(
+            get("cost", 0.0), get("speed", 0.0), get("co2e", 0.0), get("parcels", 0.0),
+            get("distance", 0.0), get("balance", 0.0), get("priority", 0.0),
+        )  # fmt: skip
+
+    def weigh(
+        self,
+        cost: float,
+        speed: float,
+        co2e: float,
+        parcels: float,
+        distance: float,
+        balance: float,
+        priority: float,
+    ) -> float:
+        """The score of these components, summed in COMPONENTS order (the same floats, to the bit, as
+        `score` of a dict of them: the search compares plans by it)."""
         return (
-            self.cost * get("cost", 0.0) + self.speed * get("speed", 0.0) + self.co2e * get("co2e", 0.0)
-            + self.parcels * get("parcels", 0.0) + self.distance * get("distance", 0.0)
-            + self.balance * get("balance", 0.0) + self.priority * get("priority", 0.0)
+            self.cost * cost + self.speed * speed + self.co2e * co2e + self.parcels * parcels
+            + self.distance * distance + self.balance * balance + self.priority * priority
         )  # fmt: skip
 
     def as_dict(self) -> dict[str, float]:

@@ -69,6 +69,19 @@ def components(assignments: Sequence[tuple[Offer, Sequence[int]]], now: datetime
     }
 
 
+def offer_components(offer: Offer, lines: Sequence[int], now: datetime) -> dict[str, float]:
+    """components([(offer, lines)], now), worked out directly: the same floats, to the bit."""
+    return {
+        "cost": (offer.parcel_cents + offer.pick_cents * len(lines)) / 100,
+        "speed": (offer.earliest - now).total_seconds() / 86400,
+        "co2e": offer.co2e_grams / 1000,
+        "parcels": float(offer.parcels),
+        "distance": sum([offer.km]) / 100,
+        "balance": sum([offer.balance[line] for line in lines]),
+        "priority": float(offer.rank),
+    }
+
+
 def best_plan(
     offers: Sequence[Offer], target: int, weights: Weights, now: datetime
 ) -> tuple[Plan | None, bool]:
@@ -86,49 +99,112 @@ def _exact(offers: Sequence[Offer], target: int, weights: Weights, now: datetime
     """Depth-first over combinations, nodes by their fixed score (ascending); a branch is cut when its
     lower bound (the parcel-level score of its nodes, every node used) already exceeds the best plan, so
     cutting never loses a better plan: a plan with an idle node is the same as its smaller combination."""
-    fixed = {o.location_id: _fixed(o, weights, now) for o in offers}
-    ordered = sorted(offers, key=lambda o: (fixed[o.location_id][0], o.location_id))
-    search = _Search(ordered, fixed, target, weights, now)
+    nodes = sorted((_Node(o, target, weights, now) for o in offers), key=lambda n: (n.own, n.id))
+    search = _Search(nodes, target, weights)
     search.extend(0, [], 0.0, 0.0)
-    return search.best, search.evaluated <= EXACT_BUDGET
+    if search.best is None:
+        return None, search.evaluated <= EXACT_BUDGET
+    plan = _plan([(node.offer, lines) for node, lines in search.best], weights, now)
+    return plan, search.evaluated <= EXACT_BUDGET
 
 
-def _fixed(offer: Offer, weights: Weights, now: datetime) -> tuple[float, float]:
-    """What a node adds to any plan it is in, whatever lines it takes: (summed part, speed part)."""
-    figures = components([(offer, [])], now)
-    speed = weights.speed * figures.pop("speed")
-    return weights.score(figures), speed
+class _Node:
+    """An offer as the search reads it: what it adds to any plan (`own`, `own_speed`, as components()
+    and Weights.score would work them out, to the bit) and each line's key, worked out once."""
+
+    __slots__ = ("offer", "id", "mask", "capacity", "rank", "days", "own", "own_speed", "keys")
+
+    def __init__(self, offer: Offer, target: int, weights: Weights, now: datetime) -> None:
+        self.offer, self.id, self.mask, self.capacity = offer, offer.location_id, offer.mask, offer.capacity
+        self.rank = offer.rank
+        self.days = (offer.earliest - now).total_seconds() / 86400
+        self.own = weights.weigh(
+            (offer.parcel_cents + offer.pick_cents * 0) / 100, 0.0, offer.co2e_grams / 1000,
+            float(offer.parcels), sum([offer.km]) / 100, 0, float(offer.rank),
+        )  # fmt: skip
+        self.own_speed = weights.speed * self.days
+        bits = offer.mask & target
+        self.keys = {
+            line: _line_key(offer, line, weights) for line in range(bits.bit_length()) if bits >> line & 1
+        }
+
+
+Assignment = list[tuple[_Node, list[int]]]
 
 
 class _Search:
-    def __init__(
-        self,
-        offers: Sequence[Offer],
-        fixed: Mapping[str, tuple[float, float]],
-        target: int,
-        weights: Weights,
-        now: datetime,
-    ) -> None:
-        self.offers, self.fixed, self.target, self.weights, self.now = offers, fixed, target, weights, now
-        self.best: Plan | None = None
+    def __init__(self, nodes: Sequence[_Node], target: int, weights: Weights) -> None:
+        self.nodes, self.target, self.weights = nodes, target, weights
+        self.lines = [line for line in range(target.bit_length()) if target >> line & 1]
+        self.best: Assignment | None = None
+        self.best_key: tuple[float, int, tuple[str, ...]] = (0.0, 0, ())
+        self.best_score = 0.0
         self.evaluated = 0
 
-    def extend(self, start: int, chosen: list[Offer], summed: float, speed: float) -> None:
-        for index in range(start, len(self.offers)):
-            offer = self.offers[index]
-            own, own_speed = self.fixed[offer.location_id]
-            if self.best is not None and summed + own + speed > self.best.score + 1e-9:
+    def extend(self, start: int, chosen: list[_Node], summed: float, speed: float) -> None:
+        for index in range(start, len(self.nodes)):
+            node = self.nodes[index]
+            if self.best is not None and summed + node.own + speed > self.best_score + 1e-9:
                 break  # later nodes add at least as much
             if self.evaluated >= EXACT_BUDGET:
                 self.evaluated += 1  # over budget: the search is incomplete
                 return
-            combo = [*chosen, offer]
+            combo = [*chosen, node]
             self.evaluated += 1
-            plan = _place(combo, self.target, self.weights, self.now)
-            if plan is not None and (self.best is None or plan.key() < self.best.key()):
-                self.best = plan
+            placed = _assign(combo, self.target, self.lines)
+            if placed is not None:
+                self._consider(placed)
             if len(combo) < EXACT_MAX_NODES:
-                self.extend(index + 1, combo, summed + own, max(speed, own_speed))
+                self.extend(index + 1, combo, summed + node.own, max(speed, node.own_speed))
+
+    def _consider(self, placed: Assignment) -> None:
+        """Keeps `placed` if it beats the best so far by Plan.key (every exact plan routes every line)."""
+        score = _score(placed, self.weights)
+        key = (round(score, 9), sum(node.rank for node, _ in placed), tuple(node.id for node, _ in placed))
+        if self.best is None or key < self.best_key:
+            self.best, self.best_key, self.best_score = placed, key, score
+
+
+def _score(placed: Assignment, weights: Weights) -> float:
+    """Weights.score(components(...)) of the assignment (by location_id), without building the dict."""
+    return weights.weigh(
+        sum(n.offer.parcel_cents + n.offer.pick_cents * len(lines) for n, lines in placed) / 100,
+        max(n.days for n, _ in placed),
+        sum(n.offer.co2e_grams for n, _ in placed) / 1000,
+        float(sum(n.offer.parcels for n, _ in placed)),
+        sum([n.offer.km for n, _ in placed]) / 100,
+        sum([n.offer.balance[line] for n, lines in placed for line in lines]),
+        float(sum(n.rank for n, _ in placed)),
+    )
+
+
+def _assign(combo: Sequence[_Node], target: int, lines: list[int]) -> Assignment | None:
+    """_place's assignment of the lines (ascending) to the nodes of `combo`, by location_id; None when
+    it cannot place them all."""
+    union = 0
+    for node in combo:
+        union |= node.mask
+    if union & target != target:
+        return None
+    if len(combo) == 1:
+        node = combo[0]
+        capacity = node.capacity
+        return None if capacity is not None and 0 <= capacity < len(lines) else [(node, lines)]
+    left = [node.capacity for node in combo]
+    shipped: dict[int, list[int]] = {}
+    for line in sorted(lines, key=lambda line: (sum(n.mask >> line & 1 for n in combo), line)):
+        chosen, best = -1, None
+        for index, node in enumerate(combo):
+            if node.mask >> line & 1 and left[index] != 0:
+                key = node.keys[line]
+                if best is None or key < best:
+                    chosen, best = index, key
+        if chosen < 0:
+            return None
+        capacity = left[chosen]
+        left[chosen] = None if capacity is None else capacity - 1
+        shipped.setdefault(chosen, []).append(line)
+    return sorted(((combo[i], sorted(placed)) for i, placed in shipped.items()), key=lambda pair: pair[0].id)
 
 
 def _line_key(offer: Offer, line: int, weights: Weights) -> tuple[float, int, str]:
@@ -137,29 +213,14 @@ def _line_key(offer: Offer, line: int, weights: Weights) -> tuple[float, int, st
 
 
 def _place(combo: Sequence[Offer], target: int, weights: Weights, now: datetime) -> Plan | None:
-    union = 0
-    for offer in combo:
-        union |= offer.mask
-    if union & target != target:
-        return None
-    left = {o.location_id: o.capacity for o in combo}
-    shipped: dict[str, list[int]] = {}
-    lines = [line for line in range(target.bit_length()) if target >> line & 1]
-    lines.sort(key=lambda line: (sum(o.mask >> line & 1 for o in combo), line))
-    for line in lines:
-        able = [o for o in combo if o.mask >> line & 1 and left[o.location_id] != 0]
-        if not able:
-            return None
-        node = min(able, key=lambda o: _line_key(o, line, weights))
-        capacity = left[node.location_id]
-        left[node.location_id] = None if capacity is None else capacity - 1
-        shipped.setdefault(node.location_id, []).append(line)
-    return _plan(
-        [(o, sorted(shipped[o.location_id])) for o in combo if o.location_id in shipped], weights, now
-    )
+    """The plan of one combination (what the exact search evaluates), or None when it cannot place
+    every line of `target`: each line to the node that adds least for it, most constrained lines first."""
+    nodes = [_Node(offer, target, weights, now) for offer in combo]
+    placed = _assign(nodes, target, [line for line in range(target.bit_length()) if target >> line & 1])
+    return None if placed is None else _plan([(node.offer, lines) for node, lines in placed], weights, now)
 
 
-def _plan(assignments: Sequence[tuple[Offer, list[int]]], weights: Weights, now: datetime) -> Plan:
+def _plan(assignments: Sequence[tuple[Offer, Sequence[int]]], weights: Weights, now: datetime) -> Plan:
     ordered = sorted(assignments, key=lambda pair: pair[0].location_id)
     figures = components(ordered, now)
     return Plan(

@@ -88,6 +88,9 @@ class RoutingDecision:
     search: str  # "exact" (every combination within the bound) or "greedy"
 
 
+_FILTER_VALUES: Mapping[Filter | None, str | None] = {None: None, **{f: f.value for f in Filter}}
+
+
 def decision_dict(decision: RoutingDecision, strategy: str | None = None) -> dict[str, object]:
     """The decision as plain JSON-ready data, named as routing.decisions.v1 names its fields
     (candidates[].excluded_by / score / chosen, rule_set, rule_set_version) plus the why."""
@@ -103,7 +106,21 @@ def decision_dict(decision: RoutingDecision, strategy: str | None = None) -> dic
         "scores": {name: round(value, 6) for name, value in decision.components.items()},
         "shipments": [_shipment(shipment) for shipment in decision.shipments],
         "unrouted": [_line(item.line) | {"reason": item.reason} for item in decision.unrouted],
-        "candidates": [_candidate(candidate) for candidate in decision.candidates],
+        "candidates": [
+            {
+                "location_id": c.location_id,
+                "chosen": c.chosen,
+                "excluded_by": _FILTER_VALUES[c.excluded_by],
+                "reason": c.reason,
+                "lines": list(c.lines),
+                "score": None if c.score is None else round(c.score, 6),
+                "scores": {name: round(value, 6) for name, value in c.components.items()}
+                if c.components
+                else {},
+                "rank": c.rank,
+            }
+            for c in decision.candidates
+        ],  # inline, not one call per candidate: the worker calls this once per order, ~50 candidates
     }
 
 
@@ -117,19 +134,6 @@ def _shipment(shipment: RoutedShipment) -> dict[str, object]:
         "cost_cents": shipment.cost_cents,
         "co2e_grams": shipment.co2e_grams,
         "km": round(shipment.km, 1),
-    }
-
-
-def _candidate(candidate: Candidate) -> dict[str, object]:
-    return {
-        "location_id": candidate.location_id,
-        "chosen": candidate.chosen,
-        "excluded_by": None if candidate.excluded_by is None else candidate.excluded_by.value,
-        "reason": candidate.reason,
-        "lines": list(candidate.lines),
-        "score": _round(candidate.score),
-        "scores": {name: round(value, 6) for name, value in candidate.components.items()},
-        "rank": candidate.rank,
     }
 
 
