@@ -10,13 +10,12 @@ may go to several nodes (one shipment each). Capacity is counted in order lines,
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from core.allocation import OrderLine
 from core.promise_nodes import AtpView, PromiseNetwork, Timetable
+from core.routing_ids import decision_id_of
 from core.routing_nodes import METHOD_SERVICES, NodeJudge, Target, Verdict, resolve_target
 from core.routing_rules import RuleSet
 from core.routing_search import Offer, Plan, best_plan, offer_components
@@ -54,7 +53,7 @@ def route(
     _check(lines, now)
     capacity_left, excluded = capacity_left or {}, excluded or {}
     ident = decision_id or decision_id_of(
-        prepared, lines, delivery, now, atp, rule_set, capacity_left, excluded
+        prepared, lines, delivery, now, atp, rule_set, capacity_left, excluded, timetable
     )
     target = resolve_target(prepared, delivery, method_services)
     if isinstance(target, str):
@@ -83,37 +82,6 @@ def _check(lines: Sequence[OrderLine], now: datetime) -> None:
         if line.line_id in seen:
             raise ValueError(f"line_id {line.line_id!r} appears twice")
         seen.add(line.line_id)
-
-
-def decision_id_of(
-    prepared: PromiseNetwork,
-    lines: Sequence[OrderLine],
-    delivery: Delivery,
-    now: datetime,
-    atp: AtpView,
-    rule_set: RuleSet,
-    capacity_left: Mapping[str, int | None],
-    excluded: Mapping[str, frozenset[str]],
-) -> str:
-    """A digest of everything the decision depends on (the rule set by name and version, the network
-    by version, the ATP of the order's skus only): equal inputs, equal ids."""
-    skus = {line.sku for line in lines}
-    locations = sorted(prepared.network.locations)  # looked up, not scanned: the view holds every sku
-    facts = {
-        "lines": [[line.line_id, line.sku, line.quantity] for line in lines],
-        "delivery": [delivery.method.value, delivery.destination.lat, delivery.destination.lon,
-                     delivery.destination.timezone, delivery.pickup_location_id],
-        "now": now.isoformat(),
-        "rule_set": [rule_set.name, rule_set.version],
-        "network": prepared.network.version,
-        "atp": [
-            [sku, loc, atp[(sku, loc)]] for sku in sorted(skus) for loc in locations if (sku, loc) in atp
-        ],
-        "capacity": sorted([loc, left] for loc, left in capacity_left.items()),
-        "excluded": sorted([line, sorted(locs)] for line, locs in excluded.items()),
-    }  # fmt: skip
-    canonical = json.dumps(facts, sort_keys=True, default=str).encode()
-    return "dec-" + hashlib.sha256(canonical).hexdigest()[:20]
 
 
 def _shipments(plan: Plan | None, lines: Sequence[OrderLine], target: Target) -> tuple[RoutedShipment, ...]:
