@@ -14,6 +14,7 @@ _NO_OVERRIDE = -1  # safety stock slot before an `ss` field is seen: the network
 _NETWORK_RESERVED = b"nrs"
 _UNKNOWN_LOCATION = (0, 0, False)  # a location absent from the network: no defaults, serves no channel
 
+AtpMap = dict[tuple[str, str], int]
 LocationRules = tuple[int, int, bool]  # (default safety stock, online protection, serves online)
 _rules_cache: tuple[Network, dict[bytes, LocationRules]] | None = None
 
@@ -89,3 +90,29 @@ def _sku_stock(
     net_atp = max(0, atp - network_reserved)
     network = NetworkStock(on_hand, in_transit, reserved + network_reserved, allocated, net_atp)
     return SkuStock(sku, tuple(locations), network)
+
+
+def atp_figures(
+    sku: str, fields: Mapping[bytes | str, bytes | str], network: Network, into: tuple[AtpMap, AtpMap]
+) -> None:
+    """Only the two ATPs of each location, added to (online, walk-in) maps keyed (sku, location_id):
+    what routing reads for every sku of a batch of orders, without building the full SkuStock."""
+    per_location: dict[bytes, list[int]] = {}
+    slots = _SLOTS
+    for name, value in _as_bytes(fields).items():
+        location_id, _, figure = name.rpartition(_SEP)
+        slot = slots.get(figure)
+        if slot is None or slot == 1 or not location_id:  # in transit does not count towards ATP
+            continue
+        figures = per_location.get(location_id)
+        if figures is None:
+            figures = per_location[location_id] = [0, 0, 0, 0, _NO_OVERRIDE]
+        figures[slot] = int(value)
+    rules = _rules(network)
+    online, walk_in = into
+    for location_id, (oh, _it, rs, al, ss) in per_location.items():
+        default_ss, protection, _online = rules.get(location_id, _UNKNOWN_LOCATION)
+        atp = max(0, oh - rs - al - (default_ss if ss == _NO_OVERRIDE else ss))
+        key = (sku, location_id.decode())
+        walk_in[key] = atp
+        online[key] = max(0, atp - protection)

@@ -44,6 +44,15 @@ class InMemoryStockStore:
                 found[(cart_id, sku)] = (hold.location_id, hold.quantity)
         return found
 
+    def atp_views(self, skus: Sequence[str]) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        online: dict[tuple[str, str], int] = {}
+        walk_in: dict[tuple[str, str], int] = {}
+        for sku, stock in self.read_sync(skus).items():
+            for location in stock.locations:
+                online[(sku, location.location_id)] = location.online_atp
+                walk_in[(sku, location.location_id)] = location.atp
+        return online, walk_in
+
     def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
         found = {sku: self.ledger.read(sku) for sku in skus}
         return {sku: stock for sku, stock in found.items() if stock is not None}

@@ -27,7 +27,6 @@ from core.promise_nodes import PromiseNetwork, Timetable, place_of
 from core.routing import route
 from core.routing_rules import RoutingRules
 from core.routing_types import Delivery, Filter, RoutedShipment, RoutingDecision
-from core.stock import SkuStock
 
 MAX_ROUNDS = 3
 GRANTED = (Outcome.APPLIED, Outcome.DUPLICATE)
@@ -35,7 +34,10 @@ Place = tuple[str, str]  # (sku, location_id)
 
 
 class RoutingStock(Protocol):
-    def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]: ...
+    def atp_views(self, skus: Sequence[str]) -> tuple[dict[Place, int], dict[Place, int]]:
+        """(online ATP, walk-in ATP) per (sku, location) of the skus."""
+        ...
+
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]: ...
     def cart_holds(self, carts: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, int]]: ...
 
@@ -142,12 +144,7 @@ class OrderRouter:
         timetable: Timetable,
     ) -> _Views:
         skus = sorted({line.sku for request in requests for line in request.lines})
-        online: dict[Place, int] = {}
-        walk_in: dict[Place, int] = {}
-        for sku, stock in self._stock.read_sync(skus).items():
-            for location in stock.locations:
-                online[(sku, location.location_id)] = location.online_atp
-                walk_in[(sku, location.location_id)] = location.atp
+        online, walk_in = self._stock.atp_views(skus)
         capacity: dict[str, int | None] = {}
         for node in prepared.network.locations.values():
             limit = node.daily_pick_capacity

@@ -336,3 +336,16 @@ def test_a_carts_holds_are_read_back_per_sku_with_their_place_and_quantity(store
     found = store.cart_holds([("C1", SKU), ("C2", SKU), ("C3", SKU), ("C1", "SKU-NONE")])
 
     assert found == {("C1", SKU): ("WH1", 3), ("C2", SKU): ("", 2)}
+
+
+def test_the_routers_atp_views_match_the_figures_read_back(store: Any) -> None:
+    receive(store, "WH1", 10)
+    receive(store, "WH2", 9, event_id="r2")
+    run(store, hold("h1", "C1", 3))
+
+    online, walk_in = store.atp_views([SKU, "SKU-NONE"])
+
+    stock = store.read_sync([SKU])[SKU]
+    assert online == {(SKU, loc.location_id): loc.online_atp for loc in stock.locations}
+    assert walk_in == {(SKU, loc.location_id): loc.atp for loc in stock.locations}
+    assert online[(SKU, "WH2")] == 9 - 2 - 3  # safety stock 2, 3 kept for walk-in customers

@@ -11,11 +11,11 @@ from core.movements import AdjustOnHand, Command, MovementResult, OnHandDelta, S
 from core.order_lifecycle import new_order
 from core.routing_rules import DEFAULT_RULES
 from core.routing_types import Delivery, DeliveryMethod
-from core.stock import SkuStock
 from state.memory import InMemoryStockStore
 from streams.order_routing import OrderRouter, RouteRequest
 from tests.support.promise_network import PARIS_CUSTOMER, network, prepared, utc
 
+Views = tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]
 NOW_MS = int(utc(17, 9).timestamp() * 1000)  # Tue 10:00 in Paris
 HOME = Delivery(DeliveryMethod.HOME_STANDARD, PARIS_CUSTOMER)
 PREPARED = prepared()
@@ -61,14 +61,14 @@ def test_orders_of_one_batch_never_take_the_same_unit_twice() -> None:
 class _StaleReads:
     """A store whose reads show units another worker has just taken (a race between read and write)."""
 
-    def __init__(self, store: InMemoryStockStore, stale: dict[str, SkuStock]) -> None:
+    def __init__(self, store: InMemoryStockStore, stale: Views) -> None:
         self.store, self.stale = store, stale
 
-    def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+    def atp_views(self, skus: Sequence[str]) -> Views:
         if self.stale:
-            stale, self.stale = self.stale, {}
+            stale, self.stale = self.stale, ()
             return stale
-        return self.store.read_sync(skus)
+        return self.store.atp_views(skus)
 
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         return self.store.apply(movements, now_ms)
@@ -79,7 +79,7 @@ class _StaleReads:
 
 def test_a_line_refused_by_the_store_is_routed_again_on_a_fresh_read() -> None:
     store = _store(WH=2, SHOP=2)
-    before = store.read_sync(["A"])
+    before = store.atp_views(["A"])
     store.apply([AdjustOnHand("sold-elsewhere", "A", NOW_MS - 500, (OnHandDelta("WH", -2),))], NOW_MS)
 
     routed, _, _ = _router(_StaleReads(store, before)).route([_request("O1", quantity=2)], {}, NOW_MS)
