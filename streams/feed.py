@@ -83,12 +83,22 @@ class BatchFeed:
 
     def commit(self, flush_timeout_s: float = 30.0) -> int:
         """Flush outputs, then commit what is done; returns the partitions committed."""
-        if not self._done:
+        return self.commit_offsets(self.take_done(), flush_timeout_s)
+
+    def take_done(self) -> dict[tuple[str, int], int]:
+        """The offsets done so far, handed over (the feed forgets them): for a commit in the background
+        while batches go on; what is marked done after this goes to the next commit."""
+        done, self._done = self._done, {}
+        return done
+
+    def commit_offsets(self, done: dict[tuple[str, int], int], flush_timeout_s: float = 30.0) -> int:
+        """Flush every output produced so far (those of `done` among them), then commit `done`."""
+        if not done:
             return 0
         pending = self._producer.flush(flush_timeout_s)
         if pending or self._failures:
             raise DeliveryFailed(f"{pending} outputs undelivered; failures: {self._failures[:3]}")
-        offsets = [TopicPartition(topic, part, offset) for (topic, part), offset in self._done.items()]
+        offsets = [TopicPartition(topic, part, offset) for (topic, part), offset in done.items()]
         try:
             self._consumer.commit(offsets=offsets, asynchronous=False)
         except KafkaException as error:
@@ -98,7 +108,6 @@ class BatchFeed:
             log.warning(
                 "commit_skipped_group_changed", extra={"error": str(error), "partitions": len(offsets)}
             )
-        self._done.clear()
         return len(offsets)
 
     def close(self) -> None:

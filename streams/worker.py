@@ -56,6 +56,9 @@ class StockWorker:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         last_commit = last_periodic = time.monotonic()
+        # A commit (flush the outputs, then commit the offsets: tens of ms on a broker) runs in the
+        # background while batches go on; one at a time, and a failed one stops the loop.
+        committing: asyncio.Future[int] | None = None
         try:
             while not self._stopping.is_set():
                 # The consume runs in a thread: it blocks up to 100 ms waiting for records.
@@ -67,11 +70,21 @@ class StockWorker:
                     self._feed.produce(self._periodic())
                     last_periodic = time.monotonic()
                 if time.monotonic() - last_commit >= self._commit_interval_s:
-                    await loop.run_in_executor(None, self._feed.commit)
-                    last_commit = time.monotonic()
+                    if committing is not None and committing.done():
+                        committing.result()  # raises what the last commit raised
+                        committing = None
+                    if committing is None:
+                        committing = loop.run_in_executor(
+                            None, self._feed.commit_offsets, self._feed.take_done()
+                        )
+                        last_commit = time.monotonic()
         finally:
-            await loop.run_in_executor(None, self._feed.close)
-            self.stopped.set()
+            try:
+                if committing is not None:
+                    await committing
+            finally:
+                await loop.run_in_executor(None, self._feed.close)
+                self.stopped.set()
 
     def poll_size(self, records: list[Message]) -> int:
         """How many records of the sizes just seen make about `batch_max_bytes` (within 1..max)."""
