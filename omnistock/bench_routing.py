@@ -33,7 +33,7 @@ from omnistock.bench_promise_http import seed_atp
 from omnistock.embedded_broker import EmbeddedBroker
 from omnistock.embedded_redis import ensure_redis
 from omnistock.kafka_admin import create_topics
-from omnistock.latency import PhaseSummary, schedule, summarize
+from omnistock.latency import PhaseSummary, percentile, schedule, summarize
 from omnistock.load_client import sku_name
 from omnistock.processes import free_port, start_omnistock, stop, wait_worker_assigned
 from omnistock.redis_keys import delete_prefix
@@ -110,6 +110,11 @@ def worker_sums(url: str) -> dict[str, float]:
         if sample.name.startswith(("omnistock_routing_batch_seconds_", "omnistock_batch_records_"))
         and sample.labels.get("topic", ORDERS).endswith(ORDERS)
         and sample.name.endswith(("_sum", "_count"))
+    } | {
+        f"age_le_{sample.labels['le']}": sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "omnistock_event_age_seconds_bucket" and sample.labels.get("topic") == ORDERS
     }
 
 
@@ -120,9 +125,17 @@ def worker_line(before: dict[str, float], after: dict[str, float]) -> str:
     routing = d.get("omnistock_routing_batch_seconds_sum", 0.0) * 1000
     if not batches or not orders:
         return "worker: no orders.v1 batch figures"
+    ages = {name[7:]: count for name, count in d.items() if name.startswith("age_le_")}
+    total = ages.get("+Inf", 0.0)
+    aged = (
+        ", ".join(f"{ages.get(le, 0.0) / total:.0%} < {float(le) * 1000:.0f} ms" for le in ("0.05", "0.1"))
+        if total
+        else ""
+    )
     return (
         f"worker: {batches:.0f} batches of {orders / batches:.1f} orders on average; routing "
         f"{routing / batches:.1f} ms per batch, {routing / orders:.2f} ms per order"
+        + (f"; oldest order of a batch, sent to produced: {aged}" if aged else "")
     )
 
 
@@ -169,6 +182,15 @@ def latency(
     reader.read(lambda out: time.monotonic() > drained, 5)
     elapsed = time.perf_counter() - started
     took = [reader.out.requests[i] - sent[i] for i in ids if i in reader.out.requests]
+    # Where the time goes: the status's broker timestamp is when the worker produced it (CreateTime).
+    both = [i for i in ids if i in reader.out.requests and i in reader.out.statuses]
+    inbound = sorted(reader.out.statuses[i][1] / 1000 - sent[i] for i in both)
+    outbound = sorted(reader.out.requests[i] - reader.out.statuses[i][1] / 1000 for i in both)
+    for name, part in (
+        ("order sent -> worker produced its status", inbound),
+        ("-> request read back", outbound),
+    ):
+        print(f"  {name}: p50 {percentile(part, 50) * 1000:.1f} ms, p99 {percentile(part, 99) * 1000:.1f} ms")
     return summarize(f"{rate:.0f} orders/s open loop", len(ids), took, [], len(ids) - len(took), elapsed)
 
 

@@ -86,6 +86,7 @@ def wire_stock_worker(
             batch_max_bytes=settings.batch_max_bytes,
             periodic=periodic,
             periodic_interval_s=settings.hold_expiry_interval_s,
+            metrics=metrics,
         )
         log.info("stock_feed_started", extra={"topics": list(topics)})
         task = asyncio.ensure_future(worker.run())

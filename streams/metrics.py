@@ -19,6 +19,7 @@ class WorkerMetrics:
     batch_size: Histogram
     retries: Counter
     assigned: Gauge
+    event_age: Histogram
     holds_expired: Counter
     orders_unrouted: Counter
     drift: Counter
@@ -100,6 +101,14 @@ class WorkerMetrics:
             assigned=Gauge(
                 "omnistock_worker_assigned_partitions",
                 "Input partitions assigned to this worker (0 until it has joined the group)",
+                registry=registry,
+            ),
+            event_age=Histogram(
+                "omnistock_event_age_seconds",
+                "Age of each batch's oldest record (its producer timestamp) when the batch's outputs are "
+                "handed to the producer: broker hop, wait for the poll and processing",
+                ["topic"],
+                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
                 registry=registry,
             ),
         )

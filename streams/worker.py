@@ -9,9 +9,10 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from confluent_kafka import Message
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from streams.feed import BatchFeed
+from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
 from streams.stock_agents import BatchJob
 from streams.stock_pipeline import BatchOutcome
@@ -39,6 +40,7 @@ class StockWorker:
         batch_max_bytes: int = 500_000,
         periodic: Callable[[], list[OutRecord]] | None = None,
         periodic_interval_s: float = 1.0,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self._feed = feed
         self._agents = agents
@@ -47,6 +49,7 @@ class StockWorker:
         self.next_poll = min(FIRST_POLL, batch_max_events)
         self._commit_interval_s = commit_interval_s
         self._periodic, self._periodic_interval_s = periodic, periodic_interval_s
+        self._metrics = metrics
         self._stopping = asyncio.Event()
         self.stopped = asyncio.Event()
 
@@ -93,9 +96,14 @@ class StockWorker:
 
     async def _apply(self, records: list[Message]) -> None:
         by_topic: dict[str, list[ConsumedRecord]] = defaultdict(list)
+        oldest: dict[str, int] = {}  # topic -> the earliest producer timestamp of the batch, in ms
         cut = self._prefix_len
         for record in records:
-            by_topic[record.topic()[cut:]].append(record)  # type: ignore[index]
+            topic = record.topic()[cut:]  # type: ignore[index]
+            by_topic[topic].append(record)
+            kind, stamp = record.timestamp()
+            if kind != TIMESTAMP_NOT_AVAILABLE and stamp < oldest.get(topic, stamp + 1):
+                oldest[topic] = stamp
         loop = asyncio.get_running_loop()
         jobs = []
         for topic, topic_records in by_topic.items():
@@ -105,3 +113,7 @@ class StockWorker:
         for outcome in await asyncio.gather(*jobs):
             self._feed.produce(outcome.outputs)
         self._feed.mark_done(records)
+        if self._metrics is not None:
+            now_ms = time.time() * 1000
+            for topic, stamp in oldest.items():
+                self._metrics.event_age.labels(topic).observe(max(0.0, now_ms - stamp) / 1000)
