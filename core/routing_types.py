@@ -93,7 +93,15 @@ _FILTER_VALUES: Mapping[Filter | None, str | None] = {None: None, **{f: f.value 
 
 def decision_dict(decision: RoutingDecision, strategy: str | None = None) -> dict[str, object]:
     """The decision as plain JSON-ready data, named as routing.decisions.v1 names its fields
-    (candidates[].excluded_by / score / chosen, rule_set, rule_set_version) plus the why."""
+    (candidates[].excluded_by / score / chosen, rule_set, rule_set_version) plus the why.
+
+    Nodes that cannot serve the delivery method at all (the capability filter: a store without SHIP
+    for a home delivery) are listed once per reason under `ineligible`, not one candidate record each:
+    they are most of the network for most orders, and the same for every order of that method."""
+    ineligible: dict[str, list[str]] = {}
+    for c in decision.candidates:
+        if c.excluded_by is Filter.CAPABILITY:
+            ineligible.setdefault(c.reason, []).append(c.location_id)
     return {
         "decision_id": decision.decision_id,
         "rule_set": decision.rule_set,
@@ -120,7 +128,9 @@ def decision_dict(decision: RoutingDecision, strategy: str | None = None) -> dic
                 "rank": c.rank,
             }
             for c in decision.candidates
-        ],  # inline, not one call per candidate: the worker calls this once per order, ~50 candidates
+            if c.excluded_by is not Filter.CAPABILITY
+        ],  # inline, not one call per candidate: the worker calls this once per order
+        "ineligible": [{"reason": reason, "location_ids": ids} for reason, ids in ineligible.items()],
     }
 
 

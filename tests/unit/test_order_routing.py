@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from core.allocation import OrderLine
 from core.geo import Place
@@ -153,3 +154,23 @@ def test_a_line_no_service_can_take_to_the_customer_is_unroutable_even_for_a_bac
     result = routed[0].rounds[-1][1]
     assert (result.shipments, result.backordered, result.unroutable) == ((), (), ("l1",))
     assert _allocated(store, "WH") == 0
+
+
+def test_a_decision_names_every_node_once_as_candidate_or_as_ineligible_for_the_method() -> None:
+    from core.network import Capability, LocationKind
+    from core.routing_types import decision_dict
+    from tests.support.promise_network import location
+
+    pickup_only = location("ST-PICK", LocationKind.STORE, capabilities=frozenset({Capability.PICKUP}))
+    with_store = prepared(pickup_only)
+    store = _store(WH=1)
+    router = OrderRouter(store, lambda: with_store, lambda: DEFAULT_RULES, lambda _: 3_600_000)  # type: ignore[arg-type]
+
+    routed, _, _ = router.route([_request("O1")], {}, NOW_MS)
+
+    as_dict: Any = decision_dict(routed[0].rounds[-1][0])
+    candidates = [c["location_id"] for c in as_dict["candidates"]]
+    ineligible = [node for group in as_dict["ineligible"] for node in group["location_ids"]]
+    assert sorted(candidates) == ["SHOP", "WH"]
+    assert ineligible == ["ST-PICK"]  # no SHIP: it cannot serve a home delivery at all
+    assert "SHIP" in as_dict["ineligible"][0]["reason"]

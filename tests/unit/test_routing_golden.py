@@ -122,7 +122,12 @@ def decisions() -> Iterator[dict[str, object]]:
 def summary(decision: dict[str, Any]) -> dict[str, object]:
     """What the golden file keeps of a decision: small, readable, and a digest of all the rest."""
     whole = json.dumps(decision, sort_keys=True).encode()
-    candidates = decision["candidates"]
+    ineligible = [
+        {"location_id": node, "excluded_by": Filter.CAPABILITY.value, "score": None}
+        for group in decision["ineligible"]
+        for node in group["location_ids"]
+    ]  # listed apart from the candidates: put back in place, every node gets its filter code
+    candidates = sorted(decision["candidates"] + ineligible, key=lambda c: str(c["location_id"]))
     return {
         "id": decision["decision_id"],
         "search": decision["search"],
