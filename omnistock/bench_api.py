@@ -9,23 +9,16 @@ which keeps other users of a shared Redis out of the figures.
 
 from __future__ import annotations
 
-import os
-import uuid
-from pathlib import Path
-
 import redis
 
 from core.movements import AdjustOnHand, OnHandDelta
-from omnistock.embedded_redis import ensure_redis
+from omnistock.bench_api_stack import api_on_scratch_prefix
 from omnistock.latency import PhaseSummary
 from omnistock.load_client import load_phases, sku_name
 from omnistock.network_file import default_network_path, load_network
-from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok
-from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
 from state.store import RedisStockStore
 
-RUN_DIR = Path(".omnistock/bench")
 SKU_COUNT = 5000
 LOCATIONS_PER_SKU = 20
 TARGET_P99_MS = 5.0
@@ -64,40 +57,23 @@ def report(phases: list[PhaseSummary], rate: float) -> None:
 
 
 def run_bench_api(settings: Settings, requests: int, rate: float) -> int:
-    prefix = f"bench-api-{uuid.uuid4().hex[:8]}:"
-    embedded_redis = ensure_redis(settings.redis_url)
-    client = redis.Redis.from_url(settings.redis_url)
     network = load_network(settings.network_file or default_network_path())
-    api = None
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores before the run")
-    try:
-        locations = sorted(network.locations)[:LOCATIONS_PER_SKU]
-        store = RedisStockStore(client, prefix, lambda: network)
+    locations = sorted(network.locations)[:LOCATIONS_PER_SKU]
+
+    def seed_skus(client: redis.Redis, prefix: str) -> None:
         print(f"seeding {SKU_COUNT} skus x {len(locations)} locations under {prefix} ...")
-        seed(store, locations, SKU_COUNT, 1_795_000_000_000)
-        port = free_port()
-        env = {
-            "OMNISTOCK_REDIS_URL": settings.redis_url,
-            "OMNISTOCK_REDIS_PREFIX": prefix,
-            "OMNISTOCK_LOG_LEVEL": "WARNING",
-        }
-        api = start_omnistock(["api", "--port", str(port)], env, RUN_DIR / "api.log")
-        wait_http_ok(f"http://127.0.0.1:{port}/healthz", 30, api)
+        seed(RedisStockStore(client, prefix, lambda: network), locations, SKU_COUNT, 1_795_000_000_000)
+
+    with api_on_scratch_prefix(settings, "bench-api", seed_skus) as api:
         spec = {
-            "port": port,
+            "port": api.port,
             "redis_url": settings.redis_url,
-            "prefix": prefix,
+            "prefix": api.prefix,
             "sku_count": SKU_COUNT,
             "requests": requests,
             "rate": rate,
             "server_pid": api.pid,
         }
         phases = load_phases("omnistock.load_client", spec, timeout_s=4 * requests / rate + 120)
-    finally:
-        if api is not None:
-            stop(api)
-        delete_prefix(client, prefix)
-        if embedded_redis is not None:
-            embedded_redis.stop()
     report(phases, rate)
     return 0

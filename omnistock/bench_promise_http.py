@@ -9,26 +9,20 @@ request's scheduled send time. Targets (issue 4): p99 < 20 ms through HTTP for a
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from pathlib import Path
 
 import redis
 
 from core.movements import AdjustOnHand, OnHandDelta
 from core.network import Network
+from omnistock.bench_api_stack import api_on_scratch_prefix
 from omnistock.bench_promise import SKU_COUNT, run_in_process
-from omnistock.embedded_redis import ensure_redis
 from omnistock.latency import PhaseSummary
 from omnistock.load_client import load_phases
-from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok
-from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
 from state.store import RedisStockStore
 
-RUN_DIR = Path(".omnistock/bench")
 TARGET_P99_MS = 20.0
 NOW_MS = 1_795_000_000_000
 
@@ -58,27 +52,15 @@ def report(phases: list[PhaseSummary], rate: float) -> None:
 
 def run_bench_promise(settings: Settings, calls: int, requests: int, rate: float) -> int:
     prepared, table, atp = run_in_process(calls)
-    prefix = f"bench-promise-{uuid.uuid4().hex[:8]}:"
-    embedded_redis = ensure_redis(settings.redis_url)
-    client = redis.Redis.from_url(settings.redis_url)
     network = prepared.network
-    api = None
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores before the HTTP run")
-    try:
+
+    def seed(client: redis.Redis, prefix: str) -> None:
         print(f"seeding {SKU_COUNT} skus' ATP under {prefix} ...")
         seed_atp(RedisStockStore(client, prefix, lambda: network), network, atp)
-        port = free_port()
-        env = {
-            "OMNISTOCK_REDIS_URL": settings.redis_url,
-            "OMNISTOCK_REDIS_PREFIX": prefix,
-            "OMNISTOCK_LOG_LEVEL": "WARNING",
-        }
-        if settings.network_file:
-            env["OMNISTOCK_NETWORK_FILE"] = settings.network_file
-        api = start_omnistock(["api", "--port", str(port)], env, RUN_DIR / "api.log")
-        wait_http_ok(f"http://127.0.0.1:{port}/healthz", 30, api)
+
+    with api_on_scratch_prefix(settings, "bench-promise", seed) as api:
         spec = {
-            "port": port,
+            "port": api.port,
             "sku_count": SKU_COUNT,
             "postcodes": sorted(table),
             "requests": requests,
@@ -86,11 +68,5 @@ def run_bench_promise(settings: Settings, calls: int, requests: int, rate: float
             "server_pid": api.pid,
         }
         phases = load_phases("omnistock.load_promise", spec, timeout_s=3 * requests / rate + 120)
-    finally:
-        if api is not None:
-            stop(api)
-        delete_prefix(client, prefix)
-        if embedded_redis is not None:
-            embedded_redis.stop()
     report(phases, rate)
     return 0
