@@ -12,6 +12,7 @@ releases what it got and is wholly unroutable.
 
 from __future__ import annotations
 
+import hashlib
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ class _Views:
     walk_in: dict[Place, int]
     capacity_left: dict[str, int | None]
     timetable: Timetable
+    held: dict[tuple[str, str], tuple[str, int]]  # (cart, sku) -> (location, quantity): the orders' holds
 
     def take(self, location_id: str, lines: Sequence[OrderLine]) -> None:
         for line in lines:
@@ -115,7 +117,8 @@ class OrderRouter:
                 break
             views = self._views(prepared, [requests[i] for i in pending], capacity_used, used, timetable)
             decisions = {
-                i: self._plan(prepared, requests[i], lines, views, now) for i, lines in pending.items()
+                i: self._plan(prepared, requests[i], lines, views, now, round_number)
+                for i, lines in pending.items()
             }
             refused = self._allocate(decisions, requests, now_ms, round_number)
             last = round_number == MAX_ROUNDS - 1
@@ -150,7 +153,9 @@ class OrderRouter:
             limit = node.daily_pick_capacity
             taken = capacity_used.get(node.location_id, 0) + used.get(node.location_id, 0)
             capacity[node.location_id] = None if limit is None else max(0, limit - taken)
-        return _Views(online, walk_in, capacity, timetable)
+        carts = sorted({(r.cart_id, line.sku) for r in requests if r.cart_id for line in r.lines})
+        held = self._stock.cart_holds(carts) if carts else {}
+        return _Views(online, walk_in, capacity, timetable, held)
 
     def _plan(
         self,
@@ -159,22 +164,22 @@ class OrderRouter:
         lines: tuple[OrderLine, ...],
         views: _Views,
         now: datetime,
+        round_number: int,
     ) -> RoutingDecision:
         base = views.walk_in if is_walk_in(request.channel) else views.online
         atp: Mapping[Place, int] = base
         if request.cart_id:  # the cart's own holds are the order's: count them as available
-            held = self._stock.cart_holds([(request.cart_id, line.sku) for line in lines])
             extra = {
                 (sku, location): base.get((sku, location), 0) + quantity
-                for (_, sku), (location, quantity) in held.items()
-                if location
+                for (cart, sku), (location, quantity) in views.held.items()
+                if cart == request.cart_id and location
             }
             atp = ChainMap(extra, base)
         excluded = {line.line_id: request.order.rejected_by.get(line.line_id, frozenset()) for line in lines}
         rule_set = self._rules().for_strategy(request.strategy)
         decision = route(
             prepared, lines, request.delivery, now, atp, rule_set, views.capacity_left, excluded,
-            timetable=views.timetable,
+            decision_id=decision_id(request, round_number), timetable=views.timetable,
         )  # fmt: skip
         for shipment in decision.shipments:
             views.take(shipment.location_id, shipment.lines)
@@ -319,6 +324,13 @@ def _allocate(request: RouteRequest, line: OrderLine, location_id: str, round_nu
         event_id, request.order.order_id, line.line_id, line.sku, location_id, line.quantity,
         request.cart_id, request.channel,
     )  # fmt: skip
+
+
+def decision_id(request: RouteRequest, round_number: int) -> str:
+    """One id per order, cause and round: the same event replayed decides under the same id, and two
+    orders never share one (an id derived from the inputs alone would, for equal carts in one minute)."""
+    key = f"{request.order.order_id}|{request.cause_event_id}|{round_number}".encode()
+    return "dec-" + hashlib.blake2b(key, digest_size=10).hexdigest()
 
 
 def _ids(lines: Sequence[OrderLine]) -> tuple[str, ...]:

@@ -174,3 +174,15 @@ def test_a_decision_names_every_node_once_as_candidate_or_as_ineligible_for_the_
     assert sorted(candidates) == ["SHOP", "WH"]
     assert ineligible == ["ST-PICK"]  # no SHIP: it cannot serve a home delivery at all
     assert "SHIP" in as_dict["ineligible"][0]["reason"]
+
+
+def test_two_orders_with_the_same_cart_in_one_batch_get_their_own_decision_ids() -> None:
+    store = _store(WH=5)
+    same_cart = [_request("O1"), _request("O2")]
+
+    routed, _, _ = _router(store).route(same_cart, {}, NOW_MS)
+    again, _, _ = _router(_store(WH=5)).route(same_cart, {}, NOW_MS)
+
+    ids = [entry.rounds[-1][0].decision_id for entry in routed]
+    assert ids[0] != ids[1]
+    assert ids == [entry.rounds[-1][0].decision_id for entry in again]  # replayed: the same ids
