@@ -10,6 +10,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from streams.records import OutRecord
 
 log = logging.getLogger("omnistock.feed")
+TOP_UP_S = 0.005  # how long a started batch may wait for more records (about one broker fetch)
 # The group moved on (this member was dropped or a rebalance is under way): the offsets are no longer
 # ours to commit; whoever owns the partitions now gets the records again and the store dedupes them.
 GROUP_CHANGED = frozenset(
@@ -41,15 +42,16 @@ class BatchFeed:
         self._consumer.subscribe(list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
-        """Up to `max_records` records: what is already fetched, else the first to come within
-        `timeout_s` and what came with it. (consume() alone waits for `max_records` or the whole
-        timeout: a quiet topic's record would wait `timeout_s` for company.) Broker errors are logged."""
+        """Up to `max_records` records: what is already fetched, topped up for at most TOP_UP_S, else
+        the first to come within `timeout_s` and what follows within TOP_UP_S. (consume() alone waits
+        for `max_records` or the whole timeout: a quiet topic's record would wait `timeout_s` for
+        company; and taking only what is fetched makes small batches under load.) Errors are logged."""
         consume = self._consumer.consume
         records = consume(num_messages=max_records, timeout=0)
         if not records:
             records = consume(num_messages=1, timeout=timeout_s)
-            if records and max_records > 1:
-                records += consume(num_messages=max_records - 1, timeout=0)
+        if records and len(records) < max_records:
+            records += consume(num_messages=max_records - len(records), timeout=TOP_UP_S)
         good = []
         for record in records:
             error = record.error()
