@@ -42,16 +42,18 @@ class BatchFeed:
         self._consumer.subscribe(list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
-        """Up to `max_records` records: what is already fetched, topped up for at most TOP_UP_S, else
-        the first to come within `timeout_s` and what follows within TOP_UP_S. (consume() alone waits
-        for `max_records` or the whole timeout: a quiet topic's record would wait `timeout_s` for
-        company; and taking only what is fetched makes small batches under load.) Errors are logged."""
+        """Up to `max_records` records. With a backlog: what is already fetched, topped up for at most
+        TOP_UP_S (taking only what is fetched makes small batches under load). On a quiet feed: the
+        first record to come within `timeout_s` and what came with it, at once (consume() alone waits
+        for `max_records` or the whole timeout: the record would wait for company). Errors are logged."""
         consume = self._consumer.consume
         records = consume(num_messages=max_records, timeout=0)
-        if not records:
-            records = consume(num_messages=1, timeout=timeout_s)
         if records and len(records) < max_records:
             records += consume(num_messages=max_records - len(records), timeout=TOP_UP_S)
+        elif not records:
+            records = consume(num_messages=1, timeout=timeout_s)
+            if records and max_records > 1:
+                records += consume(num_messages=max_records - 1, timeout=0)
         good = []
         for record in records:
             error = record.error()
