@@ -12,74 +12,34 @@ releases what it got and is wholly unroutable.
 
 from __future__ import annotations
 
-import hashlib
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from core.allocation import OrderLine
-from core.geo import distance_km
-from core.movements import Allocate, Command, MovementResult, Outcome, ReleaseAllocation
-from core.network import Location, LocationKind, is_walk_in
-from core.order_types import Order, PlannedShipment, RoutingResult
-from core.promise_nodes import PromiseNetwork, Timetable, place_of
+from core.movements import Command, MovementResult
+from core.network import Location, is_walk_in
+from core.order_types import PlannedShipment, RoutingResult
+from core.promise_nodes import PromiseNetwork, Timetable
 from core.routing import route
 from core.routing_rules import RoutingRules
-from core.routing_types import Delivery, Filter, RoutedShipment, RoutingDecision
+from core.routing_types import RoutingDecision
+from streams.routing_batch import (
+    GRANTED,
+    BatchViews,
+    Place,
+    Routed,
+    RouteRequest,
+    RoutingStock,
+    allocation,
+    backorder_node,
+    decision_id,
+)
+from streams.unrouted import UnroutedLines
+
+__all__ = ["MAX_ROUNDS", "OrderRouter", "RouteRequest", "Routed", "RoutingStock", "backorder_node"]
 
 MAX_ROUNDS = 3
-GRANTED = (Outcome.APPLIED, Outcome.DUPLICATE)
-Place = tuple[str, str]  # (sku, location_id)
-
-
-class RoutingStock(Protocol):
-    def atp_views(self, skus: Sequence[str]) -> tuple[dict[Place, int], dict[Place, int]]:
-        """(online ATP, walk-in ATP) per (sku, location) of the skus."""
-        ...
-
-    def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]: ...
-    def cart_holds(self, carts: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, int]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RouteRequest:
-    order: Order  # as it stands before this routing
-    lines: tuple[OrderLine, ...]  # the lines to place now
-    delivery: Delivery
-    strategy: str | None
-    cart_id: str | None
-    channel: str | None
-    cause_event_id: str
-
-
-@dataclass(slots=True)
-class Routed:
-    """What routing did for one request: a decision and the result the lifecycle applies, per round."""
-
-    request: RouteRequest
-    rounds: list[tuple[RoutingDecision, RoutingResult]] = field(default_factory=list)
-    shipped_by: dict[tuple[str, str], RoutedShipment] = field(default_factory=dict)  # (decision, loc)
-
-
-@dataclass(slots=True)
-class _Views:
-    """The batch's stock and capacity, less what its earlier orders took."""
-
-    online: dict[Place, int]
-    walk_in: dict[Place, int]
-    capacity_left: dict[str, int | None]
-    timetable: Timetable
-    held: dict[tuple[str, str], tuple[str, int]]  # (cart, sku) -> (location, quantity): the orders' holds
-
-    def take(self, location_id: str, lines: Sequence[OrderLine]) -> None:
-        for line in lines:
-            for view in (self.online, self.walk_in):
-                view[(line.sku, location_id)] = view.get((line.sku, location_id), 0) - line.quantity
-        left = self.capacity_left.get(location_id)
-        if left is not None:
-            self.capacity_left[location_id] = left - len(lines)
 
 
 class OrderRouter:
@@ -92,7 +52,7 @@ class OrderRouter:
         partial: bool = True,
     ) -> None:
         self._stock, self._prepared, self._rules, self._sla_ms = stock, prepared, rules, sla_ms
-        self._partial = partial
+        self._unrouted = UnroutedLines(self._apply, sla_ms, partial)
         self._timetable: Timetable | None = None
 
     def route(
@@ -130,7 +90,7 @@ class OrderRouter:
                     pending[i] = tuple(lost)
                 routed[i].rounds.append((decision, result))
         for entry in routed:
-            self._settle_unrouted(prepared, entry, now_ms)
+            self._unrouted.settle(prepared, entry, now_ms)
         return routed, dict(used), self._results
 
     def _apply(self, commands: Sequence[Command], now_ms: int) -> list[MovementResult]:
@@ -145,7 +105,7 @@ class OrderRouter:
         capacity_used: Mapping[str, int],
         used: Mapping[str, int],
         timetable: Timetable,
-    ) -> _Views:
+    ) -> BatchViews:
         skus = sorted({line.sku for request in requests for line in request.lines})
         online, walk_in = self._stock.atp_views(skus)
         capacity: dict[str, int | None] = {}
@@ -155,14 +115,14 @@ class OrderRouter:
             capacity[node.location_id] = None if limit is None else max(0, limit - taken)
         carts = sorted({(r.cart_id, line.sku) for r in requests if r.cart_id for line in r.lines})
         held = self._stock.cart_holds(carts) if carts else {}
-        return _Views(online, walk_in, capacity, timetable, held)
+        return BatchViews(online, walk_in, capacity, timetable, held)
 
     def _plan(
         self,
         prepared: PromiseNetwork,
         request: RouteRequest,
         lines: tuple[OrderLine, ...],
-        views: _Views,
+        views: BatchViews,
         now: datetime,
         round_number: int,
     ) -> RoutingDecision:
@@ -199,7 +159,7 @@ class OrderRouter:
             request = requests[i]
             for shipment in decision.shipments:
                 for line in shipment.lines:
-                    commands.append(_allocate(request, line, shipment.location_id, round_number))
+                    commands.append(allocation(request, line, shipment.location_id, round_number))
                     owners.append((i, line))
         refused: dict[int, list[OrderLine]] = defaultdict(list)
         results = self._apply(commands, now_ms) if commands else []
@@ -230,107 +190,6 @@ class OrderRouter:
         if last:
             unroutable += tuple(sorted(lost_ids))
         return RoutingResult(decision.decision_id, tuple(shipments), unroutable=unroutable)
-
-    def _settle_unrouted(self, prepared: PromiseNetwork, entry: Routed, now_ms: int) -> None:
-        """Backorder what is unroutable where the sku allows it; all or nothing without `partial`."""
-        if not entry.rounds:
-            return
-        decision, result = entry.rounds[-1]
-        unroutable = {line_id for _, r in entry.rounds for line_id in r.unroutable}
-        if not unroutable:
-            return
-        request = entry.request
-        backordered = self._backorder(
-            [line for line in request.lines if line.line_id in unroutable], entry, now_ms
-        )
-        left = tuple(sorted(unroutable - {line.line_id for _, line in backordered}))
-        if left and not self._partial:
-            self._release_all(entry, [line for _, line in backordered], now_ms)
-            entry.rounds = [
-                (decision, RoutingResult(decision.decision_id, (), unroutable=_ids(request.lines)))
-            ]
-            return
-        planned = result.shipments
-        by_node: dict[str, list[OrderLine]] = defaultdict(list)
-        for node, line in backordered:
-            by_node[node.location_id].append(line)
-        for location_id, lines in sorted(by_node.items()):
-            node = prepared.network.locations[location_id]
-            planned += (PlannedShipment(location_id, tuple(lines), self._sla_ms(node)),)
-        ids = tuple(line.line_id for _, line in backordered)
-        entry.rounds[-1] = (decision, RoutingResult(decision.decision_id, planned, ids, left))
-        for n, (earlier_decision, earlier) in enumerate(entry.rounds[:-1]):
-            entry.rounds[n] = (earlier_decision, RoutingResult(earlier.decision_id, earlier.shipments))
-
-    def _backorder(
-        self, lines: Sequence[OrderLine], entry: Routed, now_ms: int
-    ) -> list[tuple[Location, OrderLine]]:
-        """Allocates each line at its backorder node; the lines the store took (their sku allows it).
-
-        Only a node that the last decision turned down for want of stock (or found eligible) may hold a
-        backorder: a line no service can take to the customer is unroutable, not waiting for stock."""
-        prepared, request = self._prepared(), entry.request
-        verdicts = {c.location_id: c.excluded_by for c in entry.rounds[-1][0].candidates}
-        placed = [
-            (node, line)
-            for line in lines
-            if (
-                node := backorder_node(
-                    prepared, request.delivery, request.order.rejected_by.get(line.line_id)
-                )
-            )
-            and verdicts.get(node.location_id) in (None, Filter.ATP)
-        ]
-        if not placed:
-            return []
-        commands: list[Command] = [
-            _allocate(request, line, node.location_id, MAX_ROUNDS) for node, line in placed
-        ]
-        results = self._apply(commands, now_ms)
-        return [pair for pair, r in zip(placed, results, strict=True) if r.outcome in GRANTED]
-
-    def _release_all(self, entry: Routed, backordered: Sequence[OrderLine], now_ms: int) -> None:
-        order_id, cause = entry.request.order.order_id, entry.request.cause_event_id
-        lines = [line for _, r in entry.rounds for s in r.shipments for line in s.lines] + list(backordered)
-        releases: list[Command] = [
-            ReleaseAllocation(f"{cause}:all-or-nothing:{line.line_id}", order_id, line.line_id, line.sku)
-            for line in lines
-        ]
-        if releases:
-            self._apply(releases, now_ms)
-
-
-def backorder_node(
-    prepared: PromiseNetwork, delivery: Delivery, excluded: frozenset[str] | None = None
-) -> Location | None:
-    """Where a backordered line waits for stock: the shipping warehouse nearest the destination that
-    has not rejected the line."""
-    warehouses = [
-        loc
-        for loc in prepared.shippers
-        if loc.kind is LocationKind.WAREHOUSE and loc.location_id not in (excluded or frozenset())
-    ]
-    if not warehouses:
-        return None
-    return min(
-        warehouses, key=lambda loc: (distance_km(place_of(loc), delivery.destination), loc.location_id)
-    )
-
-
-def _allocate(request: RouteRequest, line: OrderLine, location_id: str, round_number: int) -> Allocate:
-    # One event id per line and round: lines of the same sku must not dedupe each other.
-    event_id = f"{request.cause_event_id}:alloc:{round_number}:{line.line_id}"
-    return Allocate(
-        event_id, request.order.order_id, line.line_id, line.sku, location_id, line.quantity,
-        request.cart_id, request.channel,
-    )  # fmt: skip
-
-
-def decision_id(request: RouteRequest, round_number: int) -> str:
-    """One id per order, cause and round: the same event replayed decides under the same id, and two
-    orders never share one (an id derived from the inputs alone would, for equal carts in one minute)."""
-    key = f"{request.order.order_id}|{request.cause_event_id}|{round_number}".encode()
-    return "dec-" + hashlib.blake2b(key, digest_size=10).hexdigest()
 
 
 def _ids(lines: Sequence[OrderLine]) -> tuple[str, ...]:
