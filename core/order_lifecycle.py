@@ -15,7 +15,7 @@ for other orders are still on hand there, and a zero count would wipe them and s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from core.allocation import OrderLine, OrderStatus
 from core.movements import ReleaseAllocation, ShipAllocation
@@ -41,7 +41,7 @@ from core.order_types import (
     Unplaced,
 )
 
-NOT_FOUND, SLA_EXPIRED, SHORTAGE = "NOT_FOUND", "SLA_EXPIRED", "SHORTAGE"
+NOT_FOUND, SLA_EXPIRED = "NOT_FOUND", "SLA_EXPIRED"
 REJECTED = ShipmentStatus.REJECTED
 REJECTING = frozenset({REJECTED, ShipmentStatus.CANCELLED})
 
@@ -187,7 +187,7 @@ def overdue(order: Order, now_ms: int) -> tuple[str, ...]:
 def expire(order: Order, now_ms: int) -> Step:
     """Every overdue shipment is rejected with reason SLA_EXPIRED, as if its node had said so."""
     late = set(overdue(order, now_ms))
-    return _reject_each(
+    return reject_each(
         order,
         [
             (
@@ -202,30 +202,7 @@ def expire(order: Order, now_ms: int) -> Step:
     )
 
 
-def shortage_reroute(
-    order: Order, location_id: str, line_ids: Iterable[str], event_id: str, now_ms: int
-) -> Step:
-    """Lines chosen by `shortage_victims` leave their unshipped shipment at `location_id` and are
-    re-routed elsewhere, as if the node had rejected them (reason SHORTAGE)."""
-    wanted, changes = set(line_ids), []
-    for s in order.shipments:
-        named = tuple(
-            ChangeLine(line.sku, line.quantity, line.line_id) for line in s.lines if line.line_id in wanted
-        )
-        if s.location_id == location_id and s.live and not s.shipped and named:
-            change_id = f"{event_id}:{s.shipment_id}"
-            changes.append(
-                (
-                    s,
-                    FulfillmentChange(
-                        change_id, s.shipment_id, location_id, REJECTED, now_ms, named, SHORTAGE
-                    ),
-                )
-            )
-    return _reject_each(order, changes)
-
-
-def _reject_each(order: Order, changes: Sequence[tuple[Shipment, FulfillmentChange]]) -> Step:
+def reject_each(order: Order, changes: Sequence[tuple[Shipment, FulfillmentChange]]) -> Step:
     """Several shipments rejected in one step; DUPLICATE when there is none."""
     if not changes:
         return Step(order, StepOutcome.DUPLICATE)
@@ -306,31 +283,3 @@ def _ships(order_id: str, shipment: Shipment, occurred_at_ms: int) -> list[Effec
         )
         for line in shipment.lines
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class AllocatedHere:
-    """An order line allocated at the short (sku, location), and when it was allocated."""
-
-    order_id: str
-    line_id: str
-    quantity: int
-    allocated_at_ms: int
-    picked: bool = False  # its units are in hand: a shelf count or sale cannot have taken them
-
-
-def shortage_victims(
-    on_hand: int, allocated: int, lines: Sequence[AllocatedHere]
-) -> tuple[AllocatedHere, ...]:
-    """Which lines to re-route so that allocated <= on_hand again: the newest allocations first, so the
-    oldest orders keep their stock (they waited longest and are nearest to being picked). Picked lines
-    are never chosen. Fewer than needed when the unpicked lines do not cover the excess."""
-    excess = allocated - on_hand
-    chosen: list[AllocatedHere] = []
-    newest_first = sorted(lines, key=lambda a: (a.allocated_at_ms, a.order_id, a.line_id), reverse=True)
-    for line in (a for a in newest_first if not a.picked):
-        if excess <= 0:
-            break
-        chosen.append(line)
-        excess -= line.quantity
-    return tuple(chosen)

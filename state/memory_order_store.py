@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from core.order_lifecycle import AllocatedHere
+from core.order_shortage import AllocatedHere
 from core.order_types import Order, order_from_dict, order_to_dict
 from state import order_keys as k
 from state.order_reader import decision_ids

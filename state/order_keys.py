@@ -14,7 +14,7 @@ import redis
 
 from core.allocation import OrderStatus
 from core.errors import StoreUnavailable
-from core.order_lifecycle import AllocatedHere
+from core.order_shortage import AllocatedHere
 from core.order_types import Order, ShipmentStatus, Unplaced
 
 SEP = "|"

@@ -18,7 +18,7 @@ from typing import Any, cast
 import orjson
 import redis
 
-from core.order_lifecycle import AllocatedHere
+from core.order_shortage import AllocatedHere
 from core.order_types import Order, order_from_dict, order_to_dict
 from state import order_keys as k
 

@@ -20,17 +20,8 @@ from core.errors import InvalidEvent, StoreUnavailable
 from core.geo import Place
 from core.movements import MovementResult
 from core.network import Network
-from core.order_lifecycle import (
-    AllocatedHere,
-    apply_routing,
-    apply_update,
-    cancel,
-    expire,
-    new_order,
-    overdue,
-    shortage_reroute,
-    shortage_victims,
-)
+from core.order_lifecycle import apply_routing, apply_update, cancel, expire, new_order, overdue
+from core.order_shortage import AllocatedHere, shortage_reroute, shortage_victims
 from core.order_types import OrderContext, RoutingResult, StepOutcome, Unplaced
 from streams.dlq import dead_letter
 from streams.metrics import WorkerMetrics

@@ -17,7 +17,8 @@ from redis.retry import Retry
 
 from core.allocation import OrderLine
 from core.errors import StoreUnavailable
-from core.order_lifecycle import AllocatedHere, apply_routing, apply_update, cancel, new_order
+from core.order_lifecycle import apply_routing, apply_update, cancel, new_order
+from core.order_shortage import AllocatedHere
 from core.order_types import (
     ChangeLine,
     FulfillmentChange,

@@ -7,7 +7,6 @@ import json
 from core.allocation import OrderLine, OrderStatus
 from core.movements import AdjustOnHand, OnHandDelta, ReleaseAllocation, ShipAllocation
 from core.order_lifecycle import (
-    AllocatedHere,
     apply_routing,
     apply_update,
     cancel,
@@ -15,9 +14,8 @@ from core.order_lifecycle import (
     expire,
     new_order,
     overdue,
-    shortage_reroute,
-    shortage_victims,
 )
+from core.order_shortage import AllocatedHere, shortage_reroute, shortage_victims
 from core.order_types import (
     ChangeLine,
     CorrectStock,
