@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 
+from core.order_codec import order_from_dict, order_to_dict
 from core.order_shortage import AllocatedHere
-from core.order_types import Order, order_from_dict, order_to_dict
+from core.order_types import Order
 from state import order_keys as k
 from state.order_reader import decision_ids
 from state.order_store import OrderWrite

@@ -8,7 +8,8 @@ import orjson
 import redis
 import redis.asyncio
 
-from core.order_types import Order, order_from_dict
+from core.order_codec import order_from_dict
+from core.order_types import Order
 from state import order_keys as k
 
 

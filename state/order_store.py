@@ -18,8 +18,9 @@ from typing import Any, cast
 import orjson
 import redis
 
+from core.order_codec import order_from_dict, order_to_dict
 from core.order_shortage import AllocatedHere
-from core.order_types import Order, order_from_dict, order_to_dict
+from core.order_types import Order
 from state import order_keys as k
 
 __all__ = ["OrderWrite", "RedisOrderStore"]

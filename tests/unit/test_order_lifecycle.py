@@ -6,6 +6,7 @@ import json
 
 from core.allocation import OrderLine, OrderStatus
 from core.movements import AdjustOnHand, OnHandDelta, ReleaseAllocation, ShipAllocation
+from core.order_codec import order_from_dict, order_to_dict
 from core.order_lifecycle import (
     apply_routing,
     apply_update,
@@ -29,8 +30,6 @@ from core.order_types import (
     Step,
     StepOutcome,
     Unplaced,
-    order_from_dict,
-    order_to_dict,
 )
 
 T0 = 1_800_000_000_000
@@ -336,7 +335,7 @@ def test_a_fresh_order_serialises_compactly():
 def test_what_the_order_asked_survives_the_round_trip_and_is_left_out_when_empty():
     from dataclasses import replace
 
-    from core.order_types import OrderContext, order_from_dict, order_to_dict
+    from core.order_types import OrderContext
 
     plain = new_order("O9", [OrderLine("l1", "A", 1)], "RELAY")
     asked = replace(plain, context=OrderContext(lat=48.85, lon=2.35, timezone="Europe/Paris", cart_id="C1"))
