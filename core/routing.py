@@ -17,8 +17,9 @@ from core.allocation import OrderLine
 from core.promise_nodes import AtpView, PromiseNetwork, Timetable
 from core.routing_ids import decision_id_of
 from core.routing_nodes import METHOD_SERVICES, NodeJudge, Target, Verdict, resolve_target
+from core.routing_offers import Offer, Plan, offer_components
 from core.routing_rules import RuleSet
-from core.routing_search import Offer, Plan, best_plan, offer_components
+from core.routing_search import best_plan
 from core.routing_types import (
     IN_STORE,
     Candidate,

@@ -22,8 +22,8 @@ from core.geo import Place, distance_km
 from core.network import Capability, Location, LocationKind
 from core.promise_nodes import AtpView, PromiseContext, PromiseNetwork, Timetable, nearest, place_of
 from core.promise_types import CartLine
+from core.routing_offers import Offer
 from core.routing_rules import RuleSet
-from core.routing_search import Offer
 from core.routing_types import Candidate, Delivery, DeliveryMethod, Filter
 
 METHOD_SERVICES: Mapping[DeliveryMethod, str] = {

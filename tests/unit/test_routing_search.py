@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import routing_search
+from core.routing_offers import Offer, Plan
 from core.routing_rules import BUILT_IN, Weights
-from core.routing_search import EXACT_MAX_NODES, Offer, Plan, best_plan
+from core.routing_search import EXACT_MAX_NODES, best_plan
 
 NOW = datetime(2026, 11, 17, 10, tzinfo=UTC)
 LINES = 4
