@@ -16,10 +16,11 @@ from datetime import datetime
 from core.allocation import OrderLine
 from core.promise_nodes import AtpView, PromiseNetwork, Timetable
 from core.routing_ids import decision_id_of
-from core.routing_nodes import METHOD_SERVICES, NodeJudge, Target, Verdict, resolve_target
+from core.routing_nodes import NodeJudge, Verdict
 from core.routing_offers import Offer, Plan, offer_components
 from core.routing_rules import RuleSet
 from core.routing_search import best_plan
+from core.routing_target import METHOD_SERVICES, Target, resolve_target
 from core.routing_types import (
     IN_STORE,
     Candidate,

@@ -1,73 +1,28 @@
-"""Where an order's parcels go for its delivery method, and each node through the routing filters.
+"""Each node through the routing filters for one order: its Offer, or the first filter it fails and why.
 
-Methods: HOME_* ship to the customer with the service of that name; RELAY ships to the relay point the
-order names, else to the nearest one within the service's `pickup_max_km` of the customer; CLICK_COLLECT
-hands over at the named store from its own stock (no parcel) and, when the store has RECEIVE_FOR_PICKUP
-and a ship-to-store service is configured, from other nodes' parcels too. Unlike the promise, routing
-may mix the two (the store picks what it has, the rest is shipped in): the score decides, and the
-customer collects when the last parcel is in. A pickup date is the point's next opening after arrival.
-Lines of the same sku are judged together: a node serves them only if its ATP covers their total.
+Routing may mix the pickup store's own stock with parcels shipped in (unlike the promise): the score
+decides, and the customer collects when the last parcel is in. A pickup date is the point's next
+opening after arrival. Lines of the same sku are judged together: a node serves them only if its ATP
+covers their total.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from core.allocation import OrderLine
 from core.calendar import next_open
-from core.carriers import CarrierService
 from core.geo import Place, distance_km
 from core.network import Capability, Location, LocationKind
-from core.promise_nodes import AtpView, PromiseContext, PromiseNetwork, Timetable, nearest, place_of
+from core.promise_nodes import AtpView, PromiseContext, PromiseNetwork, Timetable
 from core.promise_types import CartLine
 from core.routing_offers import Offer
 from core.routing_rules import RuleSet
-from core.routing_types import Candidate, Delivery, DeliveryMethod, Filter
+from core.routing_target import Target
+from core.routing_types import Candidate, Filter
 
-METHOD_SERVICES: Mapping[DeliveryMethod, str] = {
-    DeliveryMethod.HOME_STANDARD: "home_standard",
-    DeliveryMethod.HOME_EXPRESS: "home_express",
-    DeliveryMethod.RELAY: "relay",
-}
 Verdict = tuple[Filter, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where parcels go (`to`), by which service (None: no parcels possible), and the pickup point."""
-
-    to: Place
-    service: CarrierService | None
-    pickup: Location | None = None
-
-
-def resolve_target(
-    prepared: PromiseNetwork, delivery: Delivery, method_services: Mapping[DeliveryMethod, str]
-) -> Target | str:
-    """The target of the delivery, or why the order cannot be routed at all."""
-    services = prepared.services.services
-    if delivery.method is DeliveryMethod.CLICK_COLLECT:
-        store = prepared.network.locations.get(delivery.pickup_location_id or "")
-        if store is None or Capability.PICKUP not in store.capabilities:
-            return f"click & collect needs a pickup store, got {delivery.pickup_location_id!r}"
-        settings = prepared.services.click_and_collect
-        transfer = services.get(settings.transfer_service or "") if settings else None
-        receives = Capability.RECEIVE_FOR_PICKUP in store.capabilities
-        return Target(place_of(store), transfer if receives else None, store)
-    service = services.get(method_services.get(delivery.method, ""))
-    if service is None:
-        return f"no carrier service configured for {delivery.method.value}"
-    if delivery.method is not DeliveryMethod.RELAY:
-        return Target(delivery.destination, service)
-    point = prepared.network.locations.get(delivery.pickup_location_id or "")
-    if point is None:
-        near = nearest(prepared.relay_points, delivery.destination, service.pickup_max_km, 1)
-        if not near:
-            return f"no relay point within {service.pickup_max_km:g} km of the customer"
-        point = near[0][1]
-    return Target(place_of(point), service, point)
 
 
 class Frame:
