@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from core.routing_types import DeliveryMethod  # the contract's methods, one enum for core and topics
 from topics.event_fields import Event, Id, Model, NonNegativeUnits, PositiveUnits
 
 
@@ -20,13 +21,6 @@ class CartEventType(StrEnum):
 class OrderEventType(StrEnum):
     PLACED = "PLACED"
     CANCELLED = "CANCELLED"
-
-
-class DeliveryMethod(StrEnum):
-    HOME_STANDARD = "HOME_STANDARD"
-    HOME_EXPRESS = "HOME_EXPRESS"
-    CLICK_COLLECT = "CLICK_COLLECT"
-    RELAY = "RELAY"
 
 
 class FulfillmentStatus(StrEnum):
