@@ -30,20 +30,22 @@ def run_simulation(
     initial_stock: bool = True,
     seed: int | None = None,
     tick_s: float = 0.05,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Send simulated events at `rate` per real second until `duration` or `stop_event`; returns how many.
 
     The simulated clock starts at `start` (default: now) and runs `3600 / simulation.sim_hour_s` times
     faster than real time. `producer_send(topic_base_name, key, value)` gets orjson-encoded values.
     Behind schedule (a slow producer), it catches up by at most one second's worth per tick.
+    `clock` gives real seconds (a test passes its own, so pacing does not depend on the machine).
     """
     rng, stop_event = random.Random(seed), stop_event or threading.Event()
     sim_start, speed, sent = start or datetime.now(UTC), 3600.0 / simulation.sim_hour_s, 0
     if initial_stock:
         sent += send_items(producer_send, stocking_events(simulation, rate, sim_start))
-    began, sim_t0, paced = time.monotonic(), sim_start, 0
+    began, sim_t0, paced = clock(), sim_start, 0
     while not stop_event.is_set():
-        elapsed = time.monotonic() - began
+        elapsed = clock() - began
         if duration is not None and elapsed >= duration:
             break
         due = min(int(rate * elapsed) - paced, max(1, int(rate)))
