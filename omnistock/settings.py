@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     group_rebalance_timeout_s: float = 60.0
     # Latency over the broker: a short fetch wait, since Tansu holds a fetch for the whole wait.
     fetch_wait_max_ms: int = 5
-    producer_linger_ms: int = 5
+    # 1 ms: a batch's outputs are produced together anyway; a longer linger only delays the last batch
+    # of a quiet moment (bench routing at 200 orders/s, p99 order -> request: 120-179 ms at 5, 101-119 at 1).
+    producer_linger_ms: int = 1
     batch_max_events: int = 1000
     batch_max_bytes: int = Field(500_000, description="About this many bytes of record values per batch")
     commit_interval_s: float = 0.5
