@@ -30,8 +30,9 @@ def stack(broker_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPa
 def store_figures(stack: Stack, sku: str) -> dict:
     status, body = stack.get(f"/v1/availability/{sku}")
     assert status == 200
-    (store,) = [loc for loc in body["locations"] if loc["location_id"] == "ST-1"]
-    return store
+    found = [loc for loc in body["locations"] if loc["location_id"] == "ST-1"]
+    assert len(found) == 1, "ST-1 not (yet) in the answer"  # an assertion: `eventually` retries
+    return found[0]
 
 
 def _assert_on_hand(stack: Stack, sku: str, expected: int) -> None:

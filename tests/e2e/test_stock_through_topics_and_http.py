@@ -49,7 +49,9 @@ def transfer(event_id: str, status: str, minutes: int) -> dict:
 
 
 def figures(body: dict, location_id: str) -> dict:
-    (location,) = [loc for loc in body["locations"] if loc["location_id"] == location_id]
+    found = [loc for loc in body["locations"] if loc["location_id"] == location_id]
+    assert len(found) == 1, f"{location_id} not (yet) in the answer"  # an assertion: `eventually` retries
+    (location,) = found
     return {
         key: location[key]
         for key in ("on_hand", "in_transit", "reserved", "allocated", "safety_stock", "atp")
