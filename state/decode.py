@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.network import Network
-from core.stock import LocationStock, NetworkStock, SkuStock
+from core.stock import LocationStock, NetworkStock, SkuStock, available_to_promise
 
 _SEP = b"|"  # state.keys.SEP, as hiredis returns the field names: bytes
 # The figure suffix of a per-location field -> its slot in a location's figures list (below).
@@ -49,6 +49,13 @@ def sku_stock(sku: str, fields: Mapping[bytes | str, bytes | str], network: Netw
 
     One pass over the fields, field names split once as bytes and only location ids decoded: this is
     the API's hot path (a hash of 20 locations has ~100 fields, most of which it does not show)."""
+    per_location, network_reserved = _parse(fields)
+    return _sku_stock(sku, per_location, network_reserved, _rules(network))
+
+
+def _parse(fields: Mapping[bytes | str, bytes | str]) -> tuple[dict[bytes, list[int]], int]:
+    """One pass over a stock hash: per location [on_hand, in_transit, reserved, allocated, safety stock
+    override], and the network-level holds. Field names are split once as bytes."""
     per_location: dict[bytes, list[int]] = {}
     network_reserved = 0
     slots = _SLOTS
@@ -64,7 +71,7 @@ def sku_stock(sku: str, fields: Mapping[bytes | str, bytes | str], network: Netw
             if figures is None:
                 figures = per_location[location_id] = [0, 0, 0, 0, _NO_OVERRIDE]
             figures[slot] = int(value)
-    return _sku_stock(sku, per_location, network_reserved, _rules(network))
+    return per_location, network_reserved
 
 
 def _sku_stock(
@@ -97,22 +104,12 @@ def atp_figures(
 ) -> None:
     """Only the two ATPs of each location, added to (online, walk-in) maps keyed (sku, location_id):
     what routing reads for every sku of a batch of orders, without building the full SkuStock."""
-    per_location: dict[bytes, list[int]] = {}
-    slots = _SLOTS
-    for name, value in _as_bytes(fields).items():
-        location_id, _, figure = name.rpartition(_SEP)
-        slot = slots.get(figure)
-        if slot is None or slot == 1 or not location_id:  # in transit does not count towards ATP
-            continue
-        figures = per_location.get(location_id)
-        if figures is None:
-            figures = per_location[location_id] = [0, 0, 0, 0, _NO_OVERRIDE]
-        figures[slot] = int(value)
+    per_location, _ = _parse(fields)
     rules = _rules(network)
     online, walk_in = into
     for location_id, (oh, _it, rs, al, ss) in per_location.items():
         default_ss, protection, _online = rules.get(location_id, _UNKNOWN_LOCATION)
-        atp = max(0, oh - rs - al - (default_ss if ss == _NO_OVERRIDE else ss))
+        atp = available_to_promise(oh, rs, al, default_ss if ss == _NO_OVERRIDE else ss)
         key = (sku, location_id.decode())
         walk_in[key] = atp
         online[key] = max(0, atp - protection)
