@@ -23,6 +23,7 @@ from core.network import Network
 from core.order_lifecycle import apply_routing, apply_update, cancel, expire, new_order, overdue
 from core.order_shortage import AllocatedHere, shortage_reroute, shortage_victims
 from core.order_types import OrderContext, RoutingResult, StepOutcome, Unplaced
+from core.routing_types import Delivery
 from streams.dlq import dead_letter
 from streams.metrics import WorkerMetrics
 from streams.order_metrics import OrderMetrics
@@ -232,7 +233,7 @@ class OrderFlow:
         return events
 
 
-def _context(event: OrderEvent, delivery: Any) -> OrderContext:
+def _context(event: OrderEvent, delivery: Delivery | None) -> OrderContext:
     place = delivery.destination if delivery is not None else None
     return OrderContext(
         lat=place.lat if place else None,
