@@ -17,6 +17,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,8 @@ from topics.registry import make_registry
 
 ORDERS, STATUS, REQUESTS = "orders.v1", "orders.status.v1", "fulfillment.requests.v1"
 SKU_COUNT, LATENCY_S, SEED = 5000, 20.0, 20261205
+SENDING_DONE = "-sending-done-"  # not an order id: order ids are prefixed by the run
+QUIET_S = 2.0  # after the last order is sent, how long its request may take to be read back
 TARGET_PER_S, TARGET_P99_MS = 500.0, 100.0
 
 
@@ -58,9 +61,9 @@ class Outputs:
 
 
 class OutputReader:
-    """Reads the status and request topics from their start, on assigned partitions (no group join)."""
+    """Reads some of the worker's output topics from their start, on assigned partitions (no group join)."""
 
-    def __init__(self, bootstrap: str, topic_prefix: str, partitions: int) -> None:
+    def __init__(self, bootstrap: str, topic_prefix: str, partitions: int, topics: Sequence[str]) -> None:
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": f"bench-routing-reader-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False, "fetch.wait.max.ms": 5, "enable.partition.eof": False,
@@ -68,16 +71,25 @@ class OutputReader:
         self._requests = topic_prefix + REQUESTS
         self._consumer.assign([
             TopicPartition(topic_prefix + name, p, OFFSET_BEGINNING)
-            for name in (STATUS, REQUESTS) for p in range(partitions)
+            for name in topics for p in range(partitions)
         ])  # fmt: skip
         self.out = Outputs()
+        self._closed = False
 
-    def read(self, until: Any, timeout_s: float) -> None:
-        """Polls until `until(self.out)` is true; TimeoutError after `timeout_s`."""
+    def read_until(self, until: Callable[[Outputs], bool], timeout_s: float, waiting_for: str) -> None:
+        """Polls until `until(self.out)` is true; TimeoutError naming what it waited for after `timeout_s`."""
+        if not self.read(until, timeout_s):
+            raise TimeoutError(
+                f"{waiting_for}: {len(self.out.statuses)} statuses and {len(self.out.requests)} requests "
+                f"read after {timeout_s:.0f} s"
+            )
+
+    def read(self, until: Callable[[Outputs], bool], timeout_s: float) -> bool:
+        """Polls until `until(self.out)` is true (True) or `timeout_s` has passed (False)."""
         deadline = time.monotonic() + timeout_s
         while not until(self.out):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(self.out.statuses)} statuses after {timeout_s:.0f} s")
+                return False
             # what has arrived, else the first record within 50 ms: consume(1000, 0.05) alone would wait
             # for 1000 records or the full 50 ms, adding its own delay to every latency measured
             records = self._consumer.consume(1000, 0) or self._consumer.consume(1, 0.05)
@@ -91,9 +103,12 @@ class OutputReader:
                     kind, stamp = record.timestamp()
                     ms = round(seen * 1000) if kind == TIMESTAMP_NOT_AVAILABLE else stamp
                     self.out.statuses.setdefault(order_id, (record.value() or b"", ms))
+        return True
 
     def close(self) -> None:
-        self._consumer.close()
+        if not self._closed:
+            self._closed = True
+            self._consumer.close()
 
 
 def worker_sums(url: str) -> dict[str, float]:
@@ -145,7 +160,7 @@ def throughput(reader: OutputReader, bootstrap: str, topic: str, events: list[di
     records = [(e["order_id"].encode(), orjson.dumps({**e, "occurred_at": now_ms})) for e in events]
     ids = [e["order_id"] for e in events]
     produce_all(bootstrap, topic, records)
-    reader.read(lambda out: all(i in out.statuses for i in ids), 60 + len(ids) / 20)
+    reader.read_until(lambda out: all(i in out.statuses for i in ids), 60 + len(ids) / 20, "every status")
     stamps = sorted(reader.out.statuses[i][1] for i in ids)
     return (len(stamps) - 1) / max((stamps[-1] - stamps[0]) / 1000, 1e-3)
 
@@ -153,7 +168,8 @@ def throughput(reader: OutputReader, bootstrap: str, topic: str, events: list[di
 def send_open_loop(
     bootstrap: str, topic: str, events: list[dict[str, Any]], rate: float, sent: dict[str, float]
 ) -> None:
-    """Each event at its scheduled time (occurred_at = that time); `sent` gets order -> scheduled time."""
+    """Each event at its scheduled time (occurred_at = that time); `sent` gets order -> scheduled time
+    and, once every event is sent, SENDING_DONE -> when."""
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
     start = time.time() + 0.2
     for event, due in zip(events, schedule(len(events), rate), strict=True):
@@ -164,34 +180,41 @@ def send_open_loop(
         producer.produce(topic, value, event["order_id"].encode())
         producer.poll(0)
     producer.flush(30)
+    sent[SENDING_DONE] = time.time()
 
 
 def latency(
     reader: OutputReader, bootstrap: str, topic: str, events: list[dict[str, Any]], rate: float
-) -> PhaseSummary:
+) -> tuple[PhaseSummary, dict[str, float]]:
+    """Orders sent open loop; each one's first fulfillment request read back. Returns the summary and
+    each order's scheduled send time."""
     sent: dict[str, float] = {}
     sender = threading.Thread(target=send_open_loop, args=(bootstrap, topic, events, rate, sent))
-    started = time.perf_counter()
+    started = time.time()
     sender.start()
     ids = [e["order_id"] for e in events]
-    reader.read(
-        lambda out: not sender.is_alive() and all(i in out.statuses for i in ids), 120 + len(ids) / rate
-    )
+    reader.read_until(lambda out: not sender.is_alive(), 120 + len(ids) / rate, "the sender")
     sender.join()
-    drained = time.monotonic() + 0.5  # a request published just after its order's status
-    reader.read(lambda out: time.monotonic() > drained, 5)
-    elapsed = time.perf_counter() - started
+    # the last requests, then a second more for any late one (an order no node can serve has none)
+    reader.read(lambda out: all(i in out.requests for i in ids), QUIET_S)
+    settled = time.monotonic() + 1.0
+    reader.read(lambda out: time.monotonic() > settled, 5.0)
+    elapsed = sent.pop(SENDING_DONE) - started  # the sending rate: the worker's pace shows in the latency
     took = [reader.out.requests[i] - sent[i] for i in ids if i in reader.out.requests]
-    # Where the time goes: the status's broker timestamp is when the worker produced it (CreateTime).
-    both = [i for i in ids if i in reader.out.requests and i in reader.out.statuses]
-    inbound = sorted(reader.out.statuses[i][1] / 1000 - sent[i] for i in both)
-    outbound = sorted(reader.out.requests[i] - reader.out.statuses[i][1] / 1000 for i in both)
+    summary = summarize(f"{rate:.0f} orders/s open loop", len(ids), took, [], len(ids) - len(took), elapsed)
+    return summary, sent
+
+
+def split(sent: Mapping[str, float], out: Outputs) -> None:
+    """Where the time goes: the status's broker timestamp is when the worker produced it (CreateTime)."""
+    both = [i for i in sent if i in out.requests and i in out.statuses]
+    inbound = sorted(out.statuses[i][1] / 1000 - sent[i] for i in both)
+    outbound = sorted(out.requests[i] - out.statuses[i][1] / 1000 for i in both)
     for name, part in (
         ("order sent -> worker produced its status", inbound),
         ("-> request read back", outbound),
     ):
         print(f"  {name}: p50 {percentile(part, 50) * 1000:.1f} ms, p99 {percentile(part, 99) * 1000:.1f} ms")
-    return summarize(f"{rate:.0f} orders/s open loop", len(ids), took, [], len(ids) - len(took), elapsed)
 
 
 def shares(out: Outputs, codec: AvroCodec, ids: list[str]) -> Counter[str]:
@@ -224,16 +247,28 @@ def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
             worker = start_omnistock(["worker"], env, RUN_DIR / "worker-routing.log")
             url = f"http://127.0.0.1:{port}/metrics"
             wait_worker_assigned(url, 60, worker)
-            reader = OutputReader(broker.bootstrap, topic_prefix, settings.topic_partitions)
+            parts, orders_topic = settings.topic_partitions, topic_prefix + ORDERS
+            print(f"{orders} orders flat out, then {len(paced)} at {rate:.0f}/s (1 worker) ...")
+            # One reader per phase, of what that phase measures: the embedded broker's cost per fetch
+            # grows with the batches stored in the partition (it lists them all), so a reader of the
+            # status topic during the timed phase would load the broker the worker depends on.
+            requests = OutputReader(broker.bootstrap, topic_prefix, parts, (REQUESTS,))
+            statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (STATUS,))
             try:
-                print(f"{orders} orders flat out, then {len(paced)} at {rate:.0f}/s (1 worker) ...")
                 scrapes = [worker_sums(url)]
-                per_s = throughput(reader, broker.bootstrap, topic_prefix + ORDERS, fast)
+                per_s = throughput(statuses, broker.bootstrap, orders_topic, fast)
                 scrapes.append(worker_sums(url))
-                paced_summary = latency(reader, broker.bootstrap, topic_prefix + ORDERS, paced, rate)
+                statuses.close()
+                settled = time.monotonic() + 1.0  # the requests of the flat-out phase, read and set aside
+                requests.read(lambda out: time.monotonic() > settled, 5.0)
+                paced_summary, sent = latency(requests, broker.bootstrap, orders_topic, paced, rate)
                 scrapes.append(worker_sums(url))
+                statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (STATUS,))
+                every = [e["order_id"] for e in fast + paced]
+                statuses.read_until(lambda out: all(i in out.statuses for i in every), 60, "every status")
             finally:
-                reader.close()
+                requests.close()
+                statuses.close()
             stop(worker)
     finally:
         if worker is not None:
@@ -242,8 +277,9 @@ def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
         if embedded_redis is not None:
             embedded_redis.stop()
     codec = AvroCodec(make_registry(settings.schema_registry_url, topic_prefix))
-    mix = shares(reader.out, codec, [e["order_id"] for e in fast + paced])
+    mix = shares(statuses.out, codec, [e["order_id"] for e in fast + paced])
     lines = [worker_line(a, b) for a, b in zip(scrapes, scrapes[1:], strict=False)]
+    split(sent, Outputs(statuses.out.statuses, requests.out.requests))
     report(per_s, paced_summary, mix, rate, lines)
     return 0
 
