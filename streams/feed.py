@@ -10,7 +10,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from streams.records import OutRecord
 
 log = logging.getLogger("omnistock.feed")
-TOP_UP_S = 0.005  # how long a started batch may wait for more records (about one broker fetch)
+TOP_UP_S = 0.005  # how long a started batch may wait for more records under load (about one broker fetch)
 # The group moved on (this member was dropped or a rebalance is under way): the offsets are no longer
 # ours to commit; whoever owns the partitions now gets the records again and the store dedupes them.
 GROUP_CHANGED = frozenset(
@@ -41,15 +41,17 @@ class BatchFeed:
     def subscribe(self, topics: Sequence[str]) -> None:
         self._consumer.subscribe(list(topics), on_assign=self._on_assign, on_revoke=self._on_revoke)
 
-    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
-        """Up to `max_records` records. With a backlog: what is already fetched, topped up for at most
-        TOP_UP_S (taking only what is fetched makes small batches under load). On a quiet feed: the
-        first record to come within `timeout_s` and what came with it, at once (consume() alone waits
-        for `max_records` or the whole timeout: the record would wait for company). Errors are logged."""
+    def poll(self, max_records: int, timeout_s: float, top_up_s: float = 0.0) -> list[Message]:
+        """Up to `max_records` records. With records waiting: what is already fetched, topped up for at
+        most `top_up_s` when it is not a full batch (the worker asks for that only under load, where
+        taking only what is fetched makes small batches). On a quiet feed: the first record to come
+        within `timeout_s` and what came with it, at once (consume() alone waits for `max_records` or
+        the whole timeout: the record would wait for company). Errors are logged."""
         consume = self._consumer.consume
         records = consume(num_messages=max_records, timeout=0)
         if records and len(records) < max_records:
-            records += consume(num_messages=max_records - len(records), timeout=TOP_UP_S)
+            if top_up_s > 0:
+                records += consume(num_messages=max_records - len(records), timeout=top_up_s)
         elif not records:
             records = consume(num_messages=1, timeout=timeout_s)
             if records and max_records > 1:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
-from streams.feed import BatchFeed
+from streams.feed import TOP_UP_S, BatchFeed
 from streams.worker import FIRST_POLL, StockWorker
 
 
@@ -89,12 +90,60 @@ class _Message:
         return None
 
 
-def test_a_poll_with_a_backlog_takes_what_is_fetched_and_tops_it_up_briefly() -> None:
+def test_a_poll_under_load_takes_what_is_fetched_and_tops_it_up_briefly() -> None:
     queue = _Queue(ready=["a", "b"], later=[])
     feed = BatchFeed(queue, _Producer(), "")  # type: ignore[arg-type]
 
-    assert len(feed.poll(100, 0.1)) == 2
+    assert len(feed.poll(100, 0.1, top_up_s=0.005)) == 2
     assert queue.calls == [(100, 0), (98, 0.005)]  # then only a short top-up, never the whole timeout
+
+
+def test_a_poll_without_a_top_up_takes_what_is_fetched_at_once() -> None:
+    queue = _Queue(ready=["a", "b"], later=["c"])
+    feed = BatchFeed(queue, _Producer(), "")  # type: ignore[arg-type]
+
+    assert len(feed.poll(100, 0.1)) == 2
+    assert queue.calls == [(100, 0)]
+
+
+class _ScriptedFeed:
+    """A feed whose polls return the next of `batches` and record the top-up each was allowed."""
+
+    def __init__(self, batches: list[int], worker: list[StockWorker]) -> None:
+        self.batches, self.top_ups, self._worker = batches, [], worker  # type: ignore[var-annotated]
+
+    def poll(self, max_records: int, timeout_s: float, top_up_s: float = 0.0) -> list[Any]:
+        self.top_ups.append(top_up_s)
+        if not self.batches:
+            self._worker[0].stop()
+            return []
+        return [_Record(10)] * self.batches.pop(0)
+
+    def produce(self, _: Any) -> None: ...
+    def mark_done(self, _: Any) -> None: ...
+    def take_done(self) -> dict[Any, int]:
+        return {}
+
+    def commit_offsets(self, *_: Any) -> int:
+        return 0
+
+    def close(self) -> None: ...
+
+
+def test_only_a_poll_after_a_large_batch_may_wait_to_top_it_up() -> None:
+    holder: list[StockWorker] = []
+    feed = _ScriptedFeed([2, 300, 3], holder)
+    worker = StockWorker(feed, {}, "", 1000, 60.0, batch_max_bytes=100_000)  # type: ignore[arg-type]
+    holder.append(worker)
+    worker._apply = _no_apply  # type: ignore[method-assign]
+
+    asyncio.run(worker.run())
+
+    # quiet start; 2 of 50 is a small batch; 300 of 1000 is load; 3 is quiet again
+    assert feed.top_ups == [0.0, 0.0, TOP_UP_S, 0.0]
+
+
+async def _no_apply(_: Any) -> None: ...
 
 
 def test_a_poll_of_a_quiet_feed_waits_for_the_first_record_then_takes_what_came_with_it() -> None:
