@@ -41,12 +41,16 @@ def figures(stack: Stack, sku: str) -> dict[str, dict[str, int]]:
 
 
 class OverAllocationWatch:
-    """Polls the availability of every (sku, node) while the scenario runs: allocated must never exceed
-    on hand anywhere (these skus do not allow backorder)."""
+    """Polls the availability of every (sku, node) while the scenario runs: omnistock must never allocate
+    beyond on hand anywhere (these skus do not allow backorder). The one exception is a state the test
+    `allow`s: a POS sale of allocated units leaves on hand below allocated until the worker has
+    re-routed the lines (in the same batch, but over a few Redis round trips a reader may fall into);
+    exactly that state may be seen, nothing more allocated and nothing else."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.seen: list[tuple[str, str, int, int]] = []
+        self.allowed: set[tuple[str, str, int, int]] = set()
         self.reads = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -63,8 +67,9 @@ class OverAllocationWatch:
         while not self._stop.is_set():
             for sku in ("SKU-RA", "SKU-RB"):
                 for node, loc in figures(self.stack, sku).items():
-                    if loc["allocated"] > loc["on_hand"]:
-                        self.seen.append((sku, node, loc["on_hand"], loc["allocated"]))
+                    state = (sku, node, loc["on_hand"], loc["allocated"])
+                    if loc["allocated"] > loc["on_hand"] and state not in self.allowed:
+                        self.seen.append(state)
                 self.reads += 1
             time.sleep(0.05)
 
@@ -156,6 +161,7 @@ def test_an_order_moves_past_a_late_node_and_a_rejecting_one_and_a_shortage_move
             "event_id": "pos-1", "occurred_at": now_ms(), "location_id": "ST-2",
             "lines": [{"sku": "SKU-RB", "quantity": 1}],
         }  # fmt: skip
+        watch.allowed.add(("SKU-RB", "ST-2", 1, 2))  # the sale's own effect, until the re-route
         stack.send("pos.sales.v1", "ST-2", sale)
         after = requests.of("O-SHORT", 2)[1]
         assert after["location_id"] == "WH-1"
