@@ -84,6 +84,11 @@ class OutputReader:
                 f"read after {timeout_s:.0f} s"
             )
 
+    def drain(self, seconds: float) -> None:
+        """Reads for `seconds`, keeping what comes."""
+        until = time.monotonic() + seconds
+        self.read(lambda out: time.monotonic() > until, seconds + 5.0)
+
     def read(self, until: Callable[[Outputs], bool], timeout_s: float) -> bool:
         """Polls until `until(self.out)` is true (True) or `timeout_s` has passed (False)."""
         deadline = time.monotonic() + timeout_s
@@ -197,8 +202,7 @@ def latency(
     sender.join()
     # the last requests, then a second more for any late one (an order no node can serve has none)
     reader.read(lambda out: all(i in out.requests for i in ids), QUIET_S)
-    settled = time.monotonic() + 1.0
-    reader.read(lambda out: time.monotonic() > settled, 5.0)
+    reader.drain(1.0)
     elapsed = sent.pop(SENDING_DONE) - started  # the sending rate: the worker's pace shows in the latency
     took = [reader.out.requests[i] - sent[i] for i in ids if i in reader.out.requests]
     summary = summarize(f"{rate:.0f} orders/s open loop", len(ids), took, [], len(ids) - len(took), elapsed)
@@ -259,8 +263,7 @@ def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
                 per_s = throughput(statuses, broker.bootstrap, orders_topic, fast)
                 scrapes.append(worker_sums(url))
                 statuses.close()
-                settled = time.monotonic() + 1.0  # the requests of the flat-out phase, read and set aside
-                requests.read(lambda out: time.monotonic() > settled, 5.0)
+                requests.drain(1.0)  # the requests of the flat-out phase, read and set aside
                 paced_summary, sent = latency(requests, broker.bootstrap, orders_topic, paced, rate)
                 scrapes.append(worker_sums(url))
                 statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (STATUS,))
