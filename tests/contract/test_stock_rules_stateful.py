@@ -31,6 +31,7 @@ from core.movements import (
     SetHold,
     ShipAllocation,
 )
+from omnistock.redis_keys import delete_prefix
 from state.memory import InMemoryStockStore
 from state.store import RedisStockStore
 from tests.contract.conftest import NETWORK
@@ -51,18 +52,15 @@ def text(value: Any) -> str:
 
 class StockRules(RuleBasedStateMachine):
     client: redis.Redis  # set by the test
+    run_prefix: str  # set by the test: every example's keys are under it, deleted once at the end
 
     def __init__(self) -> None:
         super().__init__()
-        self.prefix = f"t-{uuid.uuid4().hex}:"
+        self.prefix = f"{self.run_prefix}{uuid.uuid4().hex}:"
         self.real = RedisStockStore(self.client, self.prefix, lambda: NETWORK, WINDOW_S, 3600)
         self.fake = InMemoryStockStore(lambda: NETWORK, WINDOW_S, 3600)
         self.now, self.n = T0, 0
         self.sent: list[Command] = []
-
-    def teardown(self) -> None:
-        for key in self.client.scan_iter(match=self.prefix + "*", count=1000):
-            self.client.delete(key)
 
     def apply(self, command: Command) -> None:
         real, fake = self.real.apply([command], self.now), self.fake.apply([command], self.now)
@@ -165,19 +163,29 @@ class StockRules(RuleBasedStateMachine):
             assert (stock.network.reserved if stock else 0) == sum(
                 q for where, q in held.items() if where == "" or NETWORK.serves_online(where)
             )
+        # the skus by name after each step; every sku the store can find (a SCAN) once per example
+        assert self.real.reconcile(SKUS) == []
+        assert self.fake.reconcile(SKUS) == []
+
+    def teardown(self) -> None:
         assert self.real.reconcile(None) == []
         assert self.fake.reconcile(None) == []
 
 
 @pytest.mark.redis
 def test_the_stock_rules_hold_on_random_command_streams(redis_client: redis.Redis) -> None:
-    StockRules.client = redis_client
-    run_state_machine_as_test(
-        StockRules,
-        settings=settings(
-            max_examples=120,
-            stateful_step_count=50,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        ),
-    )
+    # One clean-up for the whole run, not one per example: a SCAN walks the whole database, whatever
+    # else it holds, and 120 of them made this test take minutes on a Redis with 100k other keys.
+    StockRules.client, StockRules.run_prefix = redis_client, f"t-stateful-{uuid.uuid4().hex[:8]}-"
+    try:
+        run_state_machine_as_test(
+            StockRules,
+            settings=settings(
+                max_examples=120,
+                stateful_step_count=50,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            ),
+        )
+    finally:
+        delete_prefix(redis_client, StockRules.run_prefix)
