@@ -7,9 +7,10 @@ from io import BytesIO
 from typing import Any
 
 import orjson
-from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro import parse_schema, schemaless_reader
 
 from core.errors import InvalidEvent
+from topics.avro_writer import Write, compile_writer
 from topics.registry import Schema, SchemaRegistry, UnknownSchema, load_schema
 
 MAGIC = 0
@@ -49,20 +50,21 @@ def describe_first_byte(data: bytes) -> str:
 
 
 class AvroCodec:
-    """Encodes and decodes Confluent-framed Avro; schemas parsed once, then found by a dict get."""
+    """Encodes (topics.avro_writer) and decodes (fastavro) Confluent-framed Avro; schemas parsed or
+    compiled once, then found by a dict get."""
 
     def __init__(self, registry: SchemaRegistry) -> None:
         self._registry = registry
         self._writers: dict[str, tuple[bytes, Any]] = {}
+        self._encoders: dict[str, tuple[bytes, Write]] = {}
         self._readers: dict[int, Any] = {}
 
     def encode(self, schema_name: str, record: Record) -> bytes:
         """Frame `record` with the id of `schema_name` (timestamps may be int epoch ms or aware datetimes)."""
-        header, parsed = self._writers.get(schema_name) or self._writer(schema_name)
-        buffer = BytesIO()
-        buffer.write(header)
-        schemaless_writer(buffer, parsed, record)
-        return buffer.getvalue()
+        header, write = self._encoders.get(schema_name) or self._encoder(schema_name)
+        out = bytearray(header)
+        write(out, record)
+        return bytes(out)
 
     def writer(self, schema_name: str) -> tuple[bytes, Any]:
         """The 5-byte header and parsed schema of `schema_name`, for encoders with their own fast path."""
@@ -103,6 +105,11 @@ class AvroCodec:
         schema_id = self._registry.id_for(schema_name)
         parsed = parse_schema(load_schema(schema_name))
         entry = self._writers[schema_name] = (HEADER.pack(MAGIC, schema_id), parsed)
+        return entry
+
+    def _encoder(self, schema_name: str) -> tuple[bytes, Write]:
+        header, parsed = self.writer(schema_name)
+        entry = self._encoders[schema_name] = (header, compile_writer(parsed))
         return entry
 
     def _reader(self, schema_id: int) -> Any:

@@ -8,6 +8,7 @@ test checks its bytes equal fastavro's; it refuses to start if the schema's fiel
 from __future__ import annotations
 
 from core.movements import LocationFigures, MovementResult, ReleasedHold, SetHold
+from topics.avro_writer import avro_long, avro_string
 from topics.codec import AvroCodec
 from topics.registry import load_schema, make_registry
 
@@ -26,32 +27,6 @@ FIELDS = (
     "network_atp",
     "cause_event_id",
 )
-TABLE_SIZE = 1 << 12  # zig-zag values below this (quantities -2048..2047) are looked up, not computed
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-_TABLE = [_varint(n) for n in range(TABLE_SIZE)]
-
-
-def avro_long(value: int) -> bytes:
-    """Avro's zig-zag varint of a 64-bit signed integer."""
-    n = (value << 1) ^ (value >> 63)
-    return _TABLE[n] if n < TABLE_SIZE else _varint(n)
-
-
-def avro_string(value: str) -> bytes:
-    data = value.encode()
-    return avro_long(len(data)) + data
-
-
 def change_event_id(cause_event_id: str, sku: str, location_id: str) -> str:
     """Deterministic, so a replayed input event produces the same change ids (consumers can dedupe)."""
     return f"{cause_event_id}:{sku}:{location_id}"
