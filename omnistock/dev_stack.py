@@ -108,6 +108,25 @@ def run_dev(settings: Settings, rate: float, duration: float | None, api_port: i
     return 0
 
 
+class Backlog:
+    """Events sent but not yet consumed by the worker, from its metrics, read at most every `every_s`
+    (the simulation asks every tick)."""
+
+    def __init__(self, metrics_url: str, produced: Callable[[], int], every_s: float = 0.25) -> None:
+        self._url, self._produced, self._every_s = metrics_url, produced, every_s
+        self._at, self._value = float("-inf"), 0
+
+    def __call__(self) -> int:
+        now = time.monotonic()
+        if now - self._at >= self._every_s:
+            self._at = now
+            figures = scrape(self._url)  # None when the worker is too busy to answer: keep the last
+            if figures is not None:
+                consumed = int(figures.totals.get("omnistock_events_consumed_total", 0.0))
+                self._value = max(0, self._produced() - consumed)
+        return self._value
+
+
 class _Feeds:
     """The simulation and the simulated fulfillment nodes, each in a thread, on one producer."""
 
@@ -162,6 +181,10 @@ class _Feeds:
                 break
             time.sleep(0.5)
         print(f"stock applied in {time.monotonic() - began:.0f} s; the simulated day starts", flush=True)
+        print(
+            f"up to {rate:.0f} events/s: fewer while the worker is more than 2 s behind (a slow machine)",
+            flush=True,
+        )
 
     def run(self, rate: float, duration: float | None, screen: Screen, children: tuple[object, ...]) -> int:
         self.stock_up(rate, screen.metrics_url)
@@ -169,7 +192,8 @@ class _Feeds:
         feeder = threading.Thread(
             target=run_simulation,
             args=(self.simulation, self.sender("simulation"), rate, duration, self.stopping),
-            kwargs={"initial_stock": False},
+            # paced to the worker: on a machine too slow for `rate`, fewer events and a screen that stays live
+            kwargs={"initial_stock": False, "backlog": Backlog(screen.metrics_url, lambda: self.produced)},
             daemon=True,
         )
         group = f"omnistock-sim-fulfillment-{uuid.uuid4().hex[:8]}"

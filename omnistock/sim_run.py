@@ -31,6 +31,8 @@ def run_simulation(
     seed: int | None = None,
     tick_s: float = 0.05,
     clock: Callable[[], float] = time.monotonic,
+    backlog: Callable[[], int] | None = None,
+    max_backlog_s: float = 2.0,
 ) -> int:
     """Send simulated events at `rate` per real second until `duration` or `stop_event`; returns how many.
 
@@ -38,6 +40,9 @@ def run_simulation(
     faster than real time. `producer_send(topic_base_name, key, value)` gets orjson-encoded values.
     Behind schedule (a slow producer), it catches up by at most one second's worth per tick.
     `clock` gives real seconds (a test passes its own, so pacing does not depend on the machine).
+    `backlog`: events sent but not yet applied by the worker. While it exceeds `max_backlog_s` seconds
+    at `rate`, nothing is sent and the events due meanwhile are skipped, not caught up later: on a
+    machine too slow for `rate` the simulation thins out and what the screen shows stays live.
     """
     rng, stop_event = random.Random(seed), stop_event or threading.Event()
     sim_start, speed, sent = start or datetime.now(UTC), 3600.0 / simulation.sim_hour_s, 0
@@ -48,6 +53,10 @@ def run_simulation(
         elapsed = clock() - began
         if duration is not None and elapsed >= duration:
             break
+        if backlog is not None and backlog() > rate * max_backlog_s:
+            paced = int(rate * elapsed)  # skipped: resuming sends at the rate, without a burst
+            stop_event.wait(tick_s)
+            continue
         due = min(int(rate * elapsed) - paced, max(1, int(rate)))
         sim_t1 = sim_start + timedelta(seconds=elapsed * speed)
         if due < max(1.0, rate * tick_s) or sim_t1 <= sim_t0:  # batches of about one tick's worth

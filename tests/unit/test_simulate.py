@@ -221,3 +221,28 @@ def test_the_producer_loop_paces_to_the_rate_and_stops_on_the_event(network: Net
     stop = threading.Event()
     stop.set()
     assert run_simulation(simulation, send, rate=1000, stop_event=stop, initial_stock=False) == 0
+
+
+def test_the_producer_loop_holds_while_the_worker_is_behind_and_resumes_without_a_burst(
+    network: Network,
+) -> None:
+    simulation, sent = Simulation(network, sku_count=300, seed=1, sim_hour_s=1.0), []
+    ticks, now = iter(range(10_000)), [0.0]
+
+    def clock() -> float:  # the loop's clock: one 50 ms tick per look, as above
+        now[0] = next(ticks) * 0.05
+        return now[0]
+
+    def send(topic: str, key: bytes, value: bytes) -> None:
+        sent.append(now[0])  # when each event went out
+
+    def backlog() -> int:  # more than 2 s (2,000 events) behind for the first half second, then none
+        return 5_000 if now[0] < 0.5 else 0
+
+    count = run_simulation(
+        simulation, send, rate=1000, duration=1.5, start=MONDAY + timedelta(hours=9), initial_stock=False,
+        clock=clock, backlog=backlog,
+    )  # fmt: skip
+    assert count == len(sent)
+    assert min(sent) >= 0.5  # nothing while the worker was behind
+    assert 700 <= count <= 1000  # then 1000/s for the second left: the skipped events are not caught up
