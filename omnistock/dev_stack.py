@@ -30,7 +30,7 @@ from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
 from omnistock.sim_events import to_ms
 from omnistock.sim_fulfillment import FulfillmentDesk, consumer_settings, run_fulfillment
-from omnistock.sim_run import send_items, stocking_events
+from omnistock.sim_run import MAX_BACKLOG_S, send_items, stocking_events
 from omnistock.simulate import Simulation, run_simulation
 from streams.kafka_config import producer_config
 from topics.catalog import all_topic_names
@@ -182,7 +182,7 @@ class _Feeds:
             time.sleep(0.5)
         print(f"stock applied in {time.monotonic() - began:.0f} s; the simulated day starts", flush=True)
         print(
-            f"up to {rate:.0f} events/s: fewer while the worker is more than 2 s behind (a slow machine)",
+            f"up to {rate:.0f} events/s: fewer while the worker is more than {MAX_BACKLOG_S:g} s behind",
             flush=True,
         )
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from omnistock.simulate import Simulation
 
 MAX_DEMAND_SCALE = 25.0
+MAX_BACKLOG_S = 2.0  # with a backlog to watch: the worker may be this many seconds of events behind
 
 
 def run_simulation(
@@ -32,7 +33,7 @@ def run_simulation(
     tick_s: float = 0.05,
     clock: Callable[[], float] = time.monotonic,
     backlog: Callable[[], int] | None = None,
-    max_backlog_s: float = 2.0,
+    max_backlog_s: float = MAX_BACKLOG_S,
 ) -> int:
     """Send simulated events at `rate` per real second until `duration` or `stop_event`; returns how many.
 
