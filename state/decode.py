@@ -8,10 +8,11 @@ from core.network import Network
 from core.stock import LocationStock, NetworkStock, SkuStock, available_to_promise
 
 _SEP = b"|"  # state.keys.SEP, as hiredis returns the field names: bytes
-# The figure suffix of a per-location field -> its slot in a location's figures list (below).
-_SLOTS = {b"oh": 0, b"it": 1, b"rs": 2, b"al": 3, b"ss": 4}
-_NO_OVERRIDE = -1  # safety stock slot before an `ss` field is seen: the network's default applies
-_NETWORK_RESERVED = b"nrs"
+# A location's figures are one field named by its id (state/lua/common.lua): b"oh,it,rs,al,ss,atp,on,ds,pp",
+# ss empty when there is no override. Fields with SEP are network-level ("|nrs") or extras ("WH1|ct").
+_COMMA = b","
+_NO_OVERRIDE = -1  # safety stock before an override: the network's default applies
+_NETWORK_RESERVED = b"|nrs"
 _UNKNOWN_LOCATION = (0, 0, False)  # a location absent from the network: no defaults, serves no channel
 
 AtpMap = dict[tuple[str, str], int]
@@ -34,12 +35,15 @@ def _rules(network: Network) -> dict[bytes, LocationRules]:
     return rules
 
 
-def _as_bytes(fields: Mapping[bytes | str, bytes | str]) -> Mapping[bytes, bytes | str]:
-    """Clients created with decode_responses answer str names (all of them): converted once, off the
-    hot path; one client never mixes the two, so the first name tells."""
+def _as_bytes(fields: Mapping[bytes | str, bytes | str]) -> Mapping[bytes, bytes]:
+    """Clients created with decode_responses answer str names and values (all of them): converted once,
+    off the hot path; one client never mixes the two, so the first name tells."""
     if not isinstance(next(iter(fields), b""), str):
-        return fields  # type: ignore[return-value]  # bytes names, as hiredis answers them
-    return {(name if isinstance(name, bytes) else name.encode()): value for name, value in fields.items()}
+        return fields  # type: ignore[return-value]  # bytes, as hiredis answers them
+    return {
+        (name if isinstance(name, bytes) else name.encode()): (v if isinstance(v, bytes) else v.encode())
+        for name, v in fields.items()
+    }
 
 
 def sku_stock(sku: str, fields: Mapping[bytes | str, bytes | str], network: Network) -> SkuStock:
@@ -47,30 +51,24 @@ def sku_stock(sku: str, fields: Mapping[bytes | str, bytes | str], network: Netw
     network sums over the locations that serve online under the current network (network-level holds
     subtracted). A sku whose hash holds only flags has no locations: callers treat it as never seen.
 
-    One pass over the fields, field names split once as bytes and only location ids decoded: this is
-    the API's hot path (a hash of 20 locations has ~100 fields, most of which it does not show)."""
+    One pass over the fields (one per location, state/keys.py), only location ids decoded: this is the
+    API's hot path, and the router's (atp_figures)."""
     per_location, network_reserved = _parse(fields)
     return _sku_stock(sku, per_location, network_reserved, _rules(network))
 
 
 def _parse(fields: Mapping[bytes | str, bytes | str]) -> tuple[dict[bytes, list[int]], int]:
     """One pass over a stock hash: per location [on_hand, in_transit, reserved, allocated, safety stock
-    override], and the network-level holds. Field names are split once as bytes."""
+    override], and the network-level holds."""
     per_location: dict[bytes, list[int]] = {}
     network_reserved = 0
-    slots = _SLOTS
     for name, value in _as_bytes(fields).items():
-        location_id, _, figure = name.rpartition(_SEP)
-        slot = slots.get(figure)
-        if slot is None:
-            if figure == _NETWORK_RESERVED and not location_id:
+        if _SEP in name:
+            if name == _NETWORK_RESERVED:
                 network_reserved = int(value)
             continue
-        if location_id:
-            figures = per_location.get(location_id)
-            if figures is None:
-                figures = per_location[location_id] = [0, 0, 0, 0, _NO_OVERRIDE]
-            figures[slot] = int(value)
+        oh, it, rs, al, ss, _ = value.split(_COMMA, 5)
+        per_location[name] = [int(oh), int(it), int(rs), int(al), int(ss) if ss else _NO_OVERRIDE]
     return per_location, network_reserved
 
 
@@ -103,13 +101,15 @@ def atp_figures(
     sku: str, fields: Mapping[bytes | str, bytes | str], network: Network, into: tuple[AtpMap, AtpMap]
 ) -> None:
     """Only the two ATPs of each location, added to (online, walk-in) maps keyed (sku, location_id):
-    what routing reads for every sku of a batch of orders, without building the full SkuStock."""
-    per_location, _ = _parse(fields)
+    what routing reads for every sku of a batch of orders, in one pass, without building SkuStock."""
     rules = _rules(network)
     online, walk_in = into
-    for location_id, (oh, _it, rs, al, ss) in per_location.items():
-        default_ss, protection, _online = rules.get(location_id, _UNKNOWN_LOCATION)
-        atp = available_to_promise(oh, rs, al, default_ss if ss == _NO_OVERRIDE else ss)
-        key = (sku, location_id.decode())
+    for name, value in _as_bytes(fields).items():
+        if _SEP in name:
+            continue
+        oh, _it, rs, al, ss, _ = value.split(_COMMA, 5)
+        default_ss, protection, _online = rules.get(name, _UNKNOWN_LOCATION)
+        atp = available_to_promise(int(oh), int(rs), int(al), int(ss) if ss else default_ss)
+        key = (sku, name.decode())
         walk_in[key] = atp
         online[key] = max(0, atp - protection)

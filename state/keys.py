@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-# Hash fields of the stock hash. Per location: f"{location_id}{SEP}{figure}"; the network aggregates
-# use the empty location id, so a location id must not contain SEP (the scripts refuse it).
+# Fields of the stock hash (state/lua/common.lua): per location ONE field named by the location id,
+# "oh,it,rs,al,ss,atp,on,ds,pp" (ss empty: the network's default applies); network aggregates and other
+# fields are f"{location_id}{SEP}{name}" with the empty id for the network ("|oh", "|nrs") or the
+# location's ("WH1|ct"), so a location id must not contain SEP (the scripts refuse it).
 SEP = "|"
-ON_HAND = "oh"
-IN_TRANSIT = "it"
-RESERVED = "rs"
-ALLOCATED = "al"
-SAFETY_STOCK = "ss"  # the per-sku override; absent means the location's default from the network
-ATP = "atp"
 
 
 def stock(prefix: str, sku: str) -> str:

@@ -71,27 +71,55 @@ local function settings(i)
     pp = nonneg(ARGV[i + 2], 'online_protection')}
 end
 
+-- One location's figures are ONE field of the stock hash, named by the location id:
+-- "oh,it,rs,al,ss,atp,on,ds,pp" (ss empty: no override of the safety stock). Network-level fields
+-- start with SEP and per-location extras (the count time) are "<location>|ct", so a field without SEP
+-- is a location. One field, not nine, per location: a sku's HGETALL (every routing and API read) is
+-- that much smaller, and a write is one HGET and one HSET.
+local OH, IT, RS, AL, SS, ATP, ON, DS, PP = 1, 2, 3, 4, 5, 6, 7, 8, 9
+local NO_OVERRIDE = -1
+
+local function load(loc)
+  local f = {0, 0, 0, 0, NO_OVERRIDE, 0, 0, 0, 0}
+  local v = redis.call('HGET', KEYS[1], loc)
+  if v then
+    local i = 1
+    for part in string.gmatch(v .. ',', '([^,]*),') do
+      if part ~= '' then f[i] = tonumber(part) end
+      i = i + 1
+    end
+  end
+  return f
+end
+
+local function save(loc, f)
+  local ss = ''
+  if f[SS] ~= NO_OVERRIDE then ss = fmt(f[SS]) end
+  redis.call('HSET', KEYS[1], loc, fmt(f[OH]) .. ',' .. fmt(f[IT]) .. ',' .. fmt(f[RS]) .. ',' .. fmt(f[AL])
+    .. ',' .. ss .. ',' .. fmt(f[ATP]) .. ',' .. fmt(f[ON]) .. ',' .. fmt(f[DS]) .. ',' .. fmt(f[PP]))
+end
+
+-- The safety stock that applies: the override, else `default`.
+local function safety(f, default)
+  if f[SS] ~= NO_OVERRIDE then return f[SS] end
+  return default
+end
+
 -- Applies on-hand, in-transit, reserved and allocated changes to one location, recomputes its ATP
 -- and keeps the network aggregates (sums over the locations flagged online; the ATP sum is of online
 -- ATP, max(0, atp - protection)) in step. The settings used are kept (`ds`, `pp`) for releases and
--- expiry, which do not know the location's settings. Returns {oh, it, rs, al, ss, atp}.
-local function touch(loc, s, d_oh, d_it, d_rs, d_al)
-  d_rs, d_al = d_rs or 0, d_al or 0
-  local p = loc .. SEP
-  local v = redis.call('HMGET', KEYS[1], p .. 'oh', p .. 'it', p .. 'rs', p .. 'al', p .. 'ss', p .. 'atp',
-    p .. 'on', p .. 'ds', p .. 'pp')
-  local oh0, it0 = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-  local rs0, al0 = tonumber(v[3]) or 0, tonumber(v[4]) or 0
-  local ss = tonumber(v[5]) or s.ss
-  local atp0, on0, pp0 = tonumber(v[6]) or 0, tonumber(v[7]) or 0, tonumber(v[9]) or 0
+-- expiry, which do not know the location's settings. `f`: the location's figures when the caller has
+-- loaded them already (changed or not, they are saved). Returns {oh, it, rs, al, ss, atp}.
+local function touch(loc, s, d_oh, d_it, d_rs, d_al, f)
+  d_rs, d_al, f = d_rs or 0, d_al or 0, f or load(loc)
+  local oh0, it0, rs0, al0 = f[OH], f[IT], f[RS], f[AL]
+  local ss = safety(f, s.ss)
+  local atp0, on0, pp0 = f[ATP], f[ON], f[PP]
   local oh, it, rs, al = oh0 + d_oh, it0 + d_it, rs0 + d_rs, al0 + d_al
   local atp = math.max(0, oh - rs - al - ss)
   local oatp0, oatp = math.max(0, atp0 - pp0), math.max(0, atp - s.pp)
-  redis.call('HSET', KEYS[1], p .. 'oh', fmt(oh), p .. 'it', fmt(it), p .. 'atp', fmt(atp), p .. 'on', s.on)
-  if d_rs ~= 0 then redis.call('HSET', KEYS[1], p .. 'rs', fmt(rs)) end
-  if d_al ~= 0 then redis.call('HSET', KEYS[1], p .. 'al', fmt(al)) end
-  if (tonumber(v[8]) or 0) ~= s.ss then redis.call('HSET', KEYS[1], p .. 'ds', fmt(s.ss)) end
-  if pp0 ~= s.pp then redis.call('HSET', KEYS[1], p .. 'pp', fmt(s.pp)) end
+  f[OH], f[IT], f[RS], f[AL], f[ATP], f[ON], f[DS], f[PP] = oh, it, rs, al, atp, s.on, s.ss, s.pp
+  save(loc, f)
   if on0 == 1 and s.on == 1 then
     add_net({d_oh, d_it, d_rs, d_al, oatp - oatp0})
   else
@@ -103,9 +131,8 @@ end
 
 -- touch with the settings and online flag stored at the location's last write.
 local function retouch(loc, d_rs, d_al)
-  local v = redis.call('HMGET', KEYS[1], loc .. SEP .. 'ds', loc .. SEP .. 'on', loc .. SEP .. 'pp')
-  local s = {ss = tonumber(v[1]) or 0, on = tonumber(v[2]) or 0, pp = tonumber(v[3]) or 0}
-  return touch(loc, s, 0, 0, d_rs, d_al)
+  local f = load(loc)
+  return touch(loc, {ss = f[DS], on = f[ON], pp = f[PP]}, 0, 0, d_rs, d_al, f)
 end
 
 local function append(out, idx, fig)

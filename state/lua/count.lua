@@ -26,10 +26,9 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', log, '(' .. fmt(t), '+inf')) do
   after = after + tonumber(string.match(m, '^(-?%d+):'))
 end
 redis.call('ZREMRANGEBYSCORE', log, '-inf', fmt(t))
-local p = loc .. SEP
-redis.call('HSET', KEYS[1], p .. 'ct', fmt(t))
-local oh0 = tonumber(redis.call('HGET', KEYS[1], p .. 'oh')) or 0
+redis.call('HSET', KEYS[1], loc .. SEP .. 'ct', fmt(t))
+local f = load(loc)
 local out = {APPLIED, 0}
-append(out, 1, touch(loc, s, counted + after - oh0, 0))
+append(out, 1, touch(loc, s, counted + after - f[OH], 0, 0, 0, f))
 out[2] = net_atp()
 return out

@@ -46,10 +46,8 @@ end
 -- walk-in customers and, for a location that serves online, no more than the network's (network-level
 -- holds are claims on that pool); a walk-in channel (walk_in 1) may also take the kept units.
 local function available(loc, s, walk_in)
-  local p = loc .. SEP
-  local v = redis.call('HMGET', KEYS[1], p .. 'oh', p .. 'rs', p .. 'al', p .. 'ss')
-  local ss = tonumber(v[4]) or s.ss
-  local atp = math.max(0, (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0) - (tonumber(v[3]) or 0) - ss)
+  local f = load(loc)
+  local atp = math.max(0, f[OH] - f[RS] - f[AL] - safety(f, s.ss))
   local kept = math.min(atp, s.pp)
   local online = atp - kept
   if s.on == 1 then online = math.min(online, net_atp()) end

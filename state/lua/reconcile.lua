@@ -21,7 +21,10 @@ for i = 2, #raw, 2 do
   add_loc(a.loc)
 end
 raw = redis.call('HGETALL', KEYS[1])
-for i = 1, #raw, 2 do add_loc(string.match(raw[i], '^([^|]*)|')) end
+for i = 1, #raw, 2 do  -- a field without SEP is a location's figures; "<location>|ct" names one too
+  local name = raw[i]
+  if string.find(name, SEP, 1, true) then add_loc(string.match(name, '^([^|]*)|')) else add_loc(name) end
+end
 table.sort(locs)
 
 local out = {0, 0}
@@ -31,14 +34,12 @@ local function report(loc, figure, stored, actual)
   end
 end
 for _, loc in ipairs(locs) do
-  local p = loc .. SEP
-  local v = redis.call('HMGET', KEYS[1], p .. 'oh', p .. 'rs', p .. 'al', p .. 'ss', p .. 'atp', p .. 'ds')
-  local rs0, al0 = tonumber(v[2]) or 0, tonumber(v[3]) or 0
+  local f = load(loc)
+  local rs0, al0 = f[RS], f[AL]
   local rs1, al1 = reserved[loc] or 0, allocated[loc] or 0
-  local ss = tonumber(v[4]) or tonumber(v[6]) or 0
   report(loc, 'reserved', rs0, rs1)
   report(loc, 'allocated', al0, al1)
-  report(loc, 'atp', tonumber(v[5]) or 0, math.max(0, (tonumber(v[1]) or 0) - rs1 - al1 - ss))
+  report(loc, 'atp', f[ATP], math.max(0, f[OH] - rs1 - al1 - safety(f, f[DS])))
   retouch(loc, rs1 - rs0, al1 - al0)
 end
 local nrs = tonumber(redis.call('HGET', KEYS[1], SEP .. 'nrs')) or 0
@@ -48,12 +49,10 @@ if nrs ~= (reserved[''] or 0) then
 end
 local sums = {0, 0, 0, 0, 0}
 for _, loc in ipairs(locs) do
-  local p = loc .. SEP
-  local v = redis.call('HMGET', KEYS[1], p .. 'on', p .. 'oh', p .. 'it', p .. 'rs', p .. 'al', p .. 'atp',
-    p .. 'pp')
-  if tonumber(v[1]) == 1 then
-    for i = 1, 4 do sums[i] = sums[i] + (tonumber(v[i + 1]) or 0) end
-    sums[5] = sums[5] + math.max(0, (tonumber(v[6]) or 0) - (tonumber(v[7]) or 0))  -- online ATP
+  local f = load(loc)
+  if f[ON] == 1 then
+    for i = 1, 4 do sums[i] = sums[i] + f[i] end  -- oh, it, rs, al
+    sums[5] = sums[5] + math.max(0, f[ATP] - f[PP])  -- online ATP
   end
 end
 local names = {'on_hand', 'in_transit', 'reserved', 'allocated', 'atp'}

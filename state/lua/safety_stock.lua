@@ -5,12 +5,10 @@ local loc = location(ARGV[1])
 local override = ARGV[2]
 if override ~= '' then nonneg(override, 'safety_stock') end
 local s = settings(3)
-if override == '' then
-  redis.call('HDEL', KEYS[1], loc .. SEP .. 'ss')
-else
-  redis.call('HSET', KEYS[1], loc .. SEP .. 'ss', override)
-end
+local f = load(loc)
+f[SS] = NO_OVERRIDE
+if override ~= '' then f[SS] = tonumber(override) end
 local out = {APPLIED, 0}
-append(out, 1, touch(loc, s, 0, 0))
+append(out, 1, touch(loc, s, 0, 0, 0, 0, f))
 out[2] = net_atp()
 return out

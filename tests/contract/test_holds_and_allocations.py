@@ -292,7 +292,10 @@ def corrupt(store: Any) -> None:
         state.locations["WH1"].reserved = 9
         state.net[2] = 9
         return
-    store._client.hset(f"{store.prefix}stock:{{{SKU}}}", mapping={"WH1|rs": 9, "|rs": 9})
+    key = f"{store.prefix}stock:{{{SKU}}}"  # WH1's figures are one field: "oh,it,rs,al,ss,atp,on,ds,pp"
+    figures = store._client.hget(key, "WH1").decode().split(",")
+    figures[2] = "9"
+    store._client.hset(key, mapping={"WH1": ",".join(figures), "|rs": 9})
 
 
 def test_reconciliation_reports_and_repairs_drift_from_the_hold_records(store: Any) -> None:
