@@ -14,6 +14,7 @@ from core.promise_types import CartLine, Verdict
 from core.sourcing import Quote
 
 AtpView = Mapping[tuple[str, str], int]  # (sku, location_id) -> live ATP, holds and safety stock out
+Terms = tuple[int, datetime, datetime, int]  # a parcel's cents, earliest and latest arrival, CO2e grams
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ class Timetable:
         self.prepared, self.now = prepared, now
         self.ready: dict[str, datetime | None] = {}
         self.dates: dict[tuple[str, str, int, int, str], tuple[datetime, datetime] | None] = {}
+        self.terms: dict[tuple[str, str, float, float, str], Terms | str] = {}  # PromiseContext.terms
         self.routing: dict[tuple[object, ...], object] = {}  # routing's per-batch frames (routing_nodes)
 
     def fits(self, prepared: PromiseNetwork, now: datetime) -> bool:
@@ -97,7 +99,7 @@ class PromiseContext:
             timetable if timetable is not None and timetable.fits(prepared, now) else Timetable(prepared, now)
         )
         self.timetable = shared
-        self._ready, self._dates = shared.ready, shared.dates
+        self._ready, self._dates, self._terms = shared.ready, shared.dates, shared.terms
 
     def mask(self, location_id: str) -> int:
         """Bit i set when the location has the ATP for the whole of line i."""
@@ -139,6 +141,33 @@ class PromiseContext:
         self, node: Location, service: CarrierService, to: Place, km: float | None = None
     ) -> Quote | str:
         """`km`: the node's distance to `to`, when the caller has it already."""
+        terms = self.terms(node, service, to, km)
+        if isinstance(terms, str):
+            return terms
+        parcel_cents, earliest, latest, co2e_grams = terms
+        return Quote(
+            location_id=node.location_id,
+            mask=self.mask(node.location_id),
+            parcel_cents=parcel_cents,
+            pick_cents=node.pick_cost_cents,
+            earliest=earliest,
+            latest=latest,
+            co2e_grams=co2e_grams,
+        )
+
+    def terms(
+        self, node: Location, service: CarrierService, to: Place, km: float | None = None
+    ) -> Terms | str:
+        """A parcel from `node` to `to`: (parcel_cents, earliest, latest, co2e_grams), or why there is
+        none. The same for every cart, so kept in the timetable: routing asks for every node of every
+        order, and most orders of a batch share their destinations."""
+        key = (node.location_id, service.service_id, to.lat, to.lon, to.timezone)
+        terms = self._terms.get(key)
+        if terms is None:
+            terms = self._terms[key] = self._terms_of(node, service, to, km)
+        return terms
+
+    def _terms_of(self, node: Location, service: CarrierService, to: Place, km: float | None) -> Terms | str:
         if km is None:
             km = distance_km(self.prepared.places[node.location_id], to)
         band = service.band(km)
@@ -150,15 +179,7 @@ class PromiseContext:
         dates = self._dates[key]
         if dates is None:
             return "no carrier collection while open within the search horizon"
-        return Quote(
-            location_id=node.location_id,
-            mask=self.mask(node.location_id),
-            parcel_cents=band.parcel_cents,
-            pick_cents=node.pick_cost_cents,
-            earliest=dates[0],
-            latest=dates[1],
-            co2e_grams=service.co2e_grams(km, 1),
-        )
+        return band.parcel_cents, dates[0], dates[1], service.co2e_grams(km, 1)
 
     def _dates_of(
         self, node: Location, service: CarrierService, days: tuple[int, int], timezone: str

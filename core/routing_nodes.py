@@ -171,14 +171,15 @@ class NodeJudge:
         service = self.target.service
         if service is None:  # unreachable: _fixed_verdict refused the node
             return Filter.CAPABILITY, "no parcels possible to this pickup point"
-        quote = self.context.quote(node, service, self.target.to, km)
-        if isinstance(quote, str):
-            return Filter.SERVICE, quote
-        earliest, latest = self._at_point(quote.earliest), self._at_point(quote.latest)
+        terms = self.context.terms(node, service, self.target.to, km)
+        if isinstance(terms, str):
+            return Filter.SERVICE, terms
+        parcel_cents, arrives, arrives_latest, co2e_grams = terms
+        earliest, latest = self._at_point(arrives), self._at_point(arrives_latest)
         if earliest is None or latest is None:
             return Filter.SERVICE, "the pickup point does not open within the search horizon"
         return Offer(
-            node_id, rank, mask, capacity, 1, quote.parcel_cents, quote.pick_cents, quote.co2e_grams,
+            node_id, rank, mask, capacity, 1, parcel_cents, node.pick_cost_cents, co2e_grams,
             km, earliest, max(earliest, latest), balance,
         )  # fmt: skip
 
