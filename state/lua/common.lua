@@ -79,7 +79,7 @@ end
 local OH, IT, RS, AL, SS, ATP, ON, DS, PP = 1, 2, 3, 4, 5, 6, 7, 8, 9
 local NO_OVERRIDE = -1
 
-local function load(loc)
+local function load_figures(loc)
   local f = {0, 0, 0, 0, NO_OVERRIDE, 0, 0, 0, 0}
   local v = redis.call('HGET', KEYS[1], loc)
   if v then
@@ -92,7 +92,7 @@ local function load(loc)
   return f
 end
 
-local function save(loc, f)
+local function save_figures(loc, f)
   local ss = ''
   if f[SS] ~= NO_OVERRIDE then ss = fmt(f[SS]) end
   redis.call('HSET', KEYS[1], loc, fmt(f[OH]) .. ',' .. fmt(f[IT]) .. ',' .. fmt(f[RS]) .. ',' .. fmt(f[AL])
@@ -111,7 +111,7 @@ end
 -- expiry, which do not know the location's settings. `f`: the location's figures when the caller has
 -- loaded them already (changed or not, they are saved). Returns {oh, it, rs, al, ss, atp}.
 local function touch(loc, s, d_oh, d_it, d_rs, d_al, f)
-  d_rs, d_al, f = d_rs or 0, d_al or 0, f or load(loc)
+  d_rs, d_al, f = d_rs or 0, d_al or 0, f or load_figures(loc)
   local oh0, it0, rs0, al0 = f[OH], f[IT], f[RS], f[AL]
   local ss = safety(f, s.ss)
   local atp0, on0, pp0 = f[ATP], f[ON], f[PP]
@@ -119,7 +119,7 @@ local function touch(loc, s, d_oh, d_it, d_rs, d_al, f)
   local atp = math.max(0, oh - rs - al - ss)
   local oatp0, oatp = math.max(0, atp0 - pp0), math.max(0, atp - s.pp)
   f[OH], f[IT], f[RS], f[AL], f[ATP], f[ON], f[DS], f[PP] = oh, it, rs, al, atp, s.on, s.ss, s.pp
-  save(loc, f)
+  save_figures(loc, f)
   if on0 == 1 and s.on == 1 then
     add_net({d_oh, d_it, d_rs, d_al, oatp - oatp0})
   else
@@ -131,7 +131,7 @@ end
 
 -- touch with the settings and online flag stored at the location's last write.
 local function retouch(loc, d_rs, d_al)
-  local f = load(loc)
+  local f = load_figures(loc)
   return touch(loc, {ss = f[DS], on = f[ON], pp = f[PP]}, 0, 0, d_rs, d_al, f)
 end
 

@@ -27,7 +27,7 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', log, '(' .. fmt(t), '+inf')) do
 end
 redis.call('ZREMRANGEBYSCORE', log, '-inf', fmt(t))
 redis.call('HSET', KEYS[1], loc .. SEP .. 'ct', fmt(t))
-local f = load(loc)
+local f = load_figures(loc)
 local out = {APPLIED, 0}
 append(out, 1, touch(loc, s, counted + after - f[OH], 0, 0, 0, f))
 out[2] = net_atp()

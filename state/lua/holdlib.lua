@@ -46,7 +46,7 @@ end
 -- walk-in customers and, for a location that serves online, no more than the network's (network-level
 -- holds are claims on that pool); a walk-in channel (walk_in 1) may also take the kept units.
 local function available(loc, s, walk_in)
-  local f = load(loc)
+  local f = load_figures(loc)
   local atp = math.max(0, f[OH] - f[RS] - f[AL] - safety(f, s.ss))
   local kept = math.min(atp, s.pp)
   local online = atp - kept

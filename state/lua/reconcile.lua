@@ -34,7 +34,7 @@ local function report(loc, figure, stored, actual)
   end
 end
 for _, loc in ipairs(locs) do
-  local f = load(loc)
+  local f = load_figures(loc)
   local rs0, al0 = f[RS], f[AL]
   local rs1, al1 = reserved[loc] or 0, allocated[loc] or 0
   report(loc, 'reserved', rs0, rs1)
@@ -49,7 +49,7 @@ if nrs ~= (reserved[''] or 0) then
 end
 local sums = {0, 0, 0, 0, 0}
 for _, loc in ipairs(locs) do
-  local f = load(loc)
+  local f = load_figures(loc)
   if f[ON] == 1 then
     for i = 1, 4 do sums[i] = sums[i] + f[i] end  -- oh, it, rs, al
     sums[5] = sums[5] + math.max(0, f[ATP] - f[PP])  -- online ATP

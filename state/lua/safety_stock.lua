@@ -5,7 +5,7 @@ local loc = location(ARGV[1])
 local override = ARGV[2]
 if override ~= '' then nonneg(override, 'safety_stock') end
 local s = settings(3)
-local f = load(loc)
+local f = load_figures(loc)
 f[SS] = NO_OVERRIDE
 if override ~= '' then f[SS] = tonumber(override) end
 local out = {APPLIED, 0}
