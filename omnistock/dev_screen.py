@@ -31,6 +31,10 @@ class Scrape:
     reroutes: dict[str, float] = field(default_factory=dict)
     routing_s: tuple[float, float] = (0.0, 0.0)  # the routing batch histogram's sum and count
 
+    def lag(self, produced: int) -> int:
+        """Events of the `produced` not yet consumed by the worker as of this read."""
+        return max(0, produced - int(self.totals.get("omnistock_events_consumed_total", 0.0)))
+
 
 def scrape(url: str) -> Scrape | None:
     """None when the worker does not answer (a busy worker may miss one)."""
@@ -151,12 +155,11 @@ class Screen:
         def rate(name: str) -> float:
             return (totals.get(name, 0.0) - previous.get(name, 0.0)) / span
 
-        consumed = totals.get("omnistock_events_consumed_total", 0.0)
         flow = (
             f"[{now - self.started:5.0f}s] produced {(produced - produced_before) / span:6.0f} events/s"
             f"  applied {rate('omnistock_events_consumed_total'):6.0f} events/s"
             f" ({rate('omnistock_events_applied_total'):6.0f} stock changes/s)"
-            f"  lag {max(0, produced - int(consumed)):6d}"
+            f"  lag {figures.lag(produced):6d}"
             f"  duplicates {totals.get('omnistock_events_duplicate_total', 0):.0f}"
             f"  dlq {totals.get('omnistock_events_dlq_total', 0):.0f}"
         )

@@ -122,8 +122,7 @@ class Backlog:
             self._at = now
             figures = scrape(self._url)  # None when the worker is too busy to answer: keep the last
             if figures is not None:
-                consumed = int(figures.totals.get("omnistock_events_consumed_total", 0.0))
-                self._value = max(0, self._produced() - consumed)
+                self._value = figures.lag(self._produced())
         return self._value
 
 

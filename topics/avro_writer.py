@@ -217,18 +217,6 @@ def _array(write: Write) -> Write:
 
 
 def _map(write: Write) -> Write:
-    if write is _double:  # score components: the common case, one call per entry saved
-
-        def write_doubles(out: bytearray, value: Any) -> None:
-            if value:
-                out += avro_long(len(value))
-                for key, item in value.items():
-                    out += _key(key)
-                    out += _DOUBLE(item)
-            out.append(0)
-
-        return write_doubles
-
     def write_map(out: bytearray, value: Any) -> None:
         if value:
             out += avro_long(len(value))
@@ -310,27 +298,29 @@ def _nullable_lines(lines: list[str]) -> list[str]:
     return ["if x is None:", "    out.append(0)", "else:", "    out.append(2)", *("    " + s for s in lines)]
 
 
-# Source lines writing `x` (a record's field value) for the types a record writes inline. A string's
-# length (below TABLE_SIZE / 2) is looked up in the varint table T, not computed by a call.
-_STRING = ["b = x.encode()", "n = len(b)", "out += T[n + n] if n < 2048 else L(n)", "out += b"]
+def _string_lines(name: str) -> list[str]:
+    """Source lines writing the string `name`; its length (below TABLE_SIZE / 2, as zig-zag) is looked
+    up in the varint table T, not computed by a call."""
+    bound = TABLE_SIZE // 2
+    return [f"b = {name}.encode()", "n = len(b)", f"out += T[n + n] if n < {bound} else L(n)", "out += b"]
+
+
+# Source lines writing `x` (a record's field value) for the types a record writes inline.
 _INLINE: dict[str | None, list[str]] = {
-    "string": _STRING,
+    "string": _string_lines("x"),
     "long": ["out += L(x)"],
     "int": ["out += L(x)"],
     "double": ["out += D(x)"],
     "float": ["out += F(x)"],
     "boolean": ["out.append(1 if x else 0)"],
-    "?string": _nullable_lines(_STRING),
+    "?string": _nullable_lines(_string_lines("x")),
     "?long": _nullable_lines(["out += L(x)"]),
     "?double": _nullable_lines(["out += D(x)"]),
     "[string]": [
         "if x:",
         "    out += L(len(x))",
-        "    for b in x:",
-        "        b = b.encode()",
-        "        n = len(b)",
-        "        out += T[n + n] if n < 2048 else L(n)",
-        "        out += b",
+        "    for y in x:",
+        *("        " + line for line in _string_lines("y")),
         "out.append(0)",
     ],
     "{double}": [

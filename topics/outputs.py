@@ -27,6 +27,8 @@ FIELDS = (
     "network_atp",
     "cause_event_id",
 )
+
+
 def change_event_id(cause_event_id: str, sku: str, location_id: str) -> str:
     """Deterministic, so a replayed input event produces the same change ids (consumers can dedupe)."""
     return f"{cause_event_id}:{sku}:{location_id}"
