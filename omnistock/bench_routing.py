@@ -10,6 +10,7 @@ record read by a consumer here. Targets (issue 5): >= 500 orders/s per worker; p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -19,6 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from subprocess import Popen
 from typing import Any
 
 import orjson
@@ -31,10 +33,11 @@ from omnistock.bench_kafka import produce_all, worker_env
 from omnistock.bench_orders import order_events, pickup_points, stock_atp
 from omnistock.bench_promise import load_inputs
 from omnistock.bench_promise_http import seed_atp
+from omnistock.cpu_meter import CpuMeter, cpu_line
 from omnistock.embedded_broker import EmbeddedBroker
 from omnistock.embedded_redis import ensure_redis
 from omnistock.kafka_admin import create_topics
-from omnistock.latency import PhaseSummary, percentile, schedule, summarize
+from omnistock.latency import PhaseSummary, percentile, percentiles_by_slice, schedule, summarize
 from omnistock.load_client import sku_name
 from omnistock.processes import free_port, start_omnistock, stop, wait_worker_assigned
 from omnistock.redis_keys import delete_prefix
@@ -49,6 +52,7 @@ SKU_COUNT, LATENCY_S, SEED = 5000, 20.0, 20261205
 SENDING_DONE = "-sending-done-"  # not an order id: order ids are prefixed by the run
 QUIET_S = 2.0  # after the last order is sent, how long its request may take to be read back
 TARGET_PER_S, TARGET_P99_MS = 500.0, 100.0
+SLICE_S = 5.0  # the latency phase's p99 per slice of this many seconds
 
 
 @dataclass
@@ -252,6 +256,7 @@ def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
             url = f"http://127.0.0.1:{port}/metrics"
             wait_worker_assigned(url, 60, worker)
             parts, orders_topic = settings.topic_partitions, topic_prefix + ORDERS
+            meter = CpuMeter(run_pids(broker.process, worker, client))
             print(f"{orders} orders flat out, then {len(paced)} at {rate:.0f}/s (1 worker) ...")
             # One reader per phase, of what that phase measures: the embedded broker's cost per fetch
             # grows with the batches stored in the partition (it lists them all), so a reader of the
@@ -260,11 +265,15 @@ def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
             statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (STATUS,))
             try:
                 scrapes = [worker_sums(url)]
+                meter.mark()
                 per_s = throughput(statuses, broker.bootstrap, orders_topic, fast)
+                cpu = [meter.shares()]
                 scrapes.append(worker_sums(url))
                 statuses.close()
                 requests.drain(1.0)  # the requests of the flat-out phase, read and set aside
+                meter.mark()
                 paced_summary, sent = latency(requests, broker.bootstrap, orders_topic, paced, rate)
+                cpu.append(meter.shares())
                 scrapes.append(worker_sums(url))
                 statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (STATUS,))
                 every = [e["order_id"] for e in fast + paced]
@@ -283,21 +292,52 @@ def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
     mix = shares(statuses.out, codec, [e["order_id"] for e in fast + paced])
     lines = [worker_line(a, b) for a, b in zip(scrapes, scrapes[1:], strict=False)]
     split(sent, Outputs(statuses.out.statuses, requests.out.requests))
-    report(per_s, paced_summary, mix, rate, lines)
+    report(per_s, paced_summary, mix, rate, lines, cpu, drift(sent, requests.out.requests))
     return 0
 
 
-def report(per_s: float, paced: PhaseSummary, mix: Counter[str], rate: float, worker: list[str]) -> None:
+def run_pids(broker: Popen[bytes] | None, worker: Popen[bytes], client: redis.Redis) -> dict[str, int]:
+    """The processes sharing this machine's cores in the run: broker, worker, Redis (when local)."""
+    pids = {"broker": broker.pid} if broker is not None else {}
+    pids["worker"] = worker.pid
+    with contextlib.suppress(redis.RedisError, KeyError, ValueError):  # then Redis is left out
+        pids["Redis"] = int(client.info("server")["process_id"])
+    return pids
+
+
+def drift(sent: Mapping[str, float], read_at: Mapping[str, float]) -> str:
+    """The latency phase's p99 per SLICE_S of sending: flat, or growing as the run goes on."""
+    if not sent:
+        return ""
+    start = min(sent.values())
+    pairs = [(at - start, read_at[i] - at) for i, at in sent.items() if i in read_at]
+    p99s = ", ".join(f"{p99 * 1000:.0f}" for _, p99, _ in percentiles_by_slice(pairs, SLICE_S))
+    return f"p99 per {SLICE_S:g} s of the phase: {p99s} ms"
+
+
+def report(
+    per_s: float,
+    paced: PhaseSummary,
+    mix: Counter[str],
+    rate: float,
+    worker: list[str],
+    cpu: list[dict[str, float]],
+    slices: str,
+) -> None:
     total = sum(mix.values())
     print(f"statuses of {total} orders: " + ", ".join(f"{k} {n / total:.1%}" for k, n in sorted(mix.items())))
     print(f"throughput: {per_s:.0f} routed orders/s, 1 worker (first to last status)")
     print(f"  {worker[0]}")
+    print(f"  {cpu_line(cpu[0])}")
     print("latency: order -> first fulfillment request read back, from its scheduled send time (ms)")
     print(f"{'':26}{'orders/s':>9}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>9}{'no request':>11}")
     p = paced
     line = f"{p.name:26}{p.achieved_rate:9.0f}{p.p50_ms:8.1f}{p.p90_ms:8.1f}{p.p99_ms:8.1f}{p.max_ms:9.1f}"
     print(f"{line}{p.errors:11d}")
     print(f"  {worker[1]}")
+    print(f"  {cpu_line(cpu[1])}")
+    if slices:
+        print(f"  {slices}")
     print(f"target >= {TARGET_PER_S:.0f} orders/s per worker: {_verdict(per_s >= TARGET_PER_S)}")
     print(f"target p99 < {TARGET_P99_MS:.0f} ms at {rate:.0f} orders/s: {_verdict(p.p99_ms < TARGET_P99_MS)}")
 

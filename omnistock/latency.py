@@ -73,3 +73,16 @@ def summarize(
         lag_p99_ms=percentile(sorted(lags_s), 99) * 1000,
         server_cpu=server_cpu,
     )
+
+
+def percentiles_by_slice(
+    sent_and_took: Sequence[tuple[float, float]], slice_s: float, q: float = 99
+) -> list[tuple[float, float, int]]:
+    """(slice start s, percentile q of the latencies in s, count) per `slice_s` of send offsets, in order:
+    whether a phase's tail belongs to all of it or grows as it goes."""
+    if slice_s <= 0:
+        raise ValueError("slice_s must be > 0")
+    slices: dict[int, list[float]] = {}
+    for sent, took in sent_and_took:
+        slices.setdefault(int(sent // slice_s), []).append(took)
+    return [(k * slice_s, percentile(sorted(v), q), len(v)) for k, v in sorted(slices.items())]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from omnistock.latency import percentile, schedule, summarize
+from omnistock.latency import percentile, percentiles_by_slice, schedule, summarize
 from omnistock.load_client import Request, open_loop
 
 
@@ -34,6 +34,16 @@ def test_a_summary_reports_milliseconds_and_keeps_errors_out_of_the_percentiles(
     assert (summary.completed, summary.errors, summary.achieved_rate) == (4, 1, 2.0)
     assert (summary.p50_ms, summary.p99_ms, summary.max_ms) == pytest.approx((2.0, 4.0, 4.0))
     assert summary.lag_p99_ms == pytest.approx(0.5)
+
+
+def test_the_tail_per_slice_shows_a_phase_that_gets_slower_as_it_goes() -> None:
+    sent_and_took = [(0.5, 0.010), (1.0, 0.020), (4.9, 0.030), (5.0, 0.200), (9.9, 0.100), (12.0, 0.5)]
+    assert percentiles_by_slice(sent_and_took, 5.0) == [(0.0, 0.030, 3), (5.0, 0.200, 2), (10.0, 0.5, 1)]
+
+
+def test_a_slice_must_have_a_length() -> None:
+    with pytest.raises(ValueError, match="slice_s"):
+        percentiles_by_slice([(0.0, 0.1)], 0.0)
 
 
 def test_a_slow_answer_is_charged_to_the_requests_queued_behind_it() -> None:
