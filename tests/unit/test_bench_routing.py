@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
+
+import redis
 
 from core.geo import Place
 from core.network import LocationKind
 from omnistock.bench_orders import order_events, pickup_points, stock_atp
-from omnistock.bench_routing import worker_line
+from omnistock.bench_routing import drift, run_pids, worker_line
 from omnistock.network_file import default_network_path, load_network
 from topics.order_events import OrderEvent
 
@@ -57,3 +61,17 @@ def test_the_worker_line_gives_means_between_two_scrapes() -> None:
 
     assert "2 batches of 20.0 orders" in line
     assert "100.0 ms per batch, 5.00 ms per order" in line
+
+
+def test_the_drift_line_gives_the_p99_of_each_5_s_of_sending() -> None:
+    sent = {"a": 100.0, "b": 101.0, "c": 106.0, "lost": 107.0}
+    read_at = {"a": 100.050, "b": 101.020, "c": 106.300}
+    assert drift(sent, read_at) == "p99 per 5 s of the phase: 50, 300 ms"
+    assert drift({}, {}) == ""
+
+
+def test_a_redis_on_another_host_is_not_measured_as_a_local_process() -> None:
+    worker = subprocess.Popen([sys.executable, "-c", "pass"])
+    worker.wait()
+    remote = redis.Redis(host="10.255.0.1", socket_connect_timeout=0.01)
+    assert run_pids(None, worker, remote) == {"worker": worker.pid}
