@@ -65,6 +65,11 @@ class InMemoryOrderStore:
     def capacity_used(self, day: str, location_ids: Sequence[str]) -> dict[str, int]:
         return {loc: self._capacity.get((day, loc), 0) for loc in location_ids}
 
+    def load_with_capacity(
+        self, order_ids: Sequence[str], day: str, location_ids: Sequence[str]
+    ) -> tuple[dict[str, Order], dict[str, int]]:
+        return self.load(order_ids), self.capacity_used(day, location_ids)
+
     async def order(self, order_id: str) -> tuple[Order, list[dict[str, Any]]] | None:
         """The reader's answer, for API tests."""
         if order_id not in self._orders:

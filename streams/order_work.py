@@ -40,6 +40,9 @@ class OrderStore(Protocol):
         capacity: Mapping[tuple[str, str], int] = {},  # noqa: B006 - a read-only default
     ) -> None: ...
     def capacity_used(self, day: str, location_ids: Sequence[str]) -> dict[str, int]: ...
+    def load_with_capacity(
+        self, order_ids: Sequence[str], day: str, location_ids: Sequence[str]
+    ) -> tuple[dict[str, Order], dict[str, int]]: ...
 
 
 class OrderWork:
@@ -69,10 +72,12 @@ class OrderWork:
         self._requests: list[RouteRequest] = []
         self._waiting: set[str] = set()  # orders with lines waiting for routing
         self._decisions: list[Mapping[str, Any]] = []
-        self._capacity: dict[tuple[str, str], int] = defaultdict(int)
+        self._capacity: dict[tuple[str, str], int] = defaultdict(int)  # lines this batch took
+        self._capacity_read: dict[str, int] | None = None  # lines picked today, as the batch began
 
     def load(self, order_ids: Sequence[str]) -> None:
-        found = self._store.load(order_ids)
+        """The batch's orders, and the day's capacity used (read now: one round trip for both)."""
+        found, self._capacity_read = self._store.load_with_capacity(order_ids, self.day, self._location_ids)
         self.orders.update(found)
 
     def order(self, order_id: str) -> Order | None:
@@ -149,7 +154,11 @@ class OrderWork:
             self.results += self._stock.apply(undo, self.now_ms)
             # fresh allocation event ids: the store remembers the failed attempt's and would skip them
             current = [replace(r, cause_event_id=f"{r.cause_event_id}@{self.now_ms}") for r in current]
-        used = self._store.capacity_used(self.day, self._location_ids)
+        if self._capacity_read is None:
+            self._capacity_read = self._store.capacity_used(self.day, self._location_ids)
+        used = dict(self._capacity_read)  # what earlier batches took, and earlier passes of this one
+        for (_day, location_id), lines in self._capacity.items():
+            used[location_id] = used.get(location_id, 0) + lines
         with self._metrics.routing_seconds.time():
             routed, taken, results = self._router.route(current, used, self.now_ms)
         self.results += results

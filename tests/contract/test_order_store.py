@@ -195,6 +195,17 @@ def test_capacity_increments_accumulate_per_day_and_location(order_store: Any) -
 
 
 @both
+def test_a_batch_reads_its_orders_and_the_days_capacity_together(order_store: Any) -> None:
+    order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
+    order_store.save([], capacity={("2026-01-01", "WH1"): 3})
+    orders, used = order_store.load_with_capacity(["O-1", "O-unknown"], "2026-01-01", ["WH1", "ST1"])
+    assert orders == {"O-1": order}
+    assert used == {"WH1": 3, "ST1": 0}
+    assert order_store.load_with_capacity([], "2026-01-02", ["WH1"]) == ({}, {"WH1": 0})
+    assert order_store.load_with_capacity(["O-1"], "2026-01-01", []) == ({"O-1": order}, {})
+
+
+@both
 def test_decisions_are_stored_and_read_back_by_id(order_store: Any) -> None:
     made = decision("D-O-1", "O-1")
     saved(order_store, None, routed("O-1", ("WH1", (A1,))), decisions=[made])

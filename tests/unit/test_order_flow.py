@@ -4,6 +4,7 @@ node rejects, misses its deadline or runs short, and every step published."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -33,14 +34,14 @@ SLA_MS = 3_600_000
 
 
 class Harness:
-    def __init__(self, **stock: int) -> None:
-        self.stock = InMemoryStockStore(lambda: NETWORK)
+    def __init__(self, net: Network = NETWORK, **stock: int) -> None:
+        self.stock = InMemoryStockStore(lambda: net)
         self.orders = InMemoryOrderStore()
         self.now_ms = NOW_MS
-        prepared = prepare(NETWORK, services())
-        router = OrderRouter(self.stock, lambda: prepared, lambda: NETWORK.routing, lambda _: SLA_MS)
+        prepared = prepare(net, services())
+        router = OrderRouter(self.stock, lambda: prepared, lambda: net.routing, lambda _: SLA_MS)
         self.flow = OrderFlow(
-            self.stock, self.orders, router, order_outputs(None), CODEC, lambda: NETWORK,
+            self.stock, self.orders, router, order_outputs(None), CODEC, lambda: net,
             {"75": PARIS_CUSTOMER}, availability_change_encoder(None),
             WorkerMetrics.create(CollectorRegistry()), OrderMetrics.create(CollectorRegistry()),
             clock_ms=lambda: self.now_ms,
@@ -67,6 +68,10 @@ class Harness:
             "shipment_id": shipment["shipment_id"], "location_id": shipment["location_id"], "status": status,
             **fields,
         })  # fmt: skip
+
+    def flow_day(self) -> str:
+        """The UTC day the flow counts capacity in."""
+        return datetime.fromtimestamp(self.now_ms / 1000, UTC).date().isoformat()
 
     def at(self, location_id: str) -> tuple[int, int]:
         """(on_hand, allocated) of sku A at one location."""
@@ -101,6 +106,29 @@ def test_a_placed_order_is_allocated_and_sent_to_its_node_with_the_decision_and_
     assert _statuses(out) == ["ROUTED"]
     assert shop.at("WH") == (3, 1)
     assert "availability.changes.v1" in out
+
+
+def test_capacity_taken_earlier_in_a_batch_counts_when_the_batch_routes_again() -> None:
+    one_line_a_day = replace(NETWORK.locations["WH"], daily_pick_capacity=1)
+    net = replace(NETWORK, locations={**NETWORK.locations, "WH": one_line_a_day})
+    shop = Harness(net, WH=3, SHOP=3)
+    placed = [
+        {"event_id": f"{o}-placed", "order_id": o, "type": "PLACED",
+         "lines": [{"line_id": "l1", "sku": "A", "quantity": 1}],
+         "delivery": {"method": "HOME_STANDARD", "postcode": "75011"}}
+        for o in ("O1", "O2")
+    ]  # fmt: skip
+    cancelled = {"event_id": "O1-cancel", "order_id": "O1", "type": "CANCELLED"}
+    # O1 is routed first (its cancellation needs it routed), O2 in a second pass of the same batch
+    batch = [placed[0], cancelled, placed[1]]
+    records = [Record(ORDERS, orjson.dumps({"occurred_at": NOW_MS, "channel": "web", **e})) for e in batch]
+
+    out = _by_topic(shop.flow.run(ORDERS, records).outputs)
+
+    first, second = out["fulfillment.requests.v1"]
+    assert (first["order_id"], first["location_id"]) == ("O1", "WH")
+    assert (second["order_id"], second["location_id"]) == ("O2", "SHOP")
+    assert shop.orders.capacity_used(shop.flow_day(), ["WH", "SHOP"]) == {"WH": 1, "SHOP": 1}
 
 
 def test_a_repeated_placed_event_routes_nothing_twice() -> None:
