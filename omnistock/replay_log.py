@@ -107,30 +107,35 @@ def read_topics(
     config: dict[str, Any], prefix: str, codec: AvroCodec, topics: Sequence[str], timeout_s: float = 10.0
 ) -> list[LogRecord]:
     """Every record of the input topics from the earliest offset up to the end as it stands now, merged
-    across topics and partitions by record timestamp (each partition keeps its order)."""
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    across topics and partitions by record timestamp (each partition keeps its order).
 
-    consumer = Consumer({**config, "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    A partition's end is where its fetch reports end of partition, not what ListOffsets answers: the
+    embedded broker answers the base offset of the last batch plus one, which leaves out every record
+    of that batch but its first."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+    consumer = Consumer({
+        **config, "enable.auto.commit": False, "auto.offset.reset": "earliest", "enable.partition.eof": True,
+    })  # fmt: skip
     try:
         names = {full_name(prefix, topic): topic for topic in topics}
         metadata = consumer.list_topics(timeout=timeout_s).topics
-        ends: dict[tuple[str, int], int] = {}
-        for name in sorted(set(names) & set(metadata)):
-            for partition in metadata[name].partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(name, partition), timeout_s)
-                if high > low:
-                    ends[(name, partition)] = high
-        consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for name, p in ends])
+        present = sorted(set(names) & set(metadata))
+        reading = {(name, p) for name in present for p in metadata[name].partitions}
+        consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for name, p in sorted(reading)])
         found: list[tuple[int, int, LogRecord]] = []
-        while ends:
+        while reading:
             message = consumer.poll(timeout_s)
             if message is None:
-                break  # the end moved away or the broker went quiet: replay what was read
-            if message.error():
-                continue
+                break  # the broker went quiet: replay what was read
             name, partition, offset = message.topic() or "", message.partition() or 0, message.offset() or 0
-            if offset + 1 >= ends.get((name, partition), 0):
-                ends.pop((name, partition), None)
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    reading.discard((name, partition))
+                continue
+            if (name, partition) not in reading:
+                continue  # written after the partition's end was reached: not part of this log
             value = message.value() or b""
             stamp = message.timestamp()[1]
             at = _at(codec, value) or stamp

@@ -19,13 +19,18 @@ from uuid import uuid4
 import orjson
 import pytest
 import redis
+from confluent_kafka import Producer
 
 from core.routing_rules import RoutingRules
+from omnistock.kafka_admin import create_topics
 from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.replay import compare, load_rules
 from omnistock.replay_kpis import Kpi
-from omnistock.replay_log import read_log
+from omnistock.replay_log import LogRecord, read_log, read_topics
 from omnistock.settings import Settings
+from topics.catalog import INPUT_TOPICS, all_topic_names
+from topics.codec import AvroCodec
+from topics.registry import make_registry
 
 RECEIPTS = {
     "ST-PARIS-RIVOLI": {"SKU-A": 5},
@@ -112,3 +117,31 @@ def test_a_recorded_rejection_reroutes_the_live_run_and_is_dropped_where_the_dra
     assert live["cost (EUR)"] == 13.50  # 6.70 + 6.80: order 1 went to Rivoli after Lyon said no
     assert (result.live.unmatched_updates, result.draft.unmatched_updates) == (0, 1)
     assert [s.location_id for s in result.live.orders["O-1"].shipments] == ["WH-LYON-SQF", "ST-PARIS-RIVOLI"]
+
+
+def _fields(record: LogRecord) -> tuple[str, bytes | None, bytes, int | None]:
+    return record.topic(), record.key(), record.value(), record.at_ms
+
+
+def test_the_input_topics_replay_like_the_log_they_hold(setup: Setup, broker_bootstrap: str) -> None:
+    settings, client, network, draft = setup
+    logged, _ = read_log(io.BytesIO(_log()))
+    prefix = f"replay-{uuid4().hex[:8]}."
+    create_topics(broker_bootstrap, all_topic_names(prefix), 2)
+    producer = Producer({"bootstrap.servers": broker_bootstrap})
+    for record in logged:  # as their sources sent them: stamped when they happened
+        producer.produce(prefix + record.topic(), record.value(), record.key(), timestamp=record.at_ms or 0)
+    assert producer.flush(10) == 0
+    config = {"bootstrap.servers": broker_bootstrap, "group.id": f"replay-test-{uuid4().hex[:8]}"}
+    codec = AvroCodec(make_registry(None, prefix))
+
+    read = read_topics(config, prefix, codec, [spec.name for spec in INPUT_TOPICS])
+
+    # in time order; the three receipts share a time and come in partition order
+    assert sorted(_fields(r) for r in read) == sorted(_fields(r) for r in logged)
+    assert [r.at_ms for r in read] == sorted(r.at_ms for r in logged)
+    from_topics = compare(settings, client, network, draft, read)
+    from_log = compare(settings, client, network, draft, logged)
+    assert _values(from_topics.live_kpis) == _values(from_log.live_kpis)
+    assert _values(from_topics.draft_kpis) == _values(from_log.draft_kpis)
+    assert _values(from_log.live_kpis)["routed"] == 2
