@@ -59,8 +59,7 @@ class RedisOrderStore:
                 pipe.hmget(k.capacity(self._prefix, day), list(location_ids))
             found = pipe.execute()
         counts = found[len(order_ids)] if location_ids else []
-        used = {loc: int(n) if n is not None else 0 for loc, n in zip(location_ids, counts, strict=True)}
-        return _orders(order_ids, found[: len(order_ids)]), used
+        return _orders(order_ids, found[: len(order_ids)]), _counts(location_ids, counts)
 
     def save(
         self,
@@ -140,7 +139,7 @@ class RedisOrderStore:
             return {}
         with k.unavailable():
             counts = self._client.hmget(k.capacity(self._prefix, day), list(location_ids))
-        return {loc: int(n) if n is not None else 0 for loc, n in zip(location_ids, counts, strict=True)}
+        return _counts(location_ids, counts)
 
     def _get(self, keys: list[str]) -> list[bytes | None]:
         """GET of each key in one pipeline (not MGET: the keys are in different Cluster slots)."""
@@ -160,3 +159,8 @@ def _orders(order_ids: Sequence[str], found: Sequence[bytes | None]) -> dict[str
         for order_id, raw in zip(order_ids, found, strict=True)
         if raw is not None
     }
+
+
+def _counts(location_ids: Sequence[str], counts: Sequence[bytes | str | None]) -> dict[str, int]:
+    """Lines picked per location from an HMGET of the day's capacity hash (0 where none)."""
+    return {loc: int(n) if n is not None else 0 for loc, n in zip(location_ids, counts, strict=True)}
