@@ -18,6 +18,7 @@ import redis.asyncio
 
 from core.errors import StoreUnavailable
 from core.movements import LocationFigures
+from state import lean_pipeline
 
 DEFAULT_MAXLEN = 100_000
 START = "0-0"  # before any entry
@@ -73,15 +74,15 @@ class ChangeStream:
         if not changes:
             return
         key, maxlen = self._key, self._maxlen
+        # One compact field per entry: a quarter of the arguments to pack, for the worker's hot path
+        # (ids cannot contain "|", the event models refuse it).
+        commands: list[lean_pipeline.Command] = []
+        for sku, f, network_atp in changes:
+            numbers = (f.on_hand, f.in_transit, f.reserved, f.allocated, f.safety_stock, f.atp)
+            value = "|".join((sku, f.location_id, *map(str, numbers), str(network_atp)))
+            commands.append(("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value))
         try:
-            with self._client.pipeline(transaction=False) as pipe:
-                # One compact field per entry: a quarter of the arguments to pack, for the worker's hot path
-                # (ids cannot contain "|", the event models refuse it).
-                for sku, f, network_atp in changes:
-                    numbers = (f.on_hand, f.in_transit, f.reserved, f.allocated, f.safety_stock, f.atp)
-                    value = "|".join((sku, f.location_id, *map(str, numbers), str(network_atp)))
-                    pipe.execute_command("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value)  # type: ignore[no-untyped-call]
-                pipe.execute()
+            lean_pipeline.run(self._client, commands, raise_on_error=True)
         except _REDIS_DOWN as error:
             raise StoreUnavailable("redis unreachable", error=str(error)) from error
 

@@ -21,6 +21,7 @@ import redis
 from core.order_codec import order_from_dict, order_to_dict
 from core.order_shortage import AllocatedHere
 from core.order_types import Order
+from state import lean_pipeline
 from state import order_keys as k
 
 __all__ = ["OrderWrite", "RedisOrderStore"]
@@ -51,13 +52,11 @@ class RedisOrderStore:
         self, order_ids: Sequence[str], day: str, location_ids: Sequence[str]
     ) -> tuple[dict[str, Order], dict[str, int]]:
         """`load` and `capacity_used` in one round trip: what a batch of order work reads first."""
+        commands: list[lean_pipeline.Command] = [("GET", k.order(self._prefix, o)) for o in order_ids]
+        if location_ids:
+            commands.append(("HMGET", k.capacity(self._prefix, day), *location_ids))
         with k.unavailable():
-            pipe = self._client.pipeline(transaction=False)
-            for order_id in order_ids:
-                pipe.get(k.order(self._prefix, order_id))
-            if location_ids:
-                pipe.hmget(k.capacity(self._prefix, day), list(location_ids))
-            found = pipe.execute()
+            found = lean_pipeline.run(self._client, commands, raise_on_error=True)
         counts = found[len(order_ids)] if location_ids else []
         return _orders(order_ids, found[: len(order_ids)]), _counts(location_ids, counts)
 
@@ -72,37 +71,39 @@ class RedisOrderStore:
         order too (`order_keys.finished`), an open one never."""
         if not writes and not decisions and not capacity:
             return
-        pipe = self._client.pipeline(transaction=False)
+        commands: list[lean_pipeline.Command] = []
         for made in decisions:
             key = k.decision(self._prefix, str(made["decision_id"]))
-            pipe.set(key, orjson.dumps(made), ex=self._retention_s)
+            commands.append(("SET", key, orjson.dumps(made), "EX", self._retention_s))
         for (day, location_id), lines in capacity.items():
-            pipe.hincrby(k.capacity(self._prefix, day), location_id, lines)
+            commands.append(("HINCRBY", k.capacity(self._prefix, day), location_id, lines))
         for day in dict.fromkeys(day for day, _ in capacity):
-            pipe.expire(k.capacity(self._prefix, day), k.CAPACITY_TTL_S)
+            commands.append(("EXPIRE", k.capacity(self._prefix, day), k.CAPACITY_TTL_S))
         for write in writes:
-            self._indexes(pipe, write)
-            ttl = self._retention_s if k.finished(write.after) else None
-            pipe.set(
-                k.order(self._prefix, write.after.order_id), orjson.dumps(order_to_dict(write.after)), ex=ttl
-            )
+            commands += self._indexes(write)
+            value = orjson.dumps(order_to_dict(write.after))
+            key = k.order(self._prefix, write.after.order_id)
+            finished = k.finished(write.after)
+            commands.append(("SET", key, value, "EX", self._retention_s) if finished else ("SET", key, value))
         with k.unavailable():
-            pipe.execute()
+            lean_pipeline.run(self._client, commands, raise_on_error=True)
 
-    def _indexes(self, pipe: redis.client.Pipeline, write: OrderWrite) -> None:
+    def _indexes(self, write: OrderWrite) -> list[lean_pipeline.Command]:
+        commands: list[lean_pipeline.Command] = []
         before, after = k.sla_members(write.before), k.sla_members(write.after)
         if gone := [m for m in before if m not in after]:
-            pipe.zrem(k.sla(self._prefix), *gone)
+            commands.append(("ZREM", k.sla(self._prefix), *gone))
         if added := {m: at for m, at in after.items() if before.get(m) != at}:
-            pipe.zadd(k.sla(self._prefix), added)
+            commands.append(("ZADD", k.sla(self._prefix), *[x for m, at in added.items() for x in (at, m)]))
         was, now = k.allocation_entries(write.before), k.allocation_entries(write.after)
         for place in dict.fromkeys([*was, *now]):
             old, new = was.get(place, {}), now.get(place, {})
             key = k.allocated(self._prefix, *place)
             if removed := [field for field in old if field not in new]:
-                pipe.hdel(key, *removed)
+                commands.append(("HDEL", key, *removed))
             if changed := {field: v for field, v in new.items() if old.get(field) != v}:
-                pipe.hset(key, mapping=changed)  # type: ignore[arg-type]
+                commands.append(("HSET", key, *[x for pair in changed.items() for x in pair]))
+        return commands
 
     def decisions(self, decision_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The decisions still kept (expired or unknown ids are absent), in one round trip."""
@@ -142,15 +143,9 @@ class RedisOrderStore:
         return _counts(location_ids, counts)
 
     def _get(self, keys: list[str]) -> list[bytes | None]:
-        """GET of each key in one pipeline (not MGET: the keys are in different Cluster slots)."""
-        if not keys:
-            return []
+        """GET of each key in one round trip (not MGET: the keys are in different Cluster slots)."""
         with k.unavailable():
-            pipe = self._client.pipeline(transaction=False)
-            for key in keys:
-                pipe.get(key)
-            found: list[bytes | None] = pipe.execute()
-        return found
+            return lean_pipeline.run(self._client, [("GET", key) for key in keys], raise_on_error=True)
 
 
 def _orders(order_ids: Sequence[str], found: Sequence[bytes | None]) -> dict[str, Order]:

@@ -23,7 +23,7 @@ from core.movements import (
 )
 from core.network import Network
 from core.stock import SkuStock
-from state import hold_calls, keys
+from state import hold_calls, keys, lean_pipeline
 from state.decode import AtpMap, atp_figures, sku_stock
 from state.reader import AsyncRedisStockReader
 from state.scripts import Scripts
@@ -128,14 +128,14 @@ class RedisStockStore(Upkeep):
         router reads, lighter than read_sync's full figures."""
         network = self._network()
         into: tuple[AtpMap, AtpMap] = ({}, {})
+        prefix = self._prefix
         try:
-            pipe = self._client.pipeline(transaction=False)
-            for sku in skus:
-                pipe.hgetall(keys.stock(self._prefix, sku))
-            hashes = pipe.execute()
+            hashes = lean_pipeline.run(self._client, [("HGETALL", keys.stock(prefix, sku)) for sku in skus])
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise StoreUnavailable("redis unreachable", error=str(error)) from error
         for sku, fields in zip(skus, hashes, strict=True):
+            if isinstance(fields, Exception):
+                raise StoreUnavailable("stock read failed", sku=sku, error=str(fields))
             atp_figures(sku, fields, network, into)
         return into
 
@@ -161,14 +161,14 @@ class RedisStockStore(Upkeep):
         for _attempt in range(2):
             try:
                 shas = self._scripts.shas(self._client)
-                pipe = self._client.pipeline(transaction=False)
+                calls: list[lean_pipeline.Command] = []
                 for i in pending:
                     name, args = commands[i]
                     if name.startswith("!"):  # a plain command (follow-up writes, index reads)
-                        pipe.execute_command(name[1:], *args)  # type: ignore[no-untyped-call]
+                        calls.append((name[1:], *args))
                     else:
-                        pipe.evalsha(shas[name], *args)
-                answers = pipe.execute(raise_on_error=False)
+                        calls.append(("EVALSHA", shas[name], *args))
+                answers = lean_pipeline.run(self._client, calls)
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 raise StoreUnavailable("redis unreachable", error=str(error)) from error
             retry = []

@@ -240,7 +240,9 @@ def test_the_reader_answers_the_order_with_its_decisions_once_each_in_shipment_o
 
 
 class CountingClient:
-    """A Redis client that counts the round trips it makes (a pipeline's execute is one)."""
+    """A Redis client that counts the round trips it makes: a redis-py pipeline's execute is one; any
+    other use of the client is one too (a command, or taking a connection from its pool, as the lean
+    pipeline does once per round trip)."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client, self.trips = client, 0

@@ -88,9 +88,7 @@ def test_a_read_returns_the_asked_skus_changes_decoded_and_how_far_it_got(
     assert id_order(got.changes[0].id) < id_order(got.changes[1].id) < id_order(got.last_id)
 
 
-def test_entries_are_stored_as_one_compact_field(
-    redis_url: str, key: str, writer: ChangeStream
-) -> None:
+def test_entries_are_stored_as_one_compact_field(redis_url: str, key: str, writer: ChangeStream) -> None:
     writer.append([("A", figures(5), 50)])
 
     entries: Any = redis.Redis.from_url(redis_url).xrange(key)
@@ -120,25 +118,25 @@ def test_a_read_of_nothing_new_keeps_the_position(redis_url: str, key: str, writ
 
 def test_a_batch_is_appended_in_one_round_trip(redis_url: str, key: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    executes: list[int] = []
-    original = client.pipeline
+    writes: list[int] = []  # per write to the socket: the XADDs in it
+    original = client.connection_pool.get_connection
 
-    def counting_pipeline(*args: Any, **kwargs: Any) -> Any:
-        pipe = original(*args, **kwargs)
-        real_execute = pipe.execute
+    def counting_connection(*args: Any, **kwargs: Any) -> Any:
+        connection = original(*args, **kwargs)
+        real_send = connection.send_packed_command
 
-        def execute(*a: Any, **k: Any) -> Any:
-            executes.append(len(pipe.command_stack))
-            return real_execute(*a, **k)
+        def send(command: Any, *a: Any, **k: Any) -> Any:
+            writes.append(sum(bytes(part).count(b"XADD") for part in command))
+            return real_send(command, *a, **k)
 
-        pipe.execute = execute  # type: ignore[method-assign]
-        return pipe
+        connection.send_packed_command = send  # type: ignore[method-assign]
+        return connection
 
-    client.pipeline = counting_pipeline  # type: ignore[method-assign]
+    client.connection_pool.get_connection = counting_connection  # type: ignore[method-assign]
     ChangeStream(client, key, maxlen=1000).append([("A", figures(n), n) for n in range(50)])
     ChangeStream(client, key, maxlen=1000).append([])
 
-    assert executes == [50]
+    assert writes == [50]
     assert client.xlen(key) == 50
 
 
