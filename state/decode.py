@@ -101,15 +101,52 @@ def atp_figures(
     sku: str, fields: Mapping[bytes | str, bytes | str], network: Network, into: tuple[AtpMap, AtpMap]
 ) -> None:
     """Only the two ATPs of each location, added to (online, walk-in) maps keyed (sku, location_id):
-    what routing reads for every sku of a batch of orders, in one pass, without building SkuStock."""
-    rules = _rules(network)
+    what routing reads for every sku of a batch of orders, in one pass, without building SkuStock.
+
+    The scripts store each location's ATP with its figures, computed with the override, else with the
+    default safety stock of that write (stored too, `ds`): it is taken as is unless the network's
+    default has changed since, and recomputed then. One int() per location instead of four."""
+    rules = _atp_rules(network)
     online, walk_in = into
     for name, value in _as_bytes(fields).items():
         if _SEP in name:
             continue
-        oh, _it, rs, al, ss, _ = value.split(_COMMA, 5)
-        default_ss, protection, _online = rules.get(name, _UNKNOWN_LOCATION)
-        atp = available_to_promise(int(oh), int(rs), int(al), int(ss) if ss else default_ss)
-        key = (sku, name.decode())
+        parts = value.split(_COMMA)
+        location_id, default_as_stored, default_ss, protection = rules.get(name) or _unknown(name)
+        if parts[4] or parts[7] == default_as_stored:  # an override, or today's default: stored ATP holds
+            atp = int(parts[5])
+        else:
+            atp = available_to_promise(int(parts[0]), int(parts[2]), int(parts[3]), default_ss)
+        key = (sku, location_id)
         walk_in[key] = atp
-        online[key] = max(0, atp - protection)
+        online[key] = atp - protection if atp > protection else 0
+
+
+AtpRules = tuple[
+    str, bytes, int, int
+]  # (location id, default safety stock as stored, that default, protection)
+_atp_rules_cache: tuple[Network, dict[bytes, AtpRules]] | None = None
+
+
+def _atp_rules(network: Network) -> dict[bytes, AtpRules]:
+    """The router's per-location rules keyed by the location id as stored; one per network object."""
+    global _atp_rules_cache  # a one-entry cache, as _rules
+    cached = _atp_rules_cache
+    if cached is not None and cached[0] is network:
+        return cached[1]
+    rules = {
+        location_id.encode(): (
+            location_id,
+            str(loc.safety_stock).encode(),
+            loc.safety_stock,
+            loc.online_protection,
+        )
+        for location_id, loc in network.locations.items()
+    }
+    _atp_rules_cache = (network, rules)
+    return rules
+
+
+def _unknown(name: bytes) -> AtpRules:
+    """A location absent from the network: no default safety stock, no protection."""
+    return name.decode(), b"0", 0, 0

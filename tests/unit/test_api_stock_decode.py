@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from core.ledger import network_stock
 from core.network import Capability, Location, LocationKind, Network
 from core.stock import LocationStock
-from state.decode import sku_stock
+from state.decode import atp_figures, sku_stock
 
 
 def _location(location_id: str, ships: bool, safety_stock: int, protection: int) -> Location:
@@ -104,3 +104,47 @@ def test_the_network_figures_are_core_network_stock_over_the_decoded_locations(
             figures[loc.location_id][name] for name in ("oh", "it", "rs", "al")
         )
         assert loc.online_protection == NETWORK.online_protection(loc.location_id)
+
+
+def written(oh: int, rs: int, al: int, ss: int | None, default_then: int) -> bytes:
+    """A location's field as touch() in common.lua writes it: ATP with the override, else with the
+    default safety stock passed at that write, which is stored as `ds`."""
+    atp = max(0, oh - rs - al - (default_then if ss is None else ss))
+    return f"{oh},0,{rs},{al},{'' if ss is None else ss},{atp},1,{default_then},0".encode()
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(LOCATIONS),
+        st.tuples(
+            st.integers(-5, 50),
+            st.integers(0, 50),
+            st.integers(0, 50),
+            st.none() | st.integers(0, 20),
+            st.integers(0, 6),
+        ),  # fmt: skip
+        max_size=4,
+    )
+)
+def test_the_routers_atps_are_the_decoded_ones_whether_the_default_changed_since_the_write_or_not(
+    written_with: dict[str, tuple[int, int, int, int | None, int]],
+) -> None:
+    # store-é's default is 1 today: written with 1 its stored ATP holds; with anything else, recomputed
+    fields: Fields = {loc.encode(): written(*figures) for loc, figures in written_with.items()}
+    online: dict[tuple[str, str], int] = {}
+    walk_in: dict[tuple[str, str], int] = {}
+
+    atp_figures("SKU-1", fields, NETWORK, (online, walk_in))
+
+    decoded = {loc.location_id: loc for loc in sku_stock("SKU-1", fields, NETWORK).locations}
+    assert walk_in == {("SKU-1", loc): decoded[loc].atp for loc in written_with}
+    assert online == {("SKU-1", loc): decoded[loc].online_atp for loc in written_with}
+
+
+def test_str_fields_give_the_router_the_same_atps() -> None:
+    as_bytes: Fields = {b"dc-1": written(10, 2, 1, None, 0), b"|nrs": b"1"}
+    as_str: Fields = {"dc-1": written(10, 2, 1, None, 0).decode(), "|nrs": "1"}
+    maps: list[tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]] = [({}, {}), ({}, {})]
+    atp_figures("SKU-1", as_bytes, NETWORK, maps[0])
+    atp_figures("SKU-1", as_str, NETWORK, maps[1])
+    assert maps[0] == maps[1] == ({("SKU-1", "dc-1"): 5}, {("SKU-1", "dc-1"): 5})
