@@ -63,7 +63,8 @@ local h = nil
 if cart ~= '' then h = parse_hold(redis.call('HGET', holds, cart)) end
 if h then reserve(figs, h.loc, -h.q, nil) end  -- taken over: its units count as available here
 local backorder = redis.call('HGET', KEYS[1], SEP .. 'bo') == '1'
-if q > available(loc, s, walk_in) and not backorder then
+local free, f = available(loc, s, walk_in)
+if q > free and not backorder then
   if h then reserve(figs, h.loc, h.q, nil) end
   return {REFUSED, net_atp(), 0, 0, -1}
 end
@@ -72,6 +73,6 @@ if h then
   drop_hold(holds, exps, cart)
   gen = bump()
 end
-record(figs, loc, touch(loc, s, 0, 0, 0, q))
+record(figs, loc, touch(loc, s, 0, 0, 0, q, f))  -- f: loaded by available(), unchanged since
 redis.call('HSET', allocs, field, loc .. SEP .. fmt(q))
 return reply(APPLIED, gen)

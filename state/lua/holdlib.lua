@@ -45,14 +45,15 @@ end
 -- What a new hold or allocation may take at a location: its ATP now less the units it keeps for
 -- walk-in customers and, for a location that serves online, no more than the network's (network-level
 -- holds are claims on that pool); a walk-in channel (walk_in 1) may also take the kept units.
+-- Also returns the location's figures as loaded, for a touch() that follows without another read.
 local function available(loc, s, walk_in)
   local f = load_figures(loc)
   local atp = math.max(0, f[OH] - f[RS] - f[AL] - safety(f, s.ss))
   local kept = math.min(atp, s.pp)
   local online = atp - kept
   if s.on == 1 then online = math.min(online, net_atp()) end
-  if walk_in == 1 then return online + kept end
-  return online
+  if walk_in == 1 then return online + kept, f end
+  return online, f
 end
 
 local function min_expiry(exps)
