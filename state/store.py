@@ -129,13 +129,12 @@ class RedisStockStore(Upkeep):
         network = self._network()
         into: tuple[AtpMap, AtpMap] = ({}, {})
         prefix = self._prefix
+        reads: list[lean_pipeline.Command] = [("HGETALL", keys.stock(prefix, sku)) for sku in skus]
         try:
-            hashes = lean_pipeline.run(self._client, [("HGETALL", keys.stock(prefix, sku)) for sku in skus])
+            hashes = lean_pipeline.run(self._client, reads, raise_on_error=True)
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise StoreUnavailable("redis unreachable", error=str(error)) from error
         for sku, fields in zip(skus, hashes, strict=True):
-            if isinstance(fields, Exception):
-                raise StoreUnavailable("stock read failed", sku=sku, error=str(fields))
             atp_figures(sku, fields, network, into)
         return into
 
