@@ -17,22 +17,31 @@ _UNKNOWN_LOCATION = (0, 0, False)  # a location absent from the network: no defa
 
 AtpMap = dict[tuple[str, str], int]
 LocationRules = tuple[int, int, bool]  # (default safety stock, online protection, serves online)
-_rules_cache: tuple[Network, dict[bytes, LocationRules]] | None = None
+# The router's: (location id, its default safety stock as the scripts store it, that default, protection)
+AtpRules = tuple[str, bytes, int, int]
+_Tables = tuple[dict[bytes, LocationRules], dict[bytes, AtpRules]]
+_tables_cache: tuple[Network, _Tables] | None = None
+
+
+def _tables(network: Network) -> _Tables:
+    """The network's per-location rules keyed by the location id as stored (the API's, the router's),
+    built once per network object (NetworkSource hands out the same object until its file changes)."""
+    global _tables_cache  # a one-entry cache: swapping the tuple is atomic, no lock needed
+    cached = _tables_cache
+    if cached is not None and cached[0] is network:
+        return cached[1]
+    rules: dict[bytes, LocationRules] = {}
+    atp_rules: dict[bytes, AtpRules] = {}
+    for location_id, loc in network.locations.items():
+        name, default = location_id.encode(), loc.safety_stock
+        rules[name] = (default, loc.online_protection, loc.serves_online)
+        atp_rules[name] = (location_id, str(default).encode(), default, loc.online_protection)
+    _tables_cache = (network, (rules, atp_rules))
+    return rules, atp_rules
 
 
 def _rules(network: Network) -> dict[bytes, LocationRules]:
-    """The network's per-location rules keyed by the location id as stored, built once per network
-    object (NetworkSource hands out the same object until its file changes)."""
-    global _rules_cache  # a one-entry cache: swapping the tuple is atomic, no lock needed
-    cached = _rules_cache
-    if cached is not None and cached[0] is network:
-        return cached[1]
-    rules = {
-        location_id.encode(): (loc.safety_stock, loc.online_protection, loc.serves_online)
-        for location_id, loc in network.locations.items()
-    }
-    _rules_cache = (network, rules)
-    return rules
+    return _tables(network)[0]
 
 
 def _as_bytes(fields: Mapping[bytes | str, bytes | str]) -> Mapping[bytes, bytes]:
@@ -106,7 +115,7 @@ def atp_figures(
     The scripts store each location's ATP with its figures, computed with the override, else with the
     default safety stock of that write (stored too, `ds`): it is taken as is unless the network's
     default has changed since, and recomputed then. One int() per location instead of four."""
-    rules = _atp_rules(network)
+    rules = _tables(network)[1]
     online, walk_in = into
     for name, value in _as_bytes(fields).items():
         if _SEP in name:
@@ -120,31 +129,6 @@ def atp_figures(
         key = (sku, location_id)
         walk_in[key] = atp
         online[key] = atp - protection if atp > protection else 0
-
-
-AtpRules = tuple[
-    str, bytes, int, int
-]  # (location id, default safety stock as stored, that default, protection)
-_atp_rules_cache: tuple[Network, dict[bytes, AtpRules]] | None = None
-
-
-def _atp_rules(network: Network) -> dict[bytes, AtpRules]:
-    """The router's per-location rules keyed by the location id as stored; one per network object."""
-    global _atp_rules_cache  # a one-entry cache, as _rules
-    cached = _atp_rules_cache
-    if cached is not None and cached[0] is network:
-        return cached[1]
-    rules = {
-        location_id.encode(): (
-            location_id,
-            str(loc.safety_stock).encode(),
-            loc.safety_stock,
-            loc.online_protection,
-        )
-        for location_id, loc in network.locations.items()
-    }
-    _atp_rules_cache = (network, rules)
-    return rules
 
 
 def _unknown(name: bytes) -> AtpRules:
