@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
+from core.calendar import zone
 from core.carriers import CarrierServices
 from core.routing_rules import DEFAULT_RULES, RoutingRules
 
@@ -78,3 +79,10 @@ class Network:
     def serves_online(self, location_id: str) -> bool:
         location = self.locations.get(location_id)
         return location.serves_online if location else False
+
+    def local_days(self, now_ms: int) -> dict[str, str]:
+        """Each location's own date ("YYYY-MM-DD") at `now_ms`: the day its daily pick capacity counts
+        in, so a store's day turns at its midnight, not at UTC's. One conversion per time zone."""
+        zones = {location.timezone for location in self.locations.values()}
+        days = {tz: datetime.fromtimestamp(now_ms / 1000, zone(tz)).date().isoformat() for tz in zones}
+        return {location_id: days[location.timezone] for location_id, location in self.locations.items()}

@@ -62,13 +62,13 @@ class InMemoryOrderStore:
                     found[place] += [k.allocated_here(f, v) for f, v in fields.items()]
         return {place: k.by_age(lines) for place, lines in found.items()}
 
-    def capacity_used(self, day: str, location_ids: Sequence[str]) -> dict[str, int]:
-        return {loc: self._capacity.get((day, loc), 0) for loc in location_ids}
+    def capacity_used(self, days: Mapping[str, str]) -> dict[str, int]:
+        return {loc: self._capacity.get((day, loc), 0) for loc, day in days.items()}
 
     def load_with_capacity(
-        self, order_ids: Sequence[str], day: str, location_ids: Sequence[str]
+        self, order_ids: Sequence[str], days: Mapping[str, str]
     ) -> tuple[dict[str, Order], dict[str, int]]:
-        return self.load(order_ids), self.capacity_used(day, location_ids)
+        return self.load(order_ids), self.capacity_used(days)
 
     async def order(self, order_id: str) -> tuple[Order, list[dict[str, Any]]] | None:
         """The reader's answer, for API tests."""

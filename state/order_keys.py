@@ -7,7 +7,7 @@ suite then checks the diff against the truth.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import redis
@@ -45,8 +45,18 @@ def allocated(prefix: str, sku: str, location_id: str) -> str:
 
 
 def capacity(prefix: str, day: str) -> str:
-    """Hash location_id -> lines picked that day ("YYYY-MM-DD"); expires CAPACITY_TTL_S after a write."""
+    """Hash location_id -> lines picked that day ("YYYY-MM-DD", the location's own local date);
+    expires CAPACITY_TTL_S after a write."""
     return f"{prefix}cap:{day}"
+
+
+def locations_by_day(days: Mapping[str, str]) -> dict[str, list[str]]:
+    """location_id -> day regrouped as day -> location_ids: one capacity hash read per day (a network
+    spans one or two local dates at a time)."""
+    grouped: dict[str, list[str]] = {}
+    for location_id, day in days.items():
+        grouped.setdefault(day, []).append(location_id)
+    return grouped
 
 
 def member(order_id: str, tail: str) -> str:

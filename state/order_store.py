@@ -3,10 +3,11 @@ indexes and the daily pick capacity, each batch written in one pipeline round tr
 
 Layout (state/order_keys.py): one string per order and per decision, one sorted set of the shipments
 waiting to be accepted, one hash per (sku, location) of the lines allocated there, one hash per day of
-the lines picked per location. The pipeline is not a transaction (the keys live in many Cluster
-slots): each write's index updates are sent before its order, so a batch cut short leaves an order at
-its previous state and a retry with the same `before` repeats idempotent index writes (the capacity
-increments excepted: a retried batch counts them twice, which only makes a node look busier).
+the lines picked per location (each on its own local date). The pipeline is not a transaction (the
+keys live in many Cluster slots): each write's index updates are sent before its order, so a batch cut
+short leaves an order at its previous state and a retry with the same `before` repeats
+idempotent index writes (the capacity increments excepted: a retried batch counts them twice, which
+only makes a node look busier).
 """
 
 from __future__ import annotations
@@ -49,16 +50,15 @@ class RedisOrderStore:
         return _orders(order_ids, found)
 
     def load_with_capacity(
-        self, order_ids: Sequence[str], day: str, location_ids: Sequence[str]
+        self, order_ids: Sequence[str], days: Mapping[str, str]
     ) -> tuple[dict[str, Order], dict[str, int]]:
         """`load` and `capacity_used` in one round trip: what a batch of order work reads first."""
         commands: list[lean_pipeline.Command] = [("GET", k.order(self._prefix, o)) for o in order_ids]
-        if location_ids:
-            commands.append(("HMGET", k.capacity(self._prefix, day), *location_ids))
+        by_day = k.locations_by_day(days)
+        commands += [("HMGET", k.capacity(self._prefix, day), *ids) for day, ids in by_day.items()]
         with k.unavailable():
             found = lean_pipeline.run(self._client, commands, raise_on_error=True)
-        counts = found[len(order_ids)] if location_ids else []
-        return _orders(order_ids, found[: len(order_ids)]), _counts(location_ids, counts)
+        return _orders(order_ids, found[: len(order_ids)]), _counts(by_day, found[len(order_ids) :])
 
     def save(
         self,
@@ -134,13 +134,9 @@ class RedisOrderStore:
             for place, fields in zip(places, hashes, strict=True)
         }
 
-    def capacity_used(self, day: str, location_ids: Sequence[str]) -> dict[str, int]:
-        """Lines picked that day per location (0 when none)."""
-        if not location_ids:
-            return {}
-        with k.unavailable():
-            counts = self._client.hmget(k.capacity(self._prefix, day), list(location_ids))
-        return _counts(location_ids, counts)
+    def capacity_used(self, days: Mapping[str, str]) -> dict[str, int]:
+        """Lines picked per location on the day given for it (location_id -> "YYYY-MM-DD"; 0 when none)."""
+        return self.load_with_capacity((), days)[1]
 
     def _get(self, keys: list[str]) -> list[bytes | None]:
         """GET of each key in one round trip (not MGET: the keys are in different Cluster slots)."""
@@ -156,6 +152,12 @@ def _orders(order_ids: Sequence[str], found: Sequence[bytes | None]) -> dict[str
     }
 
 
-def _counts(location_ids: Sequence[str], counts: Sequence[bytes | str | None]) -> dict[str, int]:
-    """Lines picked per location from an HMGET of the day's capacity hash (0 where none)."""
-    return {loc: int(n) if n is not None else 0 for loc, n in zip(location_ids, counts, strict=True)}
+def _counts(
+    by_day: Mapping[str, Sequence[str]], replies: Sequence[Sequence[bytes | str | None]]
+) -> dict[str, int]:
+    """Lines picked per location from one HMGET per day's capacity hash (0 where none)."""
+    return {
+        location_id: int(n) if n is not None else 0
+        for ids, counts in zip(by_day.values(), replies, strict=True)
+        for location_id, n in zip(ids, counts, strict=True)
+    }

@@ -160,10 +160,10 @@ class OrderFlow:
         return batch.outputs
 
     def _work(self, retrying: bool = False) -> OrderWork:
-        network = self._network()
+        now_ms = self._clock_ms()
         return OrderWork(
             self._stock, self._orders, self._router, self._outputs, self._order_metrics,
-            sorted(network.locations), self._clock_ms(), retrying,
+            self._network().local_days(now_ms), now_ms, retrying,
         )  # fmt: skip
 
     def _order_event(self, work: OrderWork, event: OrderEvent) -> None:

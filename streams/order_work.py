@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core.allocation import OrderLine
@@ -39,9 +38,9 @@ class OrderStore(Protocol):
         decisions: Sequence[Mapping[str, Any]] = (),
         capacity: Mapping[tuple[str, str], int] = {},  # noqa: B006 - a read-only default
     ) -> None: ...
-    def capacity_used(self, day: str, location_ids: Sequence[str]) -> dict[str, int]: ...
+    def capacity_used(self, days: Mapping[str, str]) -> dict[str, int]: ...
     def load_with_capacity(
-        self, order_ids: Sequence[str], day: str, location_ids: Sequence[str]
+        self, order_ids: Sequence[str], days: Mapping[str, str]
     ) -> tuple[dict[str, Order], dict[str, int]]: ...
 
 
@@ -53,17 +52,17 @@ class OrderWork:
         router: OrderRouter,
         outputs: OrderOutputs,
         metrics: OrderMetrics,
-        location_ids: Sequence[str],
+        days: Mapping[str, str],
         now_ms: int,
         retrying: bool = False,
     ) -> None:
         self._stock, self._store, self._router, self._outputs = stock, orders, router, outputs
-        self._metrics, self._location_ids, self.now_ms = metrics, location_ids, now_ms
+        # location_id -> its local date now: the day its pick capacity is counted in
+        self._metrics, self.days, self.now_ms = metrics, days, now_ms
         # A batch retried after the store failed mid-way: an earlier attempt may have allocated lines
         # it never saved; each line is released before it is routed again (else the store would say
         # DUPLICATE for a line allocated at another node than the new plan's).
         self._retrying = retrying
-        self.day = datetime.fromtimestamp(now_ms / 1000, UTC).date().isoformat()  # capacity is per UTC day
         self.orders: dict[str, Order] = {}
         self.before: dict[str, Order | None] = {}
         self.outputs: list[OutRecord] = []
@@ -77,7 +76,7 @@ class OrderWork:
 
     def load(self, order_ids: Sequence[str]) -> None:
         """The batch's orders, and the day's capacity used (read now: one round trip for both)."""
-        found, self._capacity_read = self._store.load_with_capacity(order_ids, self.day, self._location_ids)
+        found, self._capacity_read = self._store.load_with_capacity(order_ids, self.days)
         self.orders.update(found)
 
     def order(self, order_id: str) -> Order | None:
@@ -155,7 +154,7 @@ class OrderWork:
             # fresh allocation event ids: the store remembers the failed attempt's and would skip them
             current = [replace(r, cause_event_id=f"{r.cause_event_id}@{self.now_ms}") for r in current]
         if self._capacity_read is None:
-            self._capacity_read = self._store.capacity_used(self.day, self._location_ids)
+            self._capacity_read = self._store.capacity_used(self.days)
         used = dict(self._capacity_read)  # what earlier batches took, and earlier passes of this one
         for (_day, location_id), lines in self._capacity.items():
             used[location_id] = used.get(location_id, 0) + lines
@@ -163,7 +162,7 @@ class OrderWork:
             routed, taken, results = self._router.route(current, used, self.now_ms)
         self.results += results
         for location_id, lines in taken.items():
-            self._capacity[(self.day, location_id)] += lines
+            self._capacity[(self.days[location_id], location_id)] += lines
         for entry in routed:
             self._settle(entry)
 

@@ -189,20 +189,31 @@ def test_a_cancelled_order_leaves_both_indexes(order_store: Any) -> None:
 def test_capacity_increments_accumulate_per_day_and_location(order_store: Any) -> None:
     order_store.save([], capacity={("2026-01-01", "WH1"): 3, ("2026-01-01", "ST1"): 1})
     order_store.save([], capacity={("2026-01-01", "WH1"): 2, ("2026-01-02", "WH1"): 7})
-    assert order_store.capacity_used("2026-01-01", ["WH1", "ST1", "WH2"]) == {"WH1": 5, "ST1": 1, "WH2": 0}
-    assert order_store.capacity_used("2026-01-02", ["WH1"]) == {"WH1": 7}
-    assert order_store.capacity_used("2026-01-03", ["WH1"]) == {"WH1": 0}
+    day_one = {"WH1": "2026-01-01", "ST1": "2026-01-01", "WH2": "2026-01-01"}
+    assert order_store.capacity_used(day_one) == {"WH1": 5, "ST1": 1, "WH2": 0}
+    assert order_store.capacity_used({"WH1": "2026-01-02"}) == {"WH1": 7}
+    assert order_store.capacity_used({"WH1": "2026-01-03"}) == {"WH1": 0}
+    assert order_store.capacity_used({}) == {}
+
+
+@both
+def test_each_location_s_capacity_is_read_on_its_own_day(order_store: Any) -> None:
+    order_store.save([], capacity={("2026-01-01", "PARIS"): 4, ("2026-01-02", "TOKYO"): 2})
+    order_store.save([], capacity={("2026-01-01", "TOKYO"): 9})  # Tokyo's previous day
+    days = {"PARIS": "2026-01-01", "TOKYO": "2026-01-02"}
+    assert order_store.capacity_used(days) == {"PARIS": 4, "TOKYO": 2}
 
 
 @both
 def test_a_batch_reads_its_orders_and_the_days_capacity_together(order_store: Any) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
-    order_store.save([], capacity={("2026-01-01", "WH1"): 3})
-    orders, used = order_store.load_with_capacity(["O-1", "O-unknown"], "2026-01-01", ["WH1", "ST1"])
+    order_store.save([], capacity={("2026-01-01", "WH1"): 3, ("2026-01-02", "ST2"): 5})
+    days = {"WH1": "2026-01-01", "ST1": "2026-01-01", "ST2": "2026-01-02"}
+    orders, used = order_store.load_with_capacity(["O-1", "O-unknown"], days)
     assert orders == {"O-1": order}
-    assert used == {"WH1": 3, "ST1": 0}
-    assert order_store.load_with_capacity([], "2026-01-02", ["WH1"]) == ({}, {"WH1": 0})
-    assert order_store.load_with_capacity(["O-1"], "2026-01-01", []) == ({"O-1": order}, {})
+    assert used == {"WH1": 3, "ST1": 0, "ST2": 5}
+    assert order_store.load_with_capacity([], {"WH1": "2026-01-02"}) == ({}, {"WH1": 0})
+    assert order_store.load_with_capacity(["O-1"], {}) == ({"O-1": order}, {})
 
 
 @both

@@ -4,7 +4,6 @@ node rejects, misses its deadline or runs short, and every step published."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -69,9 +68,10 @@ class Harness:
             **fields,
         })  # fmt: skip
 
-    def flow_day(self) -> str:
-        """The UTC day the flow counts capacity in."""
-        return datetime.fromtimestamp(self.now_ms / 1000, UTC).date().isoformat()
+    def capacity_used(self, *location_ids: str) -> dict[str, int]:
+        """Lines picked at each location on its own day, as the flow counts them now."""
+        days = NETWORK.local_days(self.now_ms)
+        return self.orders.capacity_used({location_id: days[location_id] for location_id in location_ids})
 
     def at(self, location_id: str) -> tuple[int, int]:
         """(on_hand, allocated) of sku A at one location."""
@@ -128,7 +128,24 @@ def test_capacity_taken_earlier_in_a_batch_counts_when_the_batch_routes_again() 
     first, second = out["fulfillment.requests.v1"]
     assert (first["order_id"], first["location_id"]) == ("O1", "WH")
     assert (second["order_id"], second["location_id"]) == ("O2", "SHOP")
-    assert shop.orders.capacity_used(shop.flow_day(), ["WH", "SHOP"]) == {"WH": 1, "SHOP": 1}
+    assert shop.capacity_used("WH", "SHOP") == {"WH": 1, "SHOP": 1}
+
+
+def test_a_nodes_pick_capacity_renews_at_its_own_midnight_not_at_utcs() -> None:
+    one_line_a_day = replace(NETWORK.locations["WH"], daily_pick_capacity=1)
+    net = replace(NETWORK, locations={**NETWORK.locations, "WH": one_line_a_day})
+    shop = Harness(net, WH=3)
+    shop.now_ms = int(utc(17, 22, 30).timestamp() * 1000)  # Tue 23:30 in Paris
+    assert shop.place("O1")["fulfillment.requests.v1"][0]["location_id"] == "WH"
+
+    shop.now_ms = int(utc(17, 23, 30).timestamp() * 1000)  # Wed 00:30 in Paris, still Tuesday in UTC
+    (request,) = shop.place("O2")["fulfillment.requests.v1"]
+    shop.now_ms += 60_000
+    third = shop.place("O3")
+
+    assert request["location_id"] == "WH"
+    assert "fulfillment.requests.v1" not in third  # Wednesday's one line is O2's
+    assert shop.capacity_used("WH") == {"WH": 1}
 
 
 def test_a_repeated_placed_event_routes_nothing_twice() -> None:
