@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol, cast
 
-from core.errors import InvalidEvent, StoreUnavailable
+from core.errors import InvalidEvent
 from core.geo import Place
 from core.movements import MovementResult
 from core.network import Network
@@ -78,25 +78,18 @@ class OrderFlow:
         self._codec, self._network, self._postcodes, self._changes = codec, network, postcodes, changes
         self._metrics, self._order_metrics, self._clock_ms = metrics, order_metrics, clock_ms
         self._change_log, self._reroute_shortages = change_log, reroute_shortages
-        self._unfinished: set[str] = set()  # event ids of a batch the store failed in the middle of
 
     def run(self, topic: str, records: Sequence[ConsumedRecord]) -> BatchOutcome:
         batch = BatchOutcome()
         events = self._decode(topic, records, batch)
-        ids = {event.event_id for event in events}
-        work = self._work(retrying=bool(ids & self._unfinished))
-        try:
-            work.load(sorted({event.order_id for event in events}))
-            for event in events:
-                if isinstance(event, OrderEvent):
-                    self._order_event(work, event)
-                else:
-                    self._fulfillment(work, event)
-            self._finish(work, batch)
-        except StoreUnavailable:
-            self._unfinished = ids  # the retry undoes what this attempt may have allocated
-            raise
-        self._unfinished = set()
+        work = self._work()
+        work.load(sorted({event.order_id for event in events}))
+        for event in events:
+            if isinstance(event, OrderEvent):
+                self._order_event(work, event)
+            else:
+                self._fulfillment(work, event)
+        self._finish(work, batch)
         count_batch(self._metrics, topic, len(records), batch)
         return batch
 
@@ -159,11 +152,11 @@ class OrderFlow:
         self._finish(work, batch)
         return batch.outputs
 
-    def _work(self, retrying: bool = False) -> OrderWork:
+    def _work(self) -> OrderWork:
         now_ms = self._clock_ms()
         return OrderWork(
             self._stock, self._orders, self._router, self._outputs, self._order_metrics,
-            self._network().local_days(now_ms), now_ms, retrying,
+            self._network().local_days(now_ms), now_ms,
         )  # fmt: skip
 
     def _order_event(self, work: OrderWork, event: OrderEvent) -> None:

@@ -4,20 +4,24 @@ Every order of the batch is routed (core.routing.route) on the ATP read once for
 the orders before it in the batch took, and on the daily pick capacity left. All chosen lines are
 then allocated in one store round trip: one Lua call per line, atomic for its sku, refusing what
 would oversell. A refused line (another worker or a sale took the units between the read and the
-write) is routed again on a fresh read, up to MAX_ROUNDS. Lines nothing can serve are allocated at
-the backorder node (the nearest shipping warehouse) when their sku allows backorder (the store's
-script decides), else they are unroutable; without `partial`, an order with an unroutable line
-releases what it got and is wholly unroutable.
+write) is routed again on a fresh read, up to MAX_ROUNDS. A line the store says is allocated already
+(DUPLICATE: an earlier attempt at the batch allocated it, in a worker that crashed or a save that
+failed before the order was stored, perhaps at another node than this plan's) is released and routed
+again under fresh event ids, so the stock held is always where the order says. Lines nothing can
+serve are allocated at the backorder node (the nearest shipping warehouse) when their sku allows
+backorder (the store's script decides), else they are unroutable; without `partial`, an order with an
+unroutable line releases what it got and is wholly unroutable.
 """
 
 from __future__ import annotations
 
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from core.allocation import OrderLine
-from core.movements import Command, MovementResult
+from core.movements import Command, MovementResult, Outcome, ReleaseAllocation
 from core.network import Location, is_walk_in
 from core.order_types import PlannedShipment, RoutingResult
 from core.promise_nodes import PromiseNetwork, Timetable
@@ -25,7 +29,6 @@ from core.routing import route
 from core.routing_rules import RoutingRules
 from core.routing_types import RoutingDecision
 from streams.routing_batch import (
-    GRANTED,
     BatchViews,
     Place,
     Routed,
@@ -70,17 +73,18 @@ class OrderRouter:
             self._timetable = Timetable(prepared, now)
         timetable = self._timetable
         routed = [Routed(request) for request in requests]
-        pending = {i: request.lines for i, request in enumerate(requests) if request.lines}
+        current = list(requests)  # a request whose lines an earlier attempt allocated gets fresh ids
+        pending = {i: request.lines for i, request in enumerate(current) if request.lines}
         used: dict[str, int] = defaultdict(int)
         for round_number in range(MAX_ROUNDS):
             if not pending:
                 break
-            views = self._views(prepared, [requests[i] for i in pending], capacity_used, used, timetable)
+            views = self._views(prepared, [current[i] for i in pending], capacity_used, used, timetable)
             decisions = {
-                i: self._plan(prepared, requests[i], lines, views, now, round_number)
+                i: self._plan(prepared, current[i], lines, views, now, round_number)
                 for i, lines in pending.items()
             }
-            refused = self._allocate(decisions, requests, now_ms, round_number)
+            refused = self._allocate(decisions, current, now_ms, round_number)
             last = round_number == MAX_ROUNDS - 1
             pending = {}
             for i, decision in decisions.items():
@@ -89,7 +93,8 @@ class OrderRouter:
                 if lost and not last:
                     pending[i] = tuple(lost)
                 routed[i].rounds.append((decision, result))
-        for entry in routed:
+        for entry, request in zip(routed, current, strict=True):
+            entry.request = request  # its backorders take the same fresh ids as its last round
             self._unrouted.settle(prepared, entry, now_ms)
         return routed, dict(used), self._results
 
@@ -148,11 +153,14 @@ class OrderRouter:
     def _allocate(
         self,
         decisions: Mapping[int, RoutingDecision],
-        requests: Sequence[RouteRequest],
+        requests: list[RouteRequest],
         now_ms: int,
         round_number: int,
     ) -> dict[int, list[OrderLine]]:
-        """Allocates every chosen line in one round trip; the lines refused, per request."""
+        """Allocates every chosen line in one round trip; the lines refused, per request.
+
+        A line already allocated (DUPLICATE) is released, one more round trip, and counted as refused:
+        the next round plans it again on the stock it freed, under the request's fresh event ids."""
         commands: list[Command] = []
         owners: list[tuple[int, OrderLine]] = []
         for i, decision in decisions.items():
@@ -162,11 +170,30 @@ class OrderRouter:
                     commands.append(allocation(request, line, shipment.location_id, round_number))
                     owners.append((i, line))
         refused: dict[int, list[OrderLine]] = defaultdict(list)
+        stale: list[tuple[int, OrderLine]] = []
         results = self._apply(commands, now_ms) if commands else []
         for (i, line), result in zip(owners, results, strict=True):
-            if result.outcome not in GRANTED:
+            if result.outcome is Outcome.DUPLICATE:
+                stale.append((i, line))
+            if result.outcome is not Outcome.APPLIED:
                 refused[i].append(line)
+        if stale:
+            self._release_stale(stale, requests, now_ms)
         return refused
+
+    def _release_stale(
+        self, stale: Sequence[tuple[int, OrderLine]], requests: list[RouteRequest], now_ms: int
+    ) -> None:
+        releases: list[Command] = [
+            ReleaseAllocation(
+                f"{requests[i].cause_event_id}:stale@{now_ms}:{line.line_id}",
+                requests[i].order.order_id, line.line_id, line.sku,
+            )  # fmt: skip
+            for i, line in stale
+        ]
+        self._apply(releases, now_ms)
+        for i in dict.fromkeys(i for i, _ in stale):
+            requests[i] = replace(requests[i], cause_event_id=f"{requests[i].cause_event_id}@{now_ms}")
 
     def _result(
         self,

@@ -54,15 +54,10 @@ class OrderWork:
         metrics: OrderMetrics,
         days: Mapping[str, str],
         now_ms: int,
-        retrying: bool = False,
     ) -> None:
         self._stock, self._store, self._router, self._outputs = stock, orders, router, outputs
         # location_id -> its local date now: the day its pick capacity is counted in
         self._metrics, self.days, self.now_ms = metrics, days, now_ms
-        # A batch retried after the store failed mid-way: an earlier attempt may have allocated lines
-        # it never saved; each line is released before it is routed again (else the store would say
-        # DUPLICATE for a line allocated at another node than the new plan's).
-        self._retrying = retrying
         self.orders: dict[str, Order] = {}
         self.before: dict[str, Order | None] = {}
         self.outputs: list[OutRecord] = []
@@ -141,18 +136,9 @@ class OrderWork:
                 self._route(requests)
 
     def _route(self, requests: list[RouteRequest]) -> None:
+        # A batch retried after a crash or a failed save may find lines an earlier attempt allocated
+        # and never saved: the router releases and re-plans them (its DUPLICATE rule).
         current = [replace(request, order=self.orders[request.order.order_id]) for request in requests]
-        if self._retrying:
-            undo: list[Command] = [
-                ReleaseAllocation(
-                    f"{r.cause_event_id}:undo:{line.line_id}", r.order.order_id, line.line_id, line.sku
-                )
-                for r in current
-                for line in r.lines
-            ]
-            self.results += self._stock.apply(undo, self.now_ms)
-            # fresh allocation event ids: the store remembers the failed attempt's and would skip them
-            current = [replace(r, cause_event_id=f"{r.cause_event_id}@{self.now_ms}") for r in current]
         if self._capacity_read is None:
             self._capacity_read = self._store.capacity_used(self.days)
         used = dict(self._capacity_read)  # what earlier batches took, and earlier passes of this one

@@ -37,7 +37,14 @@ class Harness:
         self.stock = InMemoryStockStore(lambda: net)
         self.orders = InMemoryOrderStore()
         self.now_ms = NOW_MS
-        prepared = prepare(net, services())
+        self.net = net
+        self.restart()
+        deltas = tuple(OnHandDelta(location, units) for location, units in stock.items())
+        self.stock.apply([AdjustOnHand("seed", "A", NOW_MS - 60_000, deltas)], NOW_MS)
+
+    def restart(self) -> None:
+        """A new worker process on the same stores: nothing of the previous flow's memory is left."""
+        net, prepared = self.net, prepare(self.net, services())
         router = OrderRouter(self.stock, lambda: prepared, lambda: net.routing, lambda _: SLA_MS)
         self.flow = OrderFlow(
             self.stock, self.orders, router, order_outputs(None), CODEC, lambda: net,
@@ -45,8 +52,6 @@ class Harness:
             WorkerMetrics.create(CollectorRegistry()), OrderMetrics.create(CollectorRegistry()),
             clock_ms=lambda: self.now_ms,
         )  # fmt: skip
-        deltas = tuple(OnHandDelta(location, units) for location, units in stock.items())
-        self.stock.apply([AdjustOnHand("seed", "A", NOW_MS - 60_000, deltas)], NOW_MS)
 
     def send(self, topic: str, event: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         body = orjson.dumps({"occurred_at": self.now_ms, "channel": "web", **event})
@@ -286,7 +291,10 @@ class _SaveFailsOnce(InMemoryOrderStore):
         super().save(*args, **kwargs)
 
 
-def test_a_batch_retried_after_the_store_failed_midway_allocates_each_line_once_where_it_says() -> None:
+@pytest.mark.parametrize("retried_by", ["the same worker", "a restarted worker"])
+def test_a_batch_retried_after_the_save_failed_allocates_each_line_once_where_the_order_says(
+    retried_by: str,
+) -> None:
     shop = Harness(WH=1, SHOP=1)
     shop.orders = _SaveFailsOnce()
     shop.flow._orders = shop.orders  # the allocation lands, then saving the order fails
@@ -298,9 +306,15 @@ def test_a_batch_retried_after_the_store_failed_midway_allocates_each_line_once_
     records = [Record(ORDERS, body)]
     with pytest.raises(Exception, match="unreachable"):
         shop.flow.run(ORDERS, records)
+    assert shop.at("WH") == (1, 1)  # the failed attempt's allocation, which no order records
+    if retried_by == "a restarted worker":
+        shop.restart()
+    shop.now_ms += 250
 
-    out = _by_topic(shop.flow.run(ORDERS, records).outputs)  # the worker retries the same batch
+    out = _by_topic(shop.flow.run(ORDERS, records).outputs)
 
     (request,) = out["fulfillment.requests.v1"]
     assert shop.at(request["location_id"]) == (1, 1)
     assert shop.at("WH")[1] + shop.at("SHOP")[1] == 1
+    (saved,) = shop.orders.load(["O1"]).values()
+    assert [s.location_id for s in saved.shipments] == [request["location_id"]]

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.allocation import OrderLine
 from core.geo import Place
-from core.movements import AdjustOnHand, Command, MovementResult, OnHandDelta, SetHold
+from core.movements import AdjustOnHand, Allocate, Command, MovementResult, OnHandDelta, SetHold
 from core.order_lifecycle import new_order
 from core.routing_rules import DEFAULT_RULES
 from core.routing_types import Delivery, DeliveryMethod
@@ -186,3 +186,17 @@ def test_two_orders_with_the_same_cart_in_one_batch_get_their_own_decision_ids()
     ids = [entry.rounds[-1][0].decision_id for entry in routed]
     assert ids[0] != ids[1]
     assert ids == [entry.rounds[-1][0].decision_id for entry in again]  # replayed: the same ids
+
+
+def test_a_line_an_earlier_attempt_allocated_elsewhere_is_released_and_routed_again() -> None:
+    store = _store(WH=1, SHOP=1)
+    # a worker that crashed before saving the order had allocated its line at WH, under the same ids
+    store.apply([Allocate("ev-O1:alloc:0:l1", "O1", "l1", "A", "WH", 1)], NOW_MS)
+
+    (entry,) = _router(store).route([_request("O1")], {}, NOW_MS + 500)[0]
+
+    first, last = entry.rounds[0][1], entry.rounds[-1][1]
+    assert first.shipments == ()  # WH looked sold out, SHOP was planned, and the store said DUPLICATE
+    (shipment,) = last.shipments
+    assert _allocated(store, shipment.location_id) == 1
+    assert _allocated(store, "WH") + _allocated(store, "SHOP") == 1
