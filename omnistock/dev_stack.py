@@ -106,6 +106,7 @@ def run_dev(settings: Settings, rate: float, duration: float | None, api_port: i
         print(f"api {api}, worker metrics http://127.0.0.1:{metrics_port}/metrics, logs in {RUN_DIR}/")
         print(f"network {source} with acceptance deadlines on the simulated clock: {network_file}")
         feeds = _Feeds(settings, broker.bootstrap, sim_hour_s)
+        stack.callback(feeds.close)  # before the broker stops
         return feeds.run(
             rate,
             duration,
@@ -148,6 +149,11 @@ class _Feeds:
         self.sent = {"simulation": 0, "fulfillment": 0}  # one writer each
         self.placed: deque[tuple[float, str]] = deque(maxlen=20_000)
         self.stopping = threading.Event()
+
+    def close(self) -> None:
+        """Flushes and drops the producer: one left open logs the broker's going away at exit."""
+        self.producer.flush(10)
+        del self.producer
 
     @property
     def produced(self) -> int:
