@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     routing_partial: bool = Field(
         True, description="Route the lines that can be served (PARTIALLY_ROUTED); false: all or none"
     )
+    order_retention_days: float = Field(
+        30, gt=0, description="Days a finished order, and every routing decision, stay readable in Redis"
+    )
     shortage_policy: Literal["reroute", "flag"] = Field(
         "reroute", description="A sale or count leaving a node short of its allocations: re-route or count"
     )

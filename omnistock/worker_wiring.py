@@ -81,8 +81,10 @@ def order_flow(
         settings.routing_partial,
     )
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
+    retention_s = round(settings.order_retention_days * 86400)
     return OrderFlow(
-        store, RedisOrderStore(store.client, settings.redis_prefix), router, order_outputs(registry, prefix),
+        store, RedisOrderStore(store.client, settings.redis_prefix, retention_s), router,
+        order_outputs(registry, prefix),
         codec, network.current, load_postcodes(settings.postcode_file),
         availability_change_encoder(registry, prefix), metrics, order_metrics, clock_ms, change_log,
         reroute_shortages=settings.shortage_policy == "reroute",
