@@ -5,9 +5,9 @@ Layout (state/order_keys.py): one string per order and per decision, one sorted 
 waiting to be accepted, one hash per (sku, location) of the lines allocated there, one hash per day of
 the lines picked per location (each on its own local date). The pipeline is not a transaction (the
 keys live in many Cluster slots): each write's index updates are sent before its order, so a batch cut
-short leaves an order at its previous state and a retry with the same `before` repeats
-idempotent index writes (the capacity increments excepted: a retried batch counts them twice, which
-only makes a node look busier).
+short leaves an order at its previous state and a retry with the same `before` repeats idempotent
+index writes (the capacity increments excepted: a retried batch counts them twice, which only makes a
+node look busier).
 """
 
 from __future__ import annotations
