@@ -75,7 +75,7 @@ class Harness:
 
     def capacity_used(self, *location_ids: str) -> dict[str, int]:
         """Lines picked at each location on its own day, as the flow counts them now."""
-        days = NETWORK.local_days(self.now_ms)
+        days = self.net.local_days(self.now_ms)
         return self.orders.capacity_used({location_id: days[location_id] for location_id in location_ids})
 
     def at(self, location_id: str) -> tuple[int, int]:
