@@ -1,9 +1,11 @@
 """Routing a batch of orders on live stock: plan, allocate atomically, plan again what lost a race.
 
 Every order of the batch is routed (core.routing.route) on the ATP read once for the batch, less what
-the orders before it in the batch took, and on the daily pick capacity left. All chosen lines are
-then allocated in one store round trip: one Lua call per line, atomic for its sku, refusing what
-would oversell. A refused line (another worker or a sale took the units between the read and the
+the orders before it in the batch took, and on the daily pick capacity left. Each chosen line first
+takes its node's pick capacity (streams.routing_capacity: atomic per node and day, one round trip),
+then the lines granted are allocated in one store round trip: one Lua call per line, atomic for its
+sku, refusing what would oversell; a line whose allocation is refused gives its capacity back. A
+refused line (another worker took the node's last capacity, or the units, between the read and the
 write) is routed again on a fresh read, up to MAX_ROUNDS. A line the store says is allocated already
 (DUPLICATE: an earlier attempt at the batch allocated it, in a worker that crashed or a save that
 failed before the order was stored, perhaps at another node than this plan's) is released and routed
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 
 from core.allocation import OrderLine
 from core.movements import Command, MovementResult, Outcome, ReleaseAllocation
-from core.network import Location, is_walk_in
+from core.network import Location, Network, is_walk_in
 from core.order_types import PlannedShipment, RoutingResult
 from core.promise_nodes import PromiseNetwork, Timetable
 from core.routing import route
@@ -38,9 +40,18 @@ from streams.routing_batch import (
     backorder_node,
     decision_id,
 )
+from streams.routing_capacity import BatchCapacity
 from streams.unrouted import UnroutedLines
 
-__all__ = ["MAX_ROUNDS", "OrderRouter", "RouteRequest", "Routed", "RoutingStock", "backorder_node"]
+__all__ = [
+    "MAX_ROUNDS",
+    "BatchCapacity",
+    "OrderRouter",
+    "RouteRequest",
+    "Routed",
+    "RoutingStock",
+    "backorder_node",
+]
 
 MAX_ROUNDS = 3
 
@@ -59,10 +70,11 @@ class OrderRouter:
         self._timetable: Timetable | None = None
 
     def route(
-        self, requests: Sequence[RouteRequest], capacity_used: Mapping[str, int], now_ms: int
+        self, requests: Sequence[RouteRequest], capacity: BatchCapacity, now_ms: int
     ) -> tuple[list[Routed], dict[str, int], list[MovementResult]]:
-        """Each request routed and allocated; the order lines allocated per location (capacity); and
-        every stock result (allocations, releases) for the availability changes to publish."""
+        """Each request routed and allocated, its lines' pick capacity taken from `capacity`; the order
+        lines allocated per location; and every stock result (allocations, releases) for the
+        availability changes to publish."""
         self._results: list[MovementResult] = []
         # Decided at the start of the minute: every batch of that minute shares one Timetable (each
         # node's ready time and delivery dates), which would otherwise be recomputed per batch, the
@@ -79,12 +91,12 @@ class OrderRouter:
         for round_number in range(MAX_ROUNDS):
             if not pending:
                 break
-            views = self._views(prepared, [current[i] for i in pending], capacity_used, used, timetable)
+            views = self._views(prepared, [current[i] for i in pending], capacity, timetable)
             decisions = {
                 i: self._plan(prepared, current[i], lines, views, now, round_number)
                 for i, lines in pending.items()
             }
-            refused = self._allocate(decisions, current, now_ms, round_number)
+            refused = self._allocate(decisions, current, capacity, prepared.network, now_ms, round_number)
             last = round_number == MAX_ROUNDS - 1
             pending = {}
             for i, decision in decisions.items():
@@ -107,20 +119,14 @@ class OrderRouter:
         self,
         prepared: PromiseNetwork,
         requests: Sequence[RouteRequest],
-        capacity_used: Mapping[str, int],
-        used: Mapping[str, int],
+        capacity: BatchCapacity,
         timetable: Timetable,
     ) -> BatchViews:
         skus = sorted({line.sku for request in requests for line in request.lines})
         online, walk_in = self._stock.atp_views(skus)
-        capacity: dict[str, int | None] = {}
-        for node in prepared.network.locations.values():
-            limit = node.daily_pick_capacity
-            taken = capacity_used.get(node.location_id, 0) + used.get(node.location_id, 0)
-            capacity[node.location_id] = None if limit is None else max(0, limit - taken)
         carts = sorted({(r.cart_id, line.sku) for r in requests if r.cart_id for line in r.lines})
         held = self._stock.cart_holds(carts) if carts else {}
-        return BatchViews(online, walk_in, capacity, timetable, held)
+        return BatchViews(online, walk_in, capacity.left(prepared.network), timetable, held)
 
     def _plan(
         self,
@@ -154,29 +160,44 @@ class OrderRouter:
         self,
         decisions: Mapping[int, RoutingDecision],
         requests: list[RouteRequest],
+        capacity: BatchCapacity,
+        network: Network,
         now_ms: int,
         round_number: int,
     ) -> dict[int, list[OrderLine]]:
-        """Allocates every chosen line in one round trip; the lines refused, per request.
+        """Takes each chosen line's pick capacity (one round trip), allocates the lines granted (one
+        round trip) and gives back the capacity of those refused (a third, only then); the lines
+        refused, per request.
 
         A line already allocated (DUPLICATE) is released, one more round trip, and counted as refused:
         the next round plans it again on the stock it freed, under the request's fresh event ids."""
-        commands: list[Command] = []
-        owners: list[tuple[int, OrderLine]] = []
-        for i, decision in decisions.items():
-            request = requests[i]
-            for shipment in decision.shipments:
-                for line in shipment.lines:
-                    commands.append(allocation(request, line, shipment.location_id, round_number))
-                    owners.append((i, line))
+        planned = [
+            (i, line, shipment.location_id)
+            for i, decision in decisions.items()
+            for shipment in decision.shipments
+            for line in shipment.lines
+        ]
+        taken = capacity.take(
+            [(loc, requests[i].order.order_id, line.line_id) for i, line, loc in planned], network
+        )
         refused: dict[int, list[OrderLine]] = defaultdict(list)
-        stale: list[tuple[int, OrderLine]] = []
+        kept = []
+        for (i, line, location_id), granted in zip(planned, taken, strict=True):
+            if granted:
+                kept.append((i, line, location_id))
+            else:
+                refused[i].append(line)
+        commands: list[Command] = [allocation(requests[i], line, loc, round_number) for i, line, loc in kept]
         results = self._apply(commands, now_ms) if commands else []
-        for (i, line), result in zip(owners, results, strict=True):
+        stale: list[tuple[int, OrderLine]] = []
+        returned: list[tuple[str, str, str]] = []
+        for (i, line, location_id), result in zip(kept, results, strict=True):
             if result.outcome is Outcome.DUPLICATE:
                 stale.append((i, line))
             if result.outcome is not Outcome.APPLIED:
                 refused[i].append(line)
+                returned.append((location_id, requests[i].order.order_id, line.line_id))
+        capacity.give_back(returned, network)
         if stale:
             self._release_stale(stale, requests, now_ms)
         return refused
@@ -187,7 +208,9 @@ class OrderRouter:
         releases: list[Command] = [
             ReleaseAllocation(
                 f"{requests[i].cause_event_id}:stale@{now_ms}:{line.line_id}",
-                requests[i].order.order_id, line.line_id, line.sku,
+                requests[i].order.order_id,
+                line.line_id,
+                line.sku,
             )  # fmt: skip
             for i, line in stale
         ]
