@@ -79,7 +79,8 @@ class UnroutedLines:
         if not placed:
             return []
         commands: list[Command] = [
-            allocation(request, line, node.location_id, BACKORDER_ROUND) for node, line in placed
+            allocation(request, line, node.location_id, BACKORDER_ROUND, backorder=True)
+            for node, line in placed
         ]
         results = self._apply(commands, now_ms)
         return [pair for pair, r in zip(placed, results, strict=True) if r.outcome in GRANTED]

@@ -245,6 +245,16 @@ def test_a_backorder_sku_may_be_allocated_beyond_on_hand_and_shows_zero_atp(stor
     assert refused.outcome is Outcome.REFUSED
 
 
+def test_a_backorder_is_refused_where_the_sku_does_not_allow_it_even_with_the_units_there(store: Any) -> None:
+    receive(store, "WH1", 5)
+    (refused,) = run(store, Allocate("o1", "O1", "L1", SKU, "WH1", 5, backorder=True))
+    assert refused.outcome is Outcome.REFUSED
+    assert at(store, "WH1") == (5, 0, 0, 5)
+    store.set_backorder(SKU, True)
+    (granted,) = run(store, Allocate("o2", "O1", "L1", SKU, "WH1", 5, backorder=True))
+    assert granted.outcome is Outcome.APPLIED
+
+
 def test_a_shipment_removes_allocated_and_on_hand_and_a_cancellation_releases_the_rest(store: Any) -> None:
     receive(store, "WH1", 10)
     run(store, Allocate("o1", "O1", "L1", SKU, "WH1", 4))

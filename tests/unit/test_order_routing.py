@@ -243,3 +243,30 @@ def test_a_line_whose_allocation_is_refused_gives_its_capacity_back() -> None:
     assert routed[0].rounds[0][1].shipments == ()
     day = network().local_days(NOW_MS)["WH"]
     assert orders.capacity_used({"WH": day}) == {"WH": 0}
+
+
+def test_two_lines_of_one_sku_take_what_the_node_has_for_one_and_leave_the_other_unrouted() -> None:
+    store = _store(WH=5)
+
+    routed, _, _ = _router(store).route([_request("O1", quantity=5, lines=2)], _capacity(), NOW_MS)
+
+    decision, result = routed[0].rounds[-1]
+    ((location_id, lines, service),) = [
+        (s.location_id, [line.line_id for line in s.lines], s.carrier_service) for s in decision.shipments
+    ]
+    assert (location_id, lines, service) == ("WH", ["l1"], "home_standard")
+    assert (result.backordered, result.unroutable) == ((), ("l2",))
+    assert "other lines of the same sku" in decision.unrouted[0].reason
+    assert _allocated(store, "WH") == 5
+
+
+def test_without_partial_routing_a_bundle_the_node_cannot_serve_whole_keeps_nothing() -> None:
+    store = _store(WH=5)
+
+    routed, _, _ = _router(store, partial=False).route(
+        [_request("O1", quantity=5, lines=2)], _capacity(), NOW_MS
+    )
+
+    result = routed[0].rounds[-1][1]
+    assert (result.shipments, result.backordered, result.unroutable) == ((), (), ("l1", "l2"))
+    assert _allocated(store, "WH") == 0
