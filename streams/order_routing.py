@@ -28,6 +28,7 @@ from core.network import Location, Network, is_walk_in
 from core.order_types import PlannedShipment, RoutingResult
 from core.promise_nodes import PromiseNetwork, Timetable
 from core.routing import route
+from core.routing_outcome import lost_race, without_lines
 from core.routing_rules import RoutingRules
 from core.routing_types import RoutingDecision
 from streams.routing_batch import (
@@ -40,7 +41,7 @@ from streams.routing_batch import (
     backorder_node,
     decision_id,
 )
-from streams.routing_capacity import BatchCapacity
+from streams.routing_capacity import BY_CAPACITY, BY_EARLIER_ATTEMPT, BY_STOCK, BatchCapacity, Refused
 from streams.unrouted import UnroutedLines
 
 __all__ = [
@@ -99,12 +100,15 @@ class OrderRouter:
             refused = self._allocate(decisions, current, capacity, prepared.network, now_ms, round_number)
             last = round_number == MAX_ROUNDS - 1
             pending = {}
-            for i, decision in decisions.items():
-                lost = refused.get(i, [])
-                result = self._result(prepared, decision, lost, used, routed[i], last)
+            for i, planned in decisions.items():
+                lost = refused.get(i, {})
+                why = {line_id: lost_race(line_id, loc, by, last) for line_id, (_, loc, by) in lost.items()}
+                decision = without_lines(planned, why)  # what was allocated, and why the rest was not
+                routed[i].rounds.append(
+                    (decision, self._result(prepared, decision, set(lost), used, routed[i], last))
+                )
                 if lost and not last:
-                    pending[i] = tuple(lost)
-                routed[i].rounds.append((decision, result))
+                    pending[i] = tuple(line for line, _, _ in lost.values())
         for entry, request in zip(routed, current, strict=True):
             entry.request = request  # its backorders take the same fresh ids as its last round
             self._unrouted.settle(prepared, entry, now_ms)
@@ -164,10 +168,10 @@ class OrderRouter:
         network: Network,
         now_ms: int,
         round_number: int,
-    ) -> dict[int, list[OrderLine]]:
+    ) -> dict[int, dict[str, Refused]]:
         """Takes each chosen line's pick capacity (one round trip), allocates the lines granted (one
         round trip) and gives back the capacity of those refused (a third, only then); the lines
-        refused, per request.
+        refused, per request: line_id -> (line, location, who refused it).
 
         A line already allocated (DUPLICATE) is released, one more round trip, and counted as refused:
         the next round plans it again on the stock it freed, under the request's fresh event ids."""
@@ -180,13 +184,13 @@ class OrderRouter:
         taken = capacity.take(
             [(loc, requests[i].order.order_id, line.line_id) for i, line, loc in planned], network
         )
-        refused: dict[int, list[OrderLine]] = defaultdict(list)
+        refused: dict[int, dict[str, Refused]] = defaultdict(dict)
         kept = []
         for (i, line, location_id), granted in zip(planned, taken, strict=True):
             if granted:
                 kept.append((i, line, location_id))
             else:
-                refused[i].append(line)
+                refused[i][line.line_id] = (line, location_id, BY_CAPACITY)
         commands: list[Command] = [allocation(requests[i], line, loc, round_number) for i, line, loc in kept]
         results = self._apply(commands, now_ms) if commands else []
         stale: list[tuple[int, OrderLine]] = []
@@ -195,7 +199,8 @@ class OrderRouter:
             if result.outcome is Outcome.DUPLICATE:
                 stale.append((i, line))
             if result.outcome is not Outcome.APPLIED:
-                refused[i].append(line)
+                by = BY_EARLIER_ATTEMPT if result.outcome is Outcome.DUPLICATE else BY_STOCK
+                refused[i][line.line_id] = (line, location_id, by)
                 returned.append((location_id, requests[i].order.order_id, line.line_id))
         capacity.give_back(returned, network)
         if stale:
@@ -222,23 +227,20 @@ class OrderRouter:
         self,
         prepared: PromiseNetwork,
         decision: RoutingDecision,
-        lost: Sequence[OrderLine],
+        lost: set[str],
         used: dict[str, int],
         entry: Routed,
         last: bool,
     ) -> RoutingResult:
-        lost_ids = {line.line_id for line in lost}
+        """The result of a decision as it turned out (lost lines taken out): its shipments, and as
+        unroutable what it could not place (the lost lines too once no round is left)."""
         shipments = []
         for shipment in decision.shipments:
-            kept = tuple(line for line in shipment.lines if line.line_id not in lost_ids)
-            if kept:
-                location = prepared.network.locations[shipment.location_id]
-                shipments.append(PlannedShipment(shipment.location_id, kept, self._sla_ms(location)))
-                used[shipment.location_id] += len(kept)
-                entry.shipped_by[(decision.decision_id, shipment.location_id)] = shipment
-        unroutable = tuple(u.line.line_id for u in decision.unrouted)
-        if last:
-            unroutable += tuple(sorted(lost_ids))
+            location = prepared.network.locations[shipment.location_id]
+            shipments.append(PlannedShipment(shipment.location_id, shipment.lines, self._sla_ms(location)))
+            used[shipment.location_id] += len(shipment.lines)
+            entry.shipped_by[(decision.decision_id, shipment.location_id)] = shipment
+        unroutable = tuple(u.line.line_id for u in decision.unrouted if last or u.line.line_id not in lost)
         return RoutingResult(decision.decision_id, tuple(shipments), unroutable=unroutable)
 
 

@@ -13,11 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from core.allocation import OrderLine
 from core.network import Network
 from state.order_keys import member
 from state.pick_capacity import CapacityClaim, CapacityReply
 
 Line = tuple[str, str, str]  # (location_id, order_id, line_id)
+Refused = tuple[OrderLine, str, str]  # a planned line not allocated: (line, location_id, who refused it)
+BY_CAPACITY = "its daily pick capacity (taken meanwhile by another order or worker)"
+BY_STOCK = "the allocation (its ATP was taken meanwhile by another order, worker or a sale)"
+BY_EARLIER_ATTEMPT = "the allocation (an earlier attempt at this order had allocated it: released)"
 
 
 class CapacityStore(Protocol):

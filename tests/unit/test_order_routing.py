@@ -227,6 +227,9 @@ def test_a_line_refused_the_nodes_last_capacity_is_routed_again_elsewhere() -> N
 
     first, last = entry.rounds[0][1], entry.rounds[-1][1]
     assert [s.location_id for s in first.shipments] == []
+    assert _reasons(entry.rounds[0][0])["l1"].startswith(
+        "lost a race for l1 at WH: refused by its daily pick"
+    )
     assert [s.location_id for s in last.shipments] == ["SHOP"]
     assert orders.capacity_used({"WH": day, "SHOP": day}) == {"WH": 1, "SHOP": 1}
 
@@ -270,3 +273,56 @@ def test_without_partial_routing_a_bundle_the_node_cannot_serve_whole_keeps_noth
     result = routed[0].rounds[-1][1]
     assert (result.shipments, result.backordered, result.unroutable) == ((), (), ("l1", "l2"))
     assert _allocated(store, "WH") == 0
+
+
+def _reasons(decision: Any) -> dict[str, str]:
+    return {item.line.line_id: item.reason for item in decision.unrouted}
+
+
+def test_a_round_lost_to_a_race_says_which_line_was_refused_by_whom_and_ships_nothing_it_lost() -> None:
+    store = _store(WH=2, SHOP=2)
+    before = store.atp_views(["A"])
+    store.apply([AdjustOnHand("sold-elsewhere", "A", NOW_MS - 500, (OnHandDelta("WH", -2),))], NOW_MS)
+
+    routed, _, _ = _router(_StaleReads(store, before)).route(
+        [_request("O1", quantity=2)], _capacity(), NOW_MS
+    )
+
+    lost, won = (decision for decision, _ in routed[0].rounds)
+    assert lost.shipments == ()
+    assert _reasons(lost)["l1"].startswith("lost a race for l1 at WH: refused by the allocation")
+    assert not any(c.chosen for c in lost.candidates)
+    assert [s.location_id for s in won.shipments] == ["SHOP"]
+
+
+class _AlwaysStale(_StaleReads):
+    """Every read shows the units another worker took: every round is lost."""
+
+    def atp_views(self, skus: Sequence[str]) -> Views:
+        return dict(self.stale[0]), dict(self.stale[1])  # copies: the router takes from its views
+
+
+def test_when_every_round_is_lost_the_last_decision_says_the_line_ended_unroutable() -> None:
+    store = _store(WH=2)
+    before = store.atp_views(["A"])
+    store.apply([AdjustOnHand("sold-elsewhere", "A", NOW_MS - 500, (OnHandDelta("WH", -2),))], NOW_MS)
+
+    routed, _, _ = _router(_AlwaysStale(store, before)).route([_request("O1")], _capacity(), NOW_MS)
+
+    decision, result = routed[0].rounds[-1]
+    assert (decision.shipments, result.unroutable) == ((), ("l1",))
+    assert _reasons(decision)["l1"].endswith("no round left: unroutable")
+
+
+def test_without_partial_routing_the_last_decision_says_what_was_released_and_why() -> None:
+    store = _store(WH=1)
+    wanted = (OrderLine("l1", "A", 1), OrderLine("l2", "B", 1))
+    request = replace(_request("O1"), lines=wanted, order=new_order("O1", wanted, "HOME_STANDARD"))
+
+    routed, _, _ = _router(store, partial=False).route([request], _capacity(), NOW_MS)
+
+    ((decision, _),) = routed[0].rounds
+    assert decision.shipments == ()
+    assert _reasons(decision)["l1"] == "released: partial routing is off and l2 could not be routed"
+    assert _reasons(decision)["l2"] == "no node has the ATP for the whole line"
+    assert not any(c.chosen for c in decision.candidates)
