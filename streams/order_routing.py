@@ -1,12 +1,12 @@
 """Routing a batch of orders on live stock: plan, allocate atomically, plan again what lost a race.
 
 Every order of the batch is routed (core.routing.route) on the ATP read once for the batch, less what
-the orders before it in the batch took, and on the daily pick capacity left. Each chosen line first
-takes its node's pick capacity (streams.routing_capacity: atomic per node and day, one round trip),
-then the lines granted are allocated in one store round trip: one Lua call per line, atomic for its
-sku, refusing what would oversell; a line whose allocation is refused gives its capacity back. A
-refused line (another worker took the node's last capacity, or the units, between the read and the
-write) is routed again on a fresh read, up to MAX_ROUNDS. A line the store says is allocated already
+the orders before it in the batch took, and on the daily pick capacity left. Each chosen line then
+takes its node's pick capacity and its stock (streams.routing_allocate: atomic steps, one round trip
+each for the batch); a line whose allocation is refused gives its capacity back. Each round's
+decision is rewritten to what was allocated (core.routing_outcome). A refused line (another worker
+took the node's last capacity, or the units, between the read and the write) is routed again on a
+fresh read, up to MAX_ROUNDS. A line the store says is allocated already
 (DUPLICATE: an earlier attempt at the batch allocated it, in a worker that crashed or a save that
 failed before the order was stored, perhaps at another node than this plan's) is released and routed
 again under fresh event ids, so the stock held is always where the order says. Lines nothing can
@@ -19,29 +19,28 @@ from __future__ import annotations
 
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from core.allocation import OrderLine
-from core.movements import Command, MovementResult, Outcome, ReleaseAllocation
-from core.network import Location, Network, is_walk_in
+from core.movements import Command, MovementResult
+from core.network import Location, is_walk_in
 from core.order_types import PlannedShipment, RoutingResult
 from core.promise_nodes import PromiseNetwork, Timetable
 from core.routing import route
 from core.routing_outcome import lost_race, without_lines
 from core.routing_rules import RoutingRules
 from core.routing_types import RoutingDecision
+from streams.routing_allocate import allocate_round
 from streams.routing_batch import (
     BatchViews,
     Place,
     Routed,
     RouteRequest,
     RoutingStock,
-    allocation,
     backorder_node,
     decision_id,
 )
-from streams.routing_capacity import BY_CAPACITY, BY_EARLIER_ATTEMPT, BY_STOCK, BatchCapacity, Refused
+from streams.routing_capacity import BatchCapacity
 from streams.unrouted import UnroutedLines
 
 __all__ = [
@@ -97,7 +96,9 @@ class OrderRouter:
                 i: self._plan(prepared, current[i], lines, views, now, round_number)
                 for i, lines in pending.items()
             }
-            refused = self._allocate(decisions, current, capacity, prepared.network, now_ms, round_number)
+            refused = allocate_round(
+                self._apply, decisions, current, capacity, prepared.network, now_ms, round_number
+            )
             last = round_number == MAX_ROUNDS - 1
             pending = {}
             for i, planned in decisions.items():
@@ -159,69 +160,6 @@ class OrderRouter:
         for shipment in decision.shipments:
             views.take(shipment.location_id, shipment.lines)
         return decision
-
-    def _allocate(
-        self,
-        decisions: Mapping[int, RoutingDecision],
-        requests: list[RouteRequest],
-        capacity: BatchCapacity,
-        network: Network,
-        now_ms: int,
-        round_number: int,
-    ) -> dict[int, dict[str, Refused]]:
-        """Takes each chosen line's pick capacity (one round trip), allocates the lines granted (one
-        round trip) and gives back the capacity of those refused (a third, only then); the lines
-        refused, per request: line_id -> (line, location, who refused it).
-
-        A line already allocated (DUPLICATE) is released, one more round trip, and counted as refused:
-        the next round plans it again on the stock it freed, under the request's fresh event ids."""
-        planned = [
-            (i, line, shipment.location_id)
-            for i, decision in decisions.items()
-            for shipment in decision.shipments
-            for line in shipment.lines
-        ]
-        taken = capacity.take(
-            [(loc, requests[i].order.order_id, line.line_id) for i, line, loc in planned], network
-        )
-        refused: dict[int, dict[str, Refused]] = defaultdict(dict)
-        kept = []
-        for (i, line, location_id), granted in zip(planned, taken, strict=True):
-            if granted:
-                kept.append((i, line, location_id))
-            else:
-                refused[i][line.line_id] = (line, location_id, BY_CAPACITY)
-        commands: list[Command] = [allocation(requests[i], line, loc, round_number) for i, line, loc in kept]
-        results = self._apply(commands, now_ms) if commands else []
-        stale: list[tuple[int, OrderLine]] = []
-        returned: list[tuple[str, str, str]] = []
-        for (i, line, location_id), result in zip(kept, results, strict=True):
-            if result.outcome is Outcome.DUPLICATE:
-                stale.append((i, line))
-            if result.outcome is not Outcome.APPLIED:
-                by = BY_EARLIER_ATTEMPT if result.outcome is Outcome.DUPLICATE else BY_STOCK
-                refused[i][line.line_id] = (line, location_id, by)
-                returned.append((location_id, requests[i].order.order_id, line.line_id))
-        capacity.give_back(returned, network)
-        if stale:
-            self._release_stale(stale, requests, now_ms)
-        return refused
-
-    def _release_stale(
-        self, stale: Sequence[tuple[int, OrderLine]], requests: list[RouteRequest], now_ms: int
-    ) -> None:
-        releases: list[Command] = [
-            ReleaseAllocation(
-                f"{requests[i].cause_event_id}:stale@{now_ms}:{line.line_id}",
-                requests[i].order.order_id,
-                line.line_id,
-                line.sku,
-            )  # fmt: skip
-            for i, line in stale
-        ]
-        self._apply(releases, now_ms)
-        for i in dict.fromkeys(i for i, _ in stale):
-            requests[i] = replace(requests[i], cause_event_id=f"{requests[i].cause_event_id}@{now_ms}")
 
     def _result(
         self,
