@@ -344,6 +344,25 @@ def test_decisions_and_finished_orders_expire_after_the_retention_open_orders_ne
     assert 2 * 86400 < redis_client.ttl(f"{p}cap:2026-01-01") <= 3 * 86400
 
 
+@redis_only
+def test_the_capacity_script_refuses_bad_input_before_any_write(
+    order_store: RedisOrderStore, redis_client: redis.Redis
+) -> None:
+    with pytest.raises(redis.ResponseError, match="INVALID limit"):
+        order_store.take_capacity([CapacityClaim("2026-01-01", "WH1", -5, ("O-1/l1",))])
+    with pytest.raises(redis.ResponseError, match="INVALID location_id"):
+        order_store.take_capacity([CapacityClaim("2026-01-01", "WH|1", 3, ("O-1/l1",))])
+    assert redis_client.exists(f"{order_store.prefix}cap:2026-01-01") == 0
+
+
+@redis_only
+def test_a_days_count_written_before_lines_were_kept_goes_on_from_where_it_was(
+    order_store: RedisOrderStore, redis_client: redis.Redis
+) -> None:
+    redis_client.hset(f"{order_store.prefix}cap:2026-01-01", "WH1", 3)  # the former HINCRBY count
+    assert take(order_store, "2026-01-01", "WH1", 2, limit=4).granted == (True, False)
+
+
 def test_an_unreachable_redis_raises_store_unavailable() -> None:
     client = redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
     store = RedisOrderStore(client, "t-unreachable:")
