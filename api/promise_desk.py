@@ -76,5 +76,5 @@ class PromiseDesk:
         explain: bool,
     ) -> PromiseResult:
         stocks = await self._reader.read_many(sorted({line.sku for line in lines}))
-        atp = channel_atp(stocks, prepared.network)[0]
+        atp = channel_atp(stocks, prepared.network)
         return promise(prepared, lines, to, now, atp, methods=methods, explain=explain)

@@ -30,16 +30,12 @@ def promisable(
     return online + kept if walk_in else online
 
 
-def channel_atp(stocks: Mapping[str, SkuStock], network: Network) -> tuple[AtpView, AtpView]:
-    """(online, walk-in) ATP per (sku, location) of these skus, by `promisable`."""
-    online: AtpView = {}
-    walk_in: AtpView = {}
+def channel_atp(stocks: Mapping[str, SkuStock], network: Network, walk_in: bool = False) -> AtpView:
+    """What an online (or walk-in) channel can promise per (sku, location) of these skus (`promisable`)."""
+    view: AtpView = {}
     for sku, stock in stocks.items():
         pool = stock.network.atp
         for location in stock.locations:
             own, serves = location.online_atp, network.serves_online(location.location_id)
-            kept = location.atp - own
-            key = (sku, location.location_id)
-            online[key] = promisable(own, kept, pool, serves)
-            walk_in[key] = promisable(own, kept, pool, serves, walk_in=True)
-    return online, walk_in
+            view[(sku, location.location_id)] = promisable(own, location.atp - own, pool, serves, walk_in)
+    return view

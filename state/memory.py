@@ -47,7 +47,8 @@ class InMemoryStockStore:
         return found
 
     def atp_views(self, skus: Sequence[str]) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-        return channel_atp(self.read_sync(skus), self._network())
+        stocks, network = self.read_sync(skus), self._network()
+        return channel_atp(stocks, network), channel_atp(stocks, network, walk_in=True)
 
     def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
         found = {sku: self.ledger.read(sku) for sku in skus}
