@@ -2,8 +2,9 @@
 
 The network is prepared once per network version (the file is reloaded without restart, so the
 version is looked at on every call) and the ATP of the cart's skus is read in one pipelined round trip.
-The ATP a promise uses is what online channels may take at each location (`online_atp`: holds,
-allocations, safety stock and the units kept for walk-in customers are out).
+The ATP a promise uses is what online channels may take at each location (core.promise_atp: holds,
+allocations, safety stock and the units kept for walk-in customers are out, and no online location
+offers more than the network's ATP, network-level holds out), the router's and the scripts' rule.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from core.geo import Place, place_of_point, place_of_postcode
 from core.network import Network
 from core.ports import StockReader
 from core.promise import promise
+from core.promise_atp import channel_atp
 from core.promise_nodes import PromiseNetwork, prepare
 from core.promise_types import CLICK_AND_COLLECT, CartLine, PromiseResult
 
@@ -74,9 +76,5 @@ class PromiseDesk:
         explain: bool,
     ) -> PromiseResult:
         stocks = await self._reader.read_many(sorted({line.sku for line in lines}))
-        atp = {
-            (sku, location.location_id): location.online_atp
-            for sku, stock in stocks.items()
-            for location in stock.locations
-        }
+        atp = channel_atp(stocks, prepared.network)
         return promise(prepared, lines, to, now, atp, methods=methods, explain=explain)

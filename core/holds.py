@@ -152,6 +152,8 @@ def _allocate(m: Allocate, touch: Touch, figures: Figures) -> Outcome:
     state, key = touch.state, (m.order_id, m.line_id)
     if key in state.allocations:
         return Outcome.DUPLICATE  # the line is allocated already (another event id)
+    if m.backorder and not state.backorder:
+        return Outcome.REFUSED  # a backorder only where the sku allows it, whatever the stock
     hold = state.holds.get(m.cart_id) if m.cart_id else None
     if hold is not None:  # taken over: released first, so its units count as available here
         reserve(touch, figures, hold.location_id, -hold.quantity, fresh=False)

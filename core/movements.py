@@ -149,6 +149,7 @@ class Allocate:
     quantity: int
     cart_id: str | None = None
     channel: str | None = None  # the order's sales channel: a walk-in one sees protected units
+    backorder: bool = False  # a backorder: refused unless the sku allows backorder, stock or not
 
 
 @dataclass(frozen=True, slots=True)

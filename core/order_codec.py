@@ -24,6 +24,8 @@ def order_to_dict(order: Order) -> dict[str, Any]:
         out["rejected_by"] = {line_id: sorted(nodes) for line_id, nodes in sorted(order.rejected_by.items())}
     if order.unplaced:
         out["unplaced"] = {line_id: why.value for line_id, why in sorted(order.unplaced.items())}
+    if order.decisions:
+        out["decisions"] = list(order.decisions)
     context = {name: getattr(order.context, name) for name in OrderContext.__slots__}
     if any(value is not None for value in context.values()):
         out["context"] = {name: value for name, value in context.items() if value is not None}
@@ -40,6 +42,7 @@ def order_from_dict(data: Mapping[str, Any]) -> Order:
         rejected_by={line_id: frozenset(nodes) for line_id, nodes in data.get("rejected_by", {}).items()},
         unplaced={line_id: Unplaced(why) for line_id, why in data.get("unplaced", {}).items()},
         context=OrderContext(**data.get("context", {})),
+        decisions=tuple(data.get("decisions", ())),
     )
 
 

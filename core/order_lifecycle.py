@@ -67,7 +67,9 @@ def apply_routing(order: Order, result: RoutingResult, now_ms: int) -> Step:
             (f"{result.decision_id}-{n}", line) for n, s in enumerate(result.shipments) for line in s.lines
         ]
         return Step(order, StepOutcome.ORDER_CANCELLED, _releases(order.order_id, lines))
-    if any(s.decision_id == result.decision_id for s in order.shipments):
+    if result.decision_id in order.decisions or any(
+        s.decision_id == result.decision_id for s in order.shipments
+    ):
         return Step(order, StepOutcome.DUPLICATE)
     added = tuple(
         _shipment(order, len(order.shipments) + n, planned, result.decision_id, now_ms)
@@ -78,7 +80,8 @@ def apply_routing(order: Order, result: RoutingResult, now_ms: int) -> Step:
         unplaced.pop(line.line_id, None)
     unplaced |= dict.fromkeys(result.backordered, Unplaced.BACKORDERED)
     unplaced |= dict.fromkeys(result.unroutable, Unplaced.UNFULFILLABLE)
-    routed = replace(order, shipments=order.shipments + added, unplaced=unplaced)
+    decisions = order.decisions + (result.decision_id,)
+    routed = replace(order, shipments=order.shipments + added, unplaced=unplaced, decisions=decisions)
     return _settle(order, routed, result.decision_id)
 
 

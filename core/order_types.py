@@ -88,7 +88,8 @@ class Order:
     """An order and where its lines stand. Mappings are never mutated: transitions build new ones.
 
     `status` is None until the first routing result. `rejected_by` lists, per line, the nodes that
-    rejected it (never routed back there); `unplaced` holds every line that is in no live shipment."""
+    rejected it (never routed back there); `unplaced` holds every line that is in no live shipment;
+    `decisions` the ids of its routing decisions, those that placed nothing too (why it ended so)."""
 
     order_id: str
     lines: tuple[OrderLine, ...]
@@ -98,6 +99,7 @@ class Order:
     rejected_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
     unplaced: Mapping[str, Unplaced] = field(default_factory=dict)
     context: OrderContext = OrderContext()
+    decisions: tuple[str, ...] = ()  # every routing decision applied to it, oldest first
 
     def shipment(self, shipment_id: str) -> Shipment | None:
         return next((s for s in self.shipments if s.shipment_id == shipment_id), None)

@@ -154,8 +154,20 @@ def _unrouted(
             for node_id in stocked
             if not isinstance(verdict := verdicts[node_id], Offer) or not verdict.mask >> index & 1
         ]
+        shared = [
+            node_id
+            for node_id in stocked
+            if isinstance(verdict := verdicts[node_id], Offer)
+            and any(index in quantities for _, quantities in verdict.bundles)
+        ]
         if not stocked:
             reason = "no node has the ATP for the whole line"
+        elif blocked and len(blocked) == len(stocked):
+            reason = "every node with the ATP is filtered out: " + "; ".join(blocked)
+        elif shared:
+            reason = "the ATP for it is taken by the order's other lines of the same sku at " + ", ".join(
+                shared
+            )
         elif blocked:
             reason = "every node with the ATP is filtered out: " + "; ".join(blocked)
         else:

@@ -2,8 +2,9 @@
 
 Routing may mix the pickup store's own stock with parcels shipped in (unlike the promise): the score
 decides, and the customer collects when the last parcel is in. A pickup date is the point's next
-opening after arrival. Lines of the same sku are judged together: a node serves them only if its ATP
-covers their total.
+opening after arrival. Each line is judged on its own quantity; lines of one sku (a bundle) share a
+node's ATP for it, which its Offer carries (`bundles`) so the search never gives a node more of them
+than the ATP covers together.
 """
 
 from __future__ import annotations
@@ -103,10 +104,11 @@ class NodeJudge:
         target: Target,
         timetable: Timetable | None = None,
     ) -> None:
-        totals: dict[str, int] = {}
-        for line in lines:
-            totals[line.sku] = totals.get(line.sku, 0) + line.quantity
-        cart = tuple(CartLine(line.sku, totals[line.sku]) for line in lines)
+        by_sku: dict[str, list[int]] = {}
+        for index, line in enumerate(lines):
+            by_sku.setdefault(line.sku, []).append(index)
+        self.repeated = [indexes for indexes in by_sku.values() if len(indexes) > 1]  # bundles
+        cart = tuple(CartLine(line.sku, line.quantity) for line in lines)
         self.context = PromiseContext(prepared, cart, now, atp, timetable)
         self.lines, self.atp, self.capacity_left = lines, atp, capacity_left
         self.rule_set, self.target = rule_set, target
@@ -166,8 +168,9 @@ class NodeJudge:
             if ready is None:
                 return Filter.SERVICE, "not open to prepare the order within the search horizon"
             return Offer(
-                node_id, rank, mask, capacity, 0, 0, node.pick_cost_cents, 0, 0.0, ready, ready, balance
-            )
+                node_id, rank, mask, capacity, 0, 0, node.pick_cost_cents, 0, 0.0, ready, ready, balance,
+                self._bundles(node_id, mask),
+            )  # fmt: skip
         service = self.target.service
         if service is None:  # unreachable: _fixed_verdict refused the node
             return Filter.CAPABILITY, "no parcels possible to this pickup point"
@@ -180,8 +183,17 @@ class NodeJudge:
             return Filter.SERVICE, "the pickup point does not open within the search horizon"
         return Offer(
             node_id, rank, mask, capacity, 1, parcel_cents, node.pick_cost_cents, co2e_grams,
-            km, earliest, max(earliest, latest), balance,
+            km, earliest, max(earliest, latest), balance, self._bundles(node_id, mask),
         )  # fmt: skip
+
+    def _bundles(self, node_id: str, mask: int) -> tuple[tuple[int, dict[int, int]], ...]:
+        """Per repeated sku of which the node serves two lines or more: its ATP, and those lines."""
+        bundles = []
+        for indexes in self.repeated:
+            served = {i: self.lines[i].quantity for i in indexes if mask >> i & 1}
+            if len(served) > 1:
+                bundles.append((self.atp.get((self.lines[indexes[0]].sku, node_id), 0), served))
+        return tuple(bundles)
 
     def _at_point(self, arrival: datetime) -> datetime | None:
         pickup = self.target.pickup

@@ -4,7 +4,7 @@ the unweighted score components of either (core.routing_rules weighs them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +25,20 @@ class Offer:
     earliest: datetime
     latest: datetime
     balance: Mapping[int, float]  # line index -> share of the node's ATP the line takes
+    # Lines of one sku share the node's ATP for it: per such sku, (that ATP, line index -> quantity).
+    # Empty unless the order repeats a sku (a bundle): each line fits alone, not all of them together.
+    bundles: tuple[tuple[int, Mapping[int, int]], ...] = ()
+
+
+def fits(offer: Offer, lines: Iterable[int]) -> bool:
+    """Whether the node has the ATP for these of its lines together (lines of one sku share it)."""
+    if not offer.bundles:
+        return True
+    chosen = set(lines)
+    return all(
+        sum(quantity for line, quantity in quantities.items() if line in chosen) <= atp
+        for atp, quantities in offer.bundles
+    )
 
 
 @dataclass(frozen=True, slots=True)

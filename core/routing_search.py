@@ -5,8 +5,9 @@ first with branch cuts that cannot lose a better plan, while at most EXACT_BUDGE
 evaluated (past it, the greedy plan competes with the best found so far, and the decision says
 "greedy"). Within a combination each line goes to the node that adds least to the score for it
 (picking cost and stock balance; the parcel-level figures are the same whichever node of the
-combination takes it), the most constrained lines first so daily capacities are respected; a
-combination that cannot place every line that way is passed over.
+combination takes it), the most constrained lines first so daily capacities are respected, and never
+more lines of one sku at a node than its ATP covers together (a bundle); a combination that cannot
+place every line that way is passed over.
 Greedy: repeatedly the node with the lowest score per line it newly serves (ties: more lines, then
 rank, then id), each taking as many of the lines left as its capacity allows; it may route fewer
 lines than the optimum when capacities bind, and use more parcels than the exact search would.
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from core.routing_offers import Offer, Plan, components
+from core.routing_offers import Offer, Plan, components, fits
 from core.routing_rules import Weights
 
 EXACT_MAX_NODES = 3
@@ -132,13 +133,17 @@ def _assign(combo: Sequence[_Node], target: int, lines: list[int]) -> Assignment
     if len(combo) == 1:
         node = combo[0]
         capacity = node.capacity
-        return None if capacity is not None and 0 <= capacity < len(lines) else [(node, lines)]
+        if capacity is not None and 0 <= capacity < len(lines) or not fits(node.offer, lines):
+            return None
+        return [(node, lines)]
     left = [node.capacity for node in combo]
     shipped: dict[int, list[int]] = {}
     for line in sorted(lines, key=lambda line: (sum(n.mask >> line & 1 for n in combo), line)):
         chosen, best = -1, None
         for index, node in enumerate(combo):
             if node.mask >> line & 1 and left[index] != 0:
+                if node.offer.bundles and not fits(node.offer, [*shipped.get(index, ()), line]):
+                    continue
                 key = node.keys[line]
                 if best is None or key < best:
                     chosen, best = index, key
@@ -194,6 +199,12 @@ def _greedy(offers: Sequence[Offer], target: int, weights: Weights, now: datetim
 def _takes(offer: Offer, left: int, weights: Weights) -> list[int]:
     lines = [line for line in range(left.bit_length()) if (offer.mask & left) >> line & 1]
     lines.sort(key=lambda line: (_line_key(offer, line, weights), line))
+    if offer.bundles:  # lines of one sku: as many as the node's ATP covers together
+        kept: list[int] = []
+        for line in lines:
+            if fits(offer, [*kept, line]):
+                kept.append(line)
+        lines = kept
     return sorted(lines if offer.capacity is None else lines[: offer.capacity])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.network import Network
+from core.promise_atp import promisable
 from core.stock import LocationStock, NetworkStock, SkuStock, available_to_promise
 
 _SEP = b"|"  # state.keys.SEP, as hiredis returns the field names: bytes
@@ -13,12 +14,14 @@ _SEP = b"|"  # state.keys.SEP, as hiredis returns the field names: bytes
 _COMMA = b","
 _NO_OVERRIDE = -1  # safety stock before an override: the network's default applies
 _NETWORK_RESERVED = b"|nrs"
+_NETWORK_ATP = b"|atp"  # the sum of the online locations' online ATP, as the scripts keep it
 _UNKNOWN_LOCATION = (0, 0, False)  # a location absent from the network: no defaults, serves no channel
 
 AtpMap = dict[tuple[str, str], int]
 LocationRules = tuple[int, int, bool]  # (default safety stock, online protection, serves online)
-# The router's: (location id, its default safety stock as the scripts store it, that default, protection)
-AtpRules = tuple[str, bytes, int, int]
+# The router's: (location id, its default safety stock as the scripts store it, that default, protection,
+# serves online)
+AtpRules = tuple[str, bytes, int, int, bool]
 _Tables = tuple[dict[bytes, LocationRules], dict[bytes, AtpRules]]
 _tables_cache: tuple[Network, _Tables] | None = None
 
@@ -35,7 +38,13 @@ def _tables(network: Network) -> _Tables:
     for location_id, loc in network.locations.items():
         name, default = location_id.encode(), loc.safety_stock
         rules[name] = (default, loc.online_protection, loc.serves_online)
-        atp_rules[name] = (location_id, str(default).encode(), default, loc.online_protection)
+        atp_rules[name] = (
+            location_id,
+            str(default).encode(),
+            default,
+            loc.online_protection,
+            loc.serves_online,
+        )
     _tables_cache = (network, (rules, atp_rules))
     return rules, atp_rules
 
@@ -114,14 +123,18 @@ def atp_figures(
 
     The scripts store each location's ATP with its figures, computed with the override, else with the
     default safety stock of that write (stored too, `ds`): it is taken as is unless the network's
-    default has changed since, and recomputed then. One int() per location instead of four."""
+    default has changed since, and recomputed then. One int() per location instead of four.
+
+    Network-level holds cap what each online location can promise (core.promise_atp): applied in a
+    second pass, only for a sku that has some (without them the cap never binds)."""
     rules = _tables(network)[1]
     online, walk_in = into
-    for name, value in _as_bytes(fields).items():
+    figures = _as_bytes(fields)
+    for name, value in figures.items():
         if _SEP in name:
             continue
         parts = value.split(_COMMA)
-        location_id, default_as_stored, default_ss, protection = rules.get(name) or _unknown(name)
+        location_id, default_as_stored, default_ss, protection, _ = rules.get(name) or _unknown(name)
         if parts[4] or parts[7] == default_as_stored:  # an override, or today's default: stored ATP holds
             atp = int(parts[5])
         else:
@@ -129,8 +142,22 @@ def atp_figures(
         key = (sku, location_id)
         walk_in[key] = atp
         online[key] = atp - protection if atp > protection else 0
+    held = int(figures.get(_NETWORK_RESERVED) or 0)
+    if held > 0:
+        _cap_by_network(sku, max(0, int(figures.get(_NETWORK_ATP) or 0) - held), rules, into)
+
+
+def _cap_by_network(sku: str, pool: int, rules: dict[bytes, AtpRules], into: tuple[AtpMap, AtpMap]) -> None:
+    """No online location promises more than the network's ATP `pool` (core.promise_atp)."""
+    online, walk_in = into
+    for location_id, _, _, _, serves in rules.values():
+        key = (sku, location_id)
+        if serves and key in online:
+            own = online[key]
+            online[key] = promisable(own, walk_in[key] - own, pool, True)
+            walk_in[key] = promisable(own, walk_in[key] - own, pool, True, walk_in=True)
 
 
 def _unknown(name: bytes) -> AtpRules:
-    """A location absent from the network: no default safety stock, no protection."""
-    return name.decode(), b"0", 0, 0
+    """A location absent from the network: no default safety stock, no protection, not online."""
+    return name.decode(), b"0", 0, 0, False

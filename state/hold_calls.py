@@ -62,6 +62,8 @@ def command(m: HoldCommand, b: Batch) -> Call:
 def _alloc(m: Allocate | ShipAllocation | ReleaseAllocation, b: Batch) -> Call:
     where = "" if isinstance(m, ReleaseAllocation) else m.location_id
     op = {Allocate: "ALLOCATE", ShipAllocation: "SHIP", ReleaseAllocation: "RELEASE"}[type(m)]
+    if isinstance(m, Allocate) and m.backorder:
+        op = "BACKORDER"
     p, sku = b.prefix, m.sku
     ks = [*b.head(sku), keys.allocations(p, sku), keys.holds(p, sku), keys.hold_expiry(p, sku)]
     ks.append(keys.delta_log(p, sku, where))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from core.ledger import Ledger
 from core.movements import Command, Drift, ExpiredHolds, MovementResult
 from core.network import Network
+from core.promise_atp import channel_atp
 from core.stock import SkuStock
 
 
@@ -17,6 +18,7 @@ class InMemoryStockStore:
         self, network: Callable[[], Network], dedupe_window_s: int = 3600, count_window_s: int = 86400
     ) -> None:
         self.ledger = Ledger(network, dedupe_window_s, count_window_s)
+        self._network = network
 
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         return self.ledger.apply(movements, now_ms)
@@ -45,13 +47,8 @@ class InMemoryStockStore:
         return found
 
     def atp_views(self, skus: Sequence[str]) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-        online: dict[tuple[str, str], int] = {}
-        walk_in: dict[tuple[str, str], int] = {}
-        for sku, stock in self.read_sync(skus).items():
-            for location in stock.locations:
-                online[(sku, location.location_id)] = location.online_atp
-                walk_in[(sku, location.location_id)] = location.atp
-        return online, walk_in
+        stocks, network = self.read_sync(skus), self._network()
+        return channel_atp(stocks, network), channel_atp(stocks, network, walk_in=True)
 
     def read_sync(self, skus: Sequence[str]) -> dict[str, SkuStock]:
         found = {sku: self.ledger.read(sku) for sku in skus}

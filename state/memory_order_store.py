@@ -18,6 +18,7 @@ from core.order_types import Order
 from state import order_keys as k
 from state.order_reader import decision_ids
 from state.order_store import OrderWrite
+from state.pick_capacity import GIVE, TAKE, CapacityClaim, CapacityReply, take_in_memory
 
 
 class InMemoryOrderStore:
@@ -25,6 +26,7 @@ class InMemoryOrderStore:
         self._orders: dict[str, bytes] = {}
         self._decisions: dict[str, bytes] = {}
         self._capacity: dict[tuple[str, str], int] = {}
+        self._taken: set[tuple[str, str, str]] = set()  # (day, location_id, line member)
 
     def load(self, order_ids: Sequence[str]) -> dict[str, Order]:
         return {o: order_from_dict(orjson.loads(self._orders[o])) for o in order_ids if o in self._orders}
@@ -33,12 +35,9 @@ class InMemoryOrderStore:
         self,
         writes: Sequence[OrderWrite],
         decisions: Sequence[Mapping[str, Any]] = (),
-        capacity: Mapping[tuple[str, str], int] = {},  # noqa: B006 (read only, never mutated)
     ) -> None:
         for made in decisions:
             self._decisions[str(made["decision_id"])] = orjson.dumps(made)
-        for place, lines in capacity.items():
-            self._capacity[place] = self._capacity.get(place, 0) + lines
         for write in writes:
             self._orders[write.after.order_id] = orjson.dumps(order_to_dict(write.after))
 
@@ -64,6 +63,12 @@ class InMemoryOrderStore:
 
     def capacity_used(self, days: Mapping[str, str]) -> dict[str, int]:
         return {loc: self._capacity.get((day, loc), 0) for loc, day in days.items()}
+
+    def take_capacity(self, claims: Sequence[CapacityClaim]) -> list[CapacityReply]:
+        return [take_in_memory(self._capacity, self._taken, TAKE, claim) for claim in claims]
+
+    def give_back_capacity(self, claims: Sequence[CapacityClaim]) -> list[CapacityReply]:
+        return [take_in_memory(self._capacity, self._taken, GIVE, claim) for claim in claims]
 
     def load_with_capacity(
         self, order_ids: Sequence[str], days: Mapping[str, str]

@@ -14,8 +14,9 @@ from state import order_keys as k
 
 
 def decision_ids(order: Order) -> list[str]:
-    """The decisions of the order's shipments, each once, in shipment order."""
-    return list(dict.fromkeys(s.decision_id for s in order.shipments))
+    """The order's decisions, each once: those it records, oldest first (those that placed nothing
+    too), then any of its shipments' not among them (an order stored before it recorded them)."""
+    return list(dict.fromkeys([*order.decisions, *(s.decision_id for s in order.shipments)]))
 
 
 class AsyncRedisOrderReader:

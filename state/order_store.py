@@ -1,13 +1,13 @@
 """The Redis order store of the worker: orders, their routing decisions, the SLA and allocation
-indexes and the daily pick capacity, each batch written in one pipeline round trip.
+indexes, each batch written in one pipeline round trip, and the daily pick capacity (state/pick_capacity).
 
 Layout (state/order_keys.py): one string per order and per decision, one sorted set of the shipments
 waiting to be accepted, one hash per (sku, location) of the lines allocated there, one hash per day of
 the lines picked per location (each on its own local date). The pipeline is not a transaction (the
 keys live in many Cluster slots): each write's index updates are sent before its order, so a batch cut
 short leaves an order at its previous state and a retry with the same `before` repeats idempotent
-index writes (the capacity increments excepted: a retried batch counts them twice, which only makes a
-node look busier).
+index writes. Capacity is not written here: it is taken per line when routing (take_capacity), where a
+retry finds its lines taken already and counts nothing twice.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from core.order_shortage import AllocatedHere
 from core.order_types import Order
 from state import lean_pipeline
 from state import order_keys as k
+from state.pick_capacity import GIVE, TAKE, CapacityClaim, CapacityReply, CapacityScript
 
 __all__ = ["OrderWrite", "RedisOrderStore"]
 
@@ -43,6 +44,7 @@ class RedisOrderStore:
         self._prefix = prefix
         self.prefix = prefix
         self._retention_s = retention_s
+        self._capacity = CapacityScript(client, prefix)
 
     def load(self, order_ids: Sequence[str]) -> dict[str, Order]:
         """The orders known (unknown ids are absent), in one round trip."""
@@ -63,21 +65,16 @@ class RedisOrderStore:
         self,
         writes: Sequence[OrderWrite],
         decisions: Sequence[Mapping[str, Any]] = (),
-        capacity: Mapping[tuple[str, str], int] = {},  # noqa: B006 (read only, never mutated)
     ) -> None:
-        """Decisions, capacity increments, then per write its index changes and the order: ONE round
-        trip. Decisions (decision_dict(...) plus "order_id") expire after the retention; a finished
-        order too (`order_keys.finished`), an open one never."""
-        if not writes and not decisions and not capacity:
+        """Decisions, then per write its index changes and the order: ONE round trip. Decisions
+        (decision_dict(...) plus "order_id") expire after the retention; a finished order too
+        (`order_keys.finished`), an open one never."""
+        if not writes and not decisions:
             return
         commands: list[lean_pipeline.Command] = []
         for made in decisions:
             key = k.decision(self._prefix, str(made["decision_id"]))
             commands.append(("SET", key, orjson.dumps(made), "EX", self._retention_s))
-        for (day, location_id), lines in capacity.items():
-            commands.append(("HINCRBY", k.capacity(self._prefix, day), location_id, lines))
-        for day in dict.fromkeys(day for day, _ in capacity):
-            commands.append(("EXPIRE", k.capacity(self._prefix, day), k.CAPACITY_TTL_S))
         for write in writes:
             commands += self._indexes(write)
             value = orjson.dumps(order_to_dict(write.after))
@@ -136,6 +133,15 @@ class RedisOrderStore:
     def capacity_used(self, days: Mapping[str, str]) -> dict[str, int]:
         """Lines picked per location on the day given for it (location_id -> "YYYY-MM-DD"; 0 when none)."""
         return self.load_with_capacity((), days)[1]
+
+    def take_capacity(self, claims: Sequence[CapacityClaim]) -> list[CapacityReply]:
+        """Each claim's lines taken while the location is under its limit, atomically per location and
+        day (one round trip): never past the limit, whatever other workers take meanwhile."""
+        return self._capacity.run(TAKE, claims)
+
+    def give_back_capacity(self, claims: Sequence[CapacityClaim]) -> list[CapacityReply]:
+        """The claims' lines returned (those taken; the others are ignored): one round trip."""
+        return self._capacity.run(GIVE, claims)
 
     def _get(self, keys: list[str]) -> list[bytes | None]:
         """GET of each key in one round trip (not MGET: the keys are in different Cluster slots)."""

@@ -1,10 +1,12 @@
 """Routing a batch of orders on live stock: plan, allocate atomically, plan again what lost a race.
 
 Every order of the batch is routed (core.routing.route) on the ATP read once for the batch, less what
-the orders before it in the batch took, and on the daily pick capacity left. All chosen lines are
-then allocated in one store round trip: one Lua call per line, atomic for its sku, refusing what
-would oversell. A refused line (another worker or a sale took the units between the read and the
-write) is routed again on a fresh read, up to MAX_ROUNDS. A line the store says is allocated already
+the orders before it in the batch took, and on the daily pick capacity left. Each chosen line then
+takes its node's pick capacity and its stock (streams.routing_allocate: atomic steps, one round trip
+each for the batch); a line whose allocation is refused gives its capacity back. Each round's
+decision is rewritten to what was allocated (core.routing_outcome). A refused line (another worker
+took the node's last capacity, or the units, between the read and the write) is routed again on a
+fresh read, up to MAX_ROUNDS. A line the store says is allocated already
 (DUPLICATE: an earlier attempt at the batch allocated it, in a worker that crashed or a save that
 failed before the order was stored, perhaps at another node than this plan's) is released and routed
 again under fresh event ids, so the stock held is always where the order says. Lines nothing can
@@ -17,30 +19,39 @@ from __future__ import annotations
 
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from core.allocation import OrderLine
-from core.movements import Command, MovementResult, Outcome, ReleaseAllocation
+from core.movements import Command, MovementResult
 from core.network import Location, is_walk_in
 from core.order_types import PlannedShipment, RoutingResult
 from core.promise_nodes import PromiseNetwork, Timetable
 from core.routing import route
+from core.routing_outcome import lost_race, without_lines
 from core.routing_rules import RoutingRules
 from core.routing_types import RoutingDecision
+from streams.routing_allocate import allocate_round
 from streams.routing_batch import (
     BatchViews,
     Place,
     Routed,
     RouteRequest,
     RoutingStock,
-    allocation,
     backorder_node,
     decision_id,
 )
+from streams.routing_capacity import BatchCapacity
 from streams.unrouted import UnroutedLines
 
-__all__ = ["MAX_ROUNDS", "OrderRouter", "RouteRequest", "Routed", "RoutingStock", "backorder_node"]
+__all__ = [
+    "MAX_ROUNDS",
+    "BatchCapacity",
+    "OrderRouter",
+    "RouteRequest",
+    "Routed",
+    "RoutingStock",
+    "backorder_node",
+]
 
 MAX_ROUNDS = 3
 
@@ -59,10 +70,11 @@ class OrderRouter:
         self._timetable: Timetable | None = None
 
     def route(
-        self, requests: Sequence[RouteRequest], capacity_used: Mapping[str, int], now_ms: int
+        self, requests: Sequence[RouteRequest], capacity: BatchCapacity, now_ms: int
     ) -> tuple[list[Routed], dict[str, int], list[MovementResult]]:
-        """Each request routed and allocated; the order lines allocated per location (capacity); and
-        every stock result (allocations, releases) for the availability changes to publish."""
+        """Each request routed and allocated, its lines' pick capacity taken from `capacity`; the order
+        lines allocated per location; and every stock result (allocations, releases) for the
+        availability changes to publish."""
         self._results: list[MovementResult] = []
         # Decided at the start of the minute: every batch of that minute shares one Timetable (each
         # node's ready time and delivery dates), which would otherwise be recomputed per batch, the
@@ -79,20 +91,25 @@ class OrderRouter:
         for round_number in range(MAX_ROUNDS):
             if not pending:
                 break
-            views = self._views(prepared, [current[i] for i in pending], capacity_used, used, timetable)
+            views = self._views(prepared, [current[i] for i in pending], capacity, timetable)
             decisions = {
                 i: self._plan(prepared, current[i], lines, views, now, round_number)
                 for i, lines in pending.items()
             }
-            refused = self._allocate(decisions, current, now_ms, round_number)
+            refused = allocate_round(
+                self._apply, decisions, current, capacity, prepared.network, now_ms, round_number
+            )
             last = round_number == MAX_ROUNDS - 1
             pending = {}
-            for i, decision in decisions.items():
-                lost = refused.get(i, [])
-                result = self._result(prepared, decision, lost, used, routed[i], last)
+            for i, planned in decisions.items():
+                lost = refused.get(i, {})
+                why = {line_id: lost_race(line_id, loc, by, last) for line_id, (_, loc, by) in lost.items()}
+                decision = without_lines(planned, why)  # what was allocated, and why the rest was not
+                routed[i].rounds.append(
+                    (decision, self._result(prepared, decision, set(lost), used, routed[i], last))
+                )
                 if lost and not last:
-                    pending[i] = tuple(lost)
-                routed[i].rounds.append((decision, result))
+                    pending[i] = tuple(line for line, _, _ in lost.values())
         for entry, request in zip(routed, current, strict=True):
             entry.request = request  # its backorders take the same fresh ids as its last round
             self._unrouted.settle(prepared, entry, now_ms)
@@ -107,20 +124,14 @@ class OrderRouter:
         self,
         prepared: PromiseNetwork,
         requests: Sequence[RouteRequest],
-        capacity_used: Mapping[str, int],
-        used: Mapping[str, int],
+        capacity: BatchCapacity,
         timetable: Timetable,
     ) -> BatchViews:
         skus = sorted({line.sku for request in requests for line in request.lines})
         online, walk_in = self._stock.atp_views(skus)
-        capacity: dict[str, int | None] = {}
-        for node in prepared.network.locations.values():
-            limit = node.daily_pick_capacity
-            taken = capacity_used.get(node.location_id, 0) + used.get(node.location_id, 0)
-            capacity[node.location_id] = None if limit is None else max(0, limit - taken)
         carts = sorted({(r.cart_id, line.sku) for r in requests if r.cart_id for line in r.lines})
         held = self._stock.cart_holds(carts) if carts else {}
-        return BatchViews(online, walk_in, capacity, timetable, held)
+        return BatchViews(online, walk_in, capacity.left(prepared.network), timetable, held)
 
     def _plan(
         self,
@@ -150,72 +161,24 @@ class OrderRouter:
             views.take(shipment.location_id, shipment.lines)
         return decision
 
-    def _allocate(
-        self,
-        decisions: Mapping[int, RoutingDecision],
-        requests: list[RouteRequest],
-        now_ms: int,
-        round_number: int,
-    ) -> dict[int, list[OrderLine]]:
-        """Allocates every chosen line in one round trip; the lines refused, per request.
-
-        A line already allocated (DUPLICATE) is released, one more round trip, and counted as refused:
-        the next round plans it again on the stock it freed, under the request's fresh event ids."""
-        commands: list[Command] = []
-        owners: list[tuple[int, OrderLine]] = []
-        for i, decision in decisions.items():
-            request = requests[i]
-            for shipment in decision.shipments:
-                for line in shipment.lines:
-                    commands.append(allocation(request, line, shipment.location_id, round_number))
-                    owners.append((i, line))
-        refused: dict[int, list[OrderLine]] = defaultdict(list)
-        stale: list[tuple[int, OrderLine]] = []
-        results = self._apply(commands, now_ms) if commands else []
-        for (i, line), result in zip(owners, results, strict=True):
-            if result.outcome is Outcome.DUPLICATE:
-                stale.append((i, line))
-            if result.outcome is not Outcome.APPLIED:
-                refused[i].append(line)
-        if stale:
-            self._release_stale(stale, requests, now_ms)
-        return refused
-
-    def _release_stale(
-        self, stale: Sequence[tuple[int, OrderLine]], requests: list[RouteRequest], now_ms: int
-    ) -> None:
-        releases: list[Command] = [
-            ReleaseAllocation(
-                f"{requests[i].cause_event_id}:stale@{now_ms}:{line.line_id}",
-                requests[i].order.order_id, line.line_id, line.sku,
-            )  # fmt: skip
-            for i, line in stale
-        ]
-        self._apply(releases, now_ms)
-        for i in dict.fromkeys(i for i, _ in stale):
-            requests[i] = replace(requests[i], cause_event_id=f"{requests[i].cause_event_id}@{now_ms}")
-
     def _result(
         self,
         prepared: PromiseNetwork,
         decision: RoutingDecision,
-        lost: Sequence[OrderLine],
+        lost: set[str],
         used: dict[str, int],
         entry: Routed,
         last: bool,
     ) -> RoutingResult:
-        lost_ids = {line.line_id for line in lost}
+        """The result of a decision as it turned out (lost lines taken out): its shipments, and as
+        unroutable what it could not place (the lost lines too once no round is left)."""
         shipments = []
         for shipment in decision.shipments:
-            kept = tuple(line for line in shipment.lines if line.line_id not in lost_ids)
-            if kept:
-                location = prepared.network.locations[shipment.location_id]
-                shipments.append(PlannedShipment(shipment.location_id, kept, self._sla_ms(location)))
-                used[shipment.location_id] += len(kept)
-                entry.shipped_by[(decision.decision_id, shipment.location_id)] = shipment
-        unroutable = tuple(u.line.line_id for u in decision.unrouted)
-        if last:
-            unroutable += tuple(sorted(lost_ids))
+            location = prepared.network.locations[shipment.location_id]
+            shipments.append(PlannedShipment(shipment.location_id, shipment.lines, self._sla_ms(location)))
+            used[shipment.location_id] += len(shipment.lines)
+            entry.shipped_by[(decision.decision_id, shipment.location_id)] = shipment
+        unroutable = tuple(u.line.line_id for u in decision.unrouted if last or u.line.line_id not in lost)
         return RoutingResult(decision.decision_id, tuple(shipments), unroutable=unroutable)
 
 

@@ -5,12 +5,11 @@ The events of a batch are taken in order. Each changes its order through a pure 
 corrections), lines to route, statuses to publish. Before routing, the stock commands collected so
 far are applied (a released line is available again to the re-route); a later event for an order
 that waits for routing first routes what waits. At the end every order touched is saved with the
-decisions and capacity in one round trip.
+decisions in one round trip (pick capacity is taken as lines are routed).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -22,8 +21,9 @@ from core.order_lifecycle import apply_routing
 from core.order_types import CorrectStock, Order, PublishStatus, Reroute, RoutingResult, Step
 from core.routing_types import Delivery, DeliveryMethod, decision_dict
 from state.order_store import OrderWrite
+from state.pick_capacity import CapacityClaim, CapacityReply
 from streams.order_metrics import OrderMetrics
-from streams.order_routing import OrderRouter, Routed, RouteRequest, RoutingStock
+from streams.order_routing import BatchCapacity, OrderRouter, Routed, RouteRequest, RoutingStock
 from streams.records import OutRecord
 from topics.order_outputs import OrderOutputs
 
@@ -32,16 +32,13 @@ MAX_PASSES = 4  # apply / route rounds per batch: a routed-then-cancelled order 
 
 class OrderStore(Protocol):
     def load(self, order_ids: Sequence[str]) -> dict[str, Order]: ...
-    def save(
-        self,
-        writes: Sequence[OrderWrite],
-        decisions: Sequence[Mapping[str, Any]] = (),
-        capacity: Mapping[tuple[str, str], int] = {},  # noqa: B006 - a read-only default
-    ) -> None: ...
+    def save(self, writes: Sequence[OrderWrite], decisions: Sequence[Mapping[str, Any]] = ()) -> None: ...
     def capacity_used(self, days: Mapping[str, str]) -> dict[str, int]: ...
     def load_with_capacity(
         self, order_ids: Sequence[str], days: Mapping[str, str]
     ) -> tuple[dict[str, Order], dict[str, int]]: ...
+    def take_capacity(self, claims: Sequence[CapacityClaim]) -> list[CapacityReply]: ...
+    def give_back_capacity(self, claims: Sequence[CapacityClaim]) -> list[CapacityReply]: ...
 
 
 class OrderWork:
@@ -66,12 +63,12 @@ class OrderWork:
         self._requests: list[RouteRequest] = []
         self._waiting: set[str] = set()  # orders with lines waiting for routing
         self._decisions: list[Mapping[str, Any]] = []
-        self._capacity: dict[tuple[str, str], int] = defaultdict(int)  # lines this batch took
-        self._capacity_read: dict[str, int] | None = None  # lines picked today, as the batch began
+        self._capacity: BatchCapacity | None = None  # lines picked today: read with the orders, then taken
 
     def load(self, order_ids: Sequence[str]) -> None:
         """The batch's orders, and the day's capacity used (read now: one round trip for both)."""
-        found, self._capacity_read = self._store.load_with_capacity(order_ids, self.days)
+        found, used = self._store.load_with_capacity(order_ids, self.days)
+        self._capacity = BatchCapacity(self._store, self.days, used)
         self.orders.update(found)
 
     def order(self, order_id: str) -> Order | None:
@@ -139,16 +136,11 @@ class OrderWork:
         # A batch retried after a crash or a failed save may find lines an earlier attempt allocated
         # and never saved: the router releases and re-plans them (its DUPLICATE rule).
         current = [replace(request, order=self.orders[request.order.order_id]) for request in requests]
-        if self._capacity_read is None:
-            self._capacity_read = self._store.capacity_used(self.days)
-        used = dict(self._capacity_read)  # what earlier batches took, and earlier passes of this one
-        for (_day, location_id), lines in self._capacity.items():
-            used[location_id] = used.get(location_id, 0) + lines
+        if self._capacity is None:
+            self._capacity = BatchCapacity(self._store, self.days, self._store.capacity_used(self.days))
         with self._metrics.routing_seconds.time():
-            routed, taken, results = self._router.route(current, used, self.now_ms)
+            routed, _, results = self._router.route(current, self._capacity, self.now_ms)
         self.results += results
-        for location_id, lines in taken.items():
-            self._capacity[(self.days[location_id], location_id)] += lines
         for entry in routed:
             self._settle(entry)
 
@@ -177,8 +169,8 @@ class OrderWork:
         """Everything applied and routed, then every order touched saved in one round trip."""
         self.flush()
         writes = [OrderWrite(before, self.orders[order_id]) for order_id, before in self.before.items()]
-        if writes or self._decisions or self._capacity:
-            self._store.save(writes, self._decisions, dict(self._capacity))
+        if writes or self._decisions:
+            self._store.save(writes, self._decisions)
 
 
 def delivery_of(order: Order) -> Delivery | None:

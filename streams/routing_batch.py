@@ -84,12 +84,14 @@ def backorder_node(
     )
 
 
-def allocation(request: RouteRequest, line: OrderLine, location_id: str, round_number: int) -> Allocate:
+def allocation(
+    request: RouteRequest, line: OrderLine, location_id: str, round_number: int, backorder: bool = False
+) -> Allocate:
     # One event id per line and round: lines of the same sku must not dedupe each other.
     event_id = f"{request.cause_event_id}:alloc:{round_number}:{line.line_id}"
     return Allocate(
         event_id, request.order.order_id, line.line_id, line.sku, location_id, line.quantity,
-        request.cart_id, request.channel,
+        request.cart_id, request.channel, backorder,
     )  # fmt: skip
 
 

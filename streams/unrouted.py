@@ -11,7 +11,8 @@ from core.movements import Command, MovementResult, ReleaseAllocation
 from core.network import Location
 from core.order_types import PlannedShipment, RoutingResult
 from core.promise_nodes import PromiseNetwork
-from core.routing_types import Filter
+from core.routing_outcome import with_unrouted, without_lines
+from core.routing_types import Filter, UnroutedLine
 from streams.routing_batch import GRANTED, Routed, allocation, backorder_node
 
 BACKORDER_ROUND = 3  # allocation event ids of backorders use the round after the last routing round
@@ -27,35 +28,57 @@ class UnroutedLines:
         self._apply, self._sla_ms, self._partial = apply, sla_ms, partial
 
     def settle(self, prepared: PromiseNetwork, entry: Routed, now_ms: int) -> None:
-        """Backorder what is unroutable where the sku allows it; all or nothing without `partial`."""
+        """Backorder what is unroutable where the sku allows it; all or nothing without `partial`. The
+        last decision is rewritten to say why each line ended as it did."""
         if not entry.rounds:
             return
-        decision, result = entry.rounds[-1]
         unroutable = {line_id for _, r in entry.rounds for line_id in r.unroutable}
         if not unroutable:
             return
-        request = entry.request
-        backordered = self._backorder(
-            prepared, [line for line in request.lines if line.line_id in unroutable], entry, now_ms
-        )
+        reasons = {
+            u.line.line_id: u for d, _ in entry.rounds for u in d.unrouted if u.line.line_id in unroutable
+        }
+        lines = [line for line in entry.request.lines if line.line_id in unroutable]
+        backordered = self._backorder(prepared, lines, entry, now_ms)
         left = tuple(sorted(unroutable - {line.line_id for _, line in backordered}))
         if left and not self._partial:
-            self._release_all(entry, [line for _, line in backordered], now_ms)
-            entry.rounds = [
-                (decision, RoutingResult(decision.decision_id, (), unroutable=_ids(request.lines)))
-            ]
+            self._none(entry, backordered, [reasons[i] for i in left], now_ms)
             return
+        decision, result = entry.rounds[-1]
         planned = result.shipments
         by_node: dict[str, list[OrderLine]] = defaultdict(list)
         for node, line in backordered:
             by_node[node.location_id].append(line)
-        for location_id, lines in sorted(by_node.items()):
+        for location_id, waiting in sorted(by_node.items()):
             node = prepared.network.locations[location_id]
-            planned += (PlannedShipment(location_id, tuple(lines), self._sla_ms(node)),)
+            planned += (PlannedShipment(location_id, tuple(waiting), self._sla_ms(node)),)
+        explained = [
+            UnroutedLine(line, f"{reasons[line.line_id].reason}; backordered at {node.location_id}")
+            for node, line in backordered
+        ]
+        decision = with_unrouted(decision, [*explained, *(reasons[i] for i in left)])
         ids = tuple(line.line_id for _, line in backordered)
         entry.rounds[-1] = (decision, RoutingResult(decision.decision_id, planned, ids, left))
         for n, (earlier_decision, earlier) in enumerate(entry.rounds[:-1]):
             entry.rounds[n] = (earlier_decision, RoutingResult(earlier.decision_id, earlier.shipments))
+
+    def _none(
+        self,
+        entry: Routed,
+        backordered: Sequence[tuple[Location, OrderLine]],
+        left: Sequence[UnroutedLine],
+        now_ms: int,
+    ) -> None:
+        """All or nothing: every line placed is released; the last decision alone says why."""
+        self._release_all(entry, [line for _, line in backordered], now_ms)
+        missing = ", ".join(u.line.line_id for u in left)
+        why = f"released: partial routing is off and {missing} could not be routed"
+        placed = [line for _, r in entry.rounds for s in r.shipments for line in s.lines]
+        placed += [line for _, line in backordered]
+        decision = without_lines(entry.rounds[-1][0], {line.line_id: why for line in placed})
+        decision = with_unrouted(decision, [*(UnroutedLine(line, why) for line in placed), *left])
+        result = RoutingResult(decision.decision_id, (), unroutable=_ids(entry.request.lines))
+        entry.rounds = [(decision, result)]
 
     def _backorder(
         self, prepared: PromiseNetwork, lines: Sequence[OrderLine], entry: Routed, now_ms: int
@@ -79,7 +102,8 @@ class UnroutedLines:
         if not placed:
             return []
         commands: list[Command] = [
-            allocation(request, line, node.location_id, BACKORDER_ROUND) for node, line in placed
+            allocation(request, line, node.location_id, BACKORDER_ROUND, backorder=True)
+            for node, line in placed
         ]
         results = self._apply(commands, now_ms)
         return [pair for pair, r in zip(placed, results, strict=True) if r.outcome in GRANTED]

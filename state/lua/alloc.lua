@@ -1,4 +1,5 @@
--- Allocate (ALLOCATE), ShipAllocation (SHIP) and ReleaseAllocation (RELEASE) of one order line.
+-- Allocate (ALLOCATE; BACKORDER: refused unless the sku allows backorder), ShipAllocation (SHIP) and
+-- ReleaseAllocation (RELEASE) of one order line.
 -- KEYS: stock, nb dedupe buckets, allocations hash, holds hash, hold expiry zset, delta log of location.
 -- ARGV: event_id, now_ms, occurred_at_ms, dedupe_ttl_ms, count_window_ms, nb, op, order_id, line_id,
 --       location_id ('' for RELEASE), quantity, cart_id ('' none), default_safety_stock, serves_online,
@@ -12,7 +13,7 @@ local window = nonneg(ARGV[5], 'count_window_ms')
 local nb = nonneg(ARGV[6], 'dedupe_buckets')
 if #KEYS ~= 5 + nb or #ARGV ~= 16 then invalid('arity', #KEYS .. '/' .. #ARGV) end
 local op, order, line = ARGV[7], ARGV[8], ARGV[9]
-if op ~= 'ALLOCATE' and op ~= 'SHIP' and op ~= 'RELEASE' then invalid('op', op) end
+if op ~= 'ALLOCATE' and op ~= 'BACKORDER' and op ~= 'SHIP' and op ~= 'RELEASE' then invalid('op', op) end
 if order == '' then invalid('order_id', order) end
 local loc = ARGV[10]
 if op ~= 'RELEASE' then location(loc) end
@@ -59,10 +60,13 @@ if op == 'SHIP' then
 end
 
 if a then return reply(DUPLICATE, 0) end  -- the line is allocated already (another event id)
+local backorder = redis.call('HGET', KEYS[1], SEP .. 'bo') == '1'
+-- a backorder is one because nothing can serve the line: never where the sku does not allow it, even
+-- if the units are there (the line is unroutable, not "backordered" on stock it could have had)
+if op == 'BACKORDER' and not backorder then return {REFUSED, net_atp(), 0, 0, -1} end
 local h = nil
 if cart ~= '' then h = parse_hold(redis.call('HGET', holds, cart)) end
 if h then reserve(figs, h.loc, -h.q, nil) end  -- taken over: its units count as available here
-local backorder = redis.call('HGET', KEYS[1], SEP .. 'bo') == '1'
 local free, f = available(loc, s, walk_in)
 if q > free and not backorder then
   if h then reserve(figs, h.loc, h.q, nil) end

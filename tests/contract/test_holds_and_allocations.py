@@ -22,7 +22,9 @@ from core.movements import (
     SetHold,
     ShipAllocation,
 )
+from core.promise_atp import channel_atp
 from state.memory import InMemoryStockStore
+from tests.contract.conftest import NETWORK
 
 pytestmark = pytest.mark.parametrize(
     "store", ["memory", pytest.param("redis", marks=pytest.mark.redis)], indirect=True
@@ -245,6 +247,16 @@ def test_a_backorder_sku_may_be_allocated_beyond_on_hand_and_shows_zero_atp(stor
     assert refused.outcome is Outcome.REFUSED
 
 
+def test_a_backorder_is_refused_where_the_sku_does_not_allow_it_even_with_the_units_there(store: Any) -> None:
+    receive(store, "WH1", 5)
+    (refused,) = run(store, Allocate("o1", "O1", "L1", SKU, "WH1", 5, backorder=True))
+    assert refused.outcome is Outcome.REFUSED
+    assert at(store, "WH1") == (5, 0, 0, 5)
+    store.set_backorder(SKU, True)
+    (granted,) = run(store, Allocate("o2", "O1", "L1", SKU, "WH1", 5, backorder=True))
+    assert granted.outcome is Outcome.APPLIED
+
+
 def test_a_shipment_removes_allocated_and_on_hand_and_a_cancellation_releases_the_rest(store: Any) -> None:
     receive(store, "WH1", 10)
     run(store, Allocate("o1", "O1", "L1", SKU, "WH1", 4))
@@ -352,3 +364,20 @@ def test_the_routers_atp_views_match_the_figures_read_back(store: Any) -> None:
     assert online == {(SKU, loc.location_id): loc.online_atp for loc in stock.locations}
     assert walk_in == {(SKU, loc.location_id): loc.atp for loc in stock.locations}
     assert online[(SKU, "WH2")] == 9 - 2 - 3  # safety stock 2, 3 kept for walk-in customers
+
+
+def test_a_network_hold_caps_what_each_online_location_offers_as_the_allocation_refuses(store: Any) -> None:
+    receive(store, "WH1", 10)
+    receive(store, "WH2", 9, event_id="r2")  # online ATP 4: safety stock 2, 3 kept for walk-in customers
+    run(store, hold("h1", "C1", 12, location_id=None))  # the pool of online ATP is 14: 2 are left
+
+    online, walk_in = store.atp_views([SKU])
+
+    assert (online[(SKU, "WH1")], online[(SKU, "WH2")]) == (2, 2)
+    assert walk_in[(SKU, "WH2")] == 2 + 3
+    stocks = store.read_sync([SKU])
+    assert (online, walk_in) == (channel_atp(stocks, NETWORK), channel_atp(stocks, NETWORK, walk_in=True))
+    three, two = run(
+        store, Allocate("a1", "O1", "L1", SKU, "WH1", 3), Allocate("a2", "O2", "L1", SKU, "WH1", 2)
+    )
+    assert (three.outcome, two.outcome) == (Outcome.REFUSED, Outcome.APPLIED)

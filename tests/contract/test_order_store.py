@@ -31,6 +31,7 @@ from core.routing_types import DeliveryMethod, RoutedShipment, RoutingDecision, 
 from state.memory_order_store import InMemoryOrderStore
 from state.order_reader import AsyncRedisOrderReader
 from state.order_store import OrderWrite, RedisOrderStore
+from state.pick_capacity import CapacityClaim
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 SLA = 60_000
@@ -185,10 +186,19 @@ def test_a_cancelled_order_leaves_both_indexes(order_store: Any) -> None:
     assert order_store.allocations_at([("SKU-A", "WH1")]) == {("SKU-A", "WH1"): []}
 
 
+def take(store: Any, day: str, location_id: str, lines: int, limit: int | None = None, first: int = 0) -> Any:
+    """`lines` order lines (O-<n>/l1 from n = first) claimed at the location on the day: the reply."""
+    members = tuple(f"O-{n}/l1" for n in range(first, first + lines))
+    (reply,) = store.take_capacity([CapacityClaim(day, location_id, limit, members)])
+    return reply
+
+
 @both
-def test_capacity_increments_accumulate_per_day_and_location(order_store: Any) -> None:
-    order_store.save([], capacity={("2026-01-01", "WH1"): 3, ("2026-01-01", "ST1"): 1})
-    order_store.save([], capacity={("2026-01-01", "WH1"): 2, ("2026-01-02", "WH1"): 7})
+def test_capacity_taken_accumulates_per_day_and_location(order_store: Any) -> None:
+    take(order_store, "2026-01-01", "WH1", 3)
+    take(order_store, "2026-01-01", "ST1", 1)
+    take(order_store, "2026-01-01", "WH1", 2, first=3)
+    take(order_store, "2026-01-02", "WH1", 7)
     day_one = {"WH1": "2026-01-01", "ST1": "2026-01-01", "WH2": "2026-01-01"}
     assert order_store.capacity_used(day_one) == {"WH1": 5, "ST1": 1, "WH2": 0}
     assert order_store.capacity_used({"WH1": "2026-01-02"}) == {"WH1": 7}
@@ -198,16 +208,45 @@ def test_capacity_increments_accumulate_per_day_and_location(order_store: Any) -
 
 @both
 def test_each_location_s_capacity_is_read_on_its_own_day(order_store: Any) -> None:
-    order_store.save([], capacity={("2026-01-01", "PARIS"): 4, ("2026-01-02", "TOKYO"): 2})
-    order_store.save([], capacity={("2026-01-01", "TOKYO"): 9})  # Tokyo's previous day
+    take(order_store, "2026-01-01", "PARIS", 4)
+    take(order_store, "2026-01-02", "TOKYO", 2)
+    take(order_store, "2026-01-01", "TOKYO", 9)  # Tokyo's previous day
     days = {"PARIS": "2026-01-01", "TOKYO": "2026-01-02"}
     assert order_store.capacity_used(days) == {"PARIS": 4, "TOKYO": 2}
 
 
 @both
+def test_capacity_is_refused_past_the_limit_and_consumed_in_the_same_step(order_store: Any) -> None:
+    first = take(order_store, "2026-01-01", "WH1", 3, limit=4)
+    second = take(order_store, "2026-01-01", "WH1", 3, limit=4, first=3)
+    assert (first.used, first.granted) == (3, (True, True, True))
+    assert (second.used, second.granted) == (4, (True, False, False))
+    assert order_store.capacity_used({"WH1": "2026-01-01"}) == {"WH1": 4}
+
+
+@both
+def test_a_line_taken_again_is_granted_without_counting_twice(order_store: Any) -> None:
+    take(order_store, "2026-01-01", "WH1", 2, limit=2)
+    again = take(order_store, "2026-01-01", "WH1", 2, limit=2)  # a retried batch, a save cut short
+    assert (again.used, again.granted) == (2, (True, True))
+
+
+@both
+def test_capacity_given_back_is_free_again_and_only_what_was_taken_counts(order_store: Any) -> None:
+    take(order_store, "2026-01-01", "WH1", 2, limit=2)
+    claim = CapacityClaim("2026-01-01", "WH1", 2, ("O-1/l1", "O-9/l1"))
+    (given,) = order_store.give_back_capacity([claim])
+    (twice,) = order_store.give_back_capacity([claim])
+    assert (given.used, given.granted) == (1, (True, False))
+    assert (twice.used, twice.granted) == (1, (False, False))
+    assert take(order_store, "2026-01-01", "WH1", 1, limit=2, first=5).granted == (True,)
+
+
+@both
 def test_a_batch_reads_its_orders_and_the_days_capacity_together(order_store: Any) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
-    order_store.save([], capacity={("2026-01-01", "WH1"): 3, ("2026-01-02", "ST2"): 5})
+    take(order_store, "2026-01-01", "WH1", 3)
+    take(order_store, "2026-01-02", "ST2", 5)
     days = {"WH1": "2026-01-01", "ST1": "2026-01-01", "ST2": "2026-01-02"}
     orders, used = order_store.load_with_capacity(["O-1", "O-unknown"], days)
     assert orders == {"O-1": order}
@@ -282,7 +321,6 @@ def test_a_save_is_one_round_trip(order_store: RedisOrderStore, redis_client: re
     store.save(
         [OrderWrite(None, first), OrderWrite(None, second), OrderWrite(first, update(first, 1, "PICKED"))],
         decisions=[decision("D-O-1", "O-1"), decision("D-O-2", "O-2")],
-        capacity={("2026-01-01", "WH1"): 2},
     )
     assert counting.trips == 1
     assert len(store.load(["O-1", "O-2"])) == 2
@@ -295,7 +333,8 @@ def test_decisions_and_finished_orders_expire_after_the_retention_open_orders_ne
 ) -> None:
     store = RedisOrderStore(redis_client, order_store.prefix, retention_s=100)
     shipped = routed("O-1", ("WH1", (A1,)))
-    saved(store, None, shipped, decisions=[decision("D-O-1", "O-1")], capacity={("2026-01-01", "WH1"): 1})
+    saved(store, None, shipped, decisions=[decision("D-O-1", "O-1")])
+    take(store, "2026-01-01", "WH1", 1)
     saved(store, None, routed("O-2", ("WH1", (A2,))))
     saved(store, shipped, update(shipped, 1, "SHIPPED"))
     p = order_store.prefix
@@ -303,6 +342,25 @@ def test_decisions_and_finished_orders_expire_after_the_retention_open_orders_ne
     assert 0 < redis_client.ttl(f"{p}ord:{{O-1}}") <= 100
     assert redis_client.ttl(f"{p}ord:{{O-2}}") == -1
     assert 2 * 86400 < redis_client.ttl(f"{p}cap:2026-01-01") <= 3 * 86400
+
+
+@redis_only
+def test_the_capacity_script_refuses_bad_input_before_any_write(
+    order_store: RedisOrderStore, redis_client: redis.Redis
+) -> None:
+    with pytest.raises(redis.ResponseError, match="INVALID limit"):
+        order_store.take_capacity([CapacityClaim("2026-01-01", "WH1", -5, ("O-1/l1",))])
+    with pytest.raises(redis.ResponseError, match="INVALID location_id"):
+        order_store.take_capacity([CapacityClaim("2026-01-01", "WH|1", 3, ("O-1/l1",))])
+    assert redis_client.exists(f"{order_store.prefix}cap:2026-01-01") == 0
+
+
+@redis_only
+def test_a_days_count_written_before_lines_were_kept_goes_on_from_where_it_was(
+    order_store: RedisOrderStore, redis_client: redis.Redis
+) -> None:
+    redis_client.hset(f"{order_store.prefix}cap:2026-01-01", "WH1", 3)  # the former HINCRBY count
+    assert take(order_store, "2026-01-01", "WH1", 2, limit=4).granted == (True, False)
 
 
 def test_an_unreachable_redis_raises_store_unavailable() -> None:

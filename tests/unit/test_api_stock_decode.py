@@ -142,8 +142,8 @@ def test_the_routers_atps_are_the_decoded_ones_whether_the_default_changed_since
 
 
 def test_str_fields_give_the_router_the_same_atps() -> None:
-    as_bytes: Fields = {b"dc-1": written(10, 2, 1, None, 0), b"|nrs": b"1"}
-    as_str: Fields = {"dc-1": written(10, 2, 1, None, 0).decode(), "|nrs": "1"}
+    as_bytes: Fields = {b"dc-1": written(10, 2, 1, None, 0), b"|nrs": b"1", b"|atp": b"6"}
+    as_str: Fields = {"dc-1": written(10, 2, 1, None, 0).decode(), "|nrs": "1", "|atp": "6"}
     maps: list[tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]] = [({}, {}), ({}, {})]
     atp_figures("SKU-1", as_bytes, NETWORK, maps[0])
     atp_figures("SKU-1", as_str, NETWORK, maps[1])

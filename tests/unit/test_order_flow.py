@@ -3,6 +3,7 @@ node rejects, misses its deadline or runs short, and every step published."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -318,3 +319,19 @@ def test_a_batch_retried_after_the_save_failed_allocates_each_line_once_where_th
     assert shop.at("WH")[1] + shop.at("SHOP")[1] == 1
     (saved,) = shop.orders.load(["O1"]).values()
     assert [s.location_id for s in saved.shipments] == [request["location_id"]]
+
+
+def test_an_unfulfillable_order_shows_the_decision_that_says_why() -> None:
+    shop = Harness()  # no stock anywhere
+
+    out = shop.place()
+
+    assert _statuses(out) == ["UNFULFILLABLE"]
+    (published,) = out["routing.decisions.v1"]
+    found = asyncio.run(shop.orders.order("O1"))
+    assert found is not None
+    (stored,) = found[1]
+    assert stored["decision_id"] == published["decision_id"]
+    assert [(u["line_id"], u["reason"]) for u in stored["unrouted"]] == [
+        ("l1", "no node has the ATP for the whole line")
+    ]

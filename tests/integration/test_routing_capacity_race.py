@@ -1,0 +1,100 @@
+"""Two workers routing one burst of orders on one Redis never give a node more lines than its daily
+pick capacity: the capacity is taken per line, atomically, before the line is allocated."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+
+import orjson
+import pytest
+import redis
+from prometheus_client import CollectorRegistry
+
+from core.movements import AdjustOnHand, OnHandDelta
+from core.network import Network
+from core.promise_nodes import prepare
+from omnistock.redis_keys import delete_prefix
+from state.order_store import RedisOrderStore
+from state.store import RedisStockStore
+from streams.metrics import WorkerMetrics
+from streams.order_flow import ORDERS, OrderFlow
+from streams.order_metrics import OrderMetrics
+from streams.order_routing import OrderRouter
+from tests.support.promise_network import PARIS_CUSTOMER, network, services, utc
+from tests.unit.test_stock_pipeline import Record
+from topics.codec import AvroCodec
+from topics.order_outputs import order_outputs
+from topics.outputs import availability_change_encoder
+from topics.registry import LocalSchemaList
+
+pytestmark = pytest.mark.redis
+CODEC = AvroCodec(LocalSchemaList())
+NOW_MS = int(utc(17, 9).timestamp() * 1000)  # Tue 10:00 in Paris
+BASE = replace(network(), services=services())
+NETWORK: Network = replace(
+    BASE, locations={**BASE.locations, "WH": replace(BASE.locations["WH"], daily_pick_capacity=4)}
+)
+ORDERS_PER_WORKER, BATCH = 150, 10
+
+
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    prefix = f"t-{uuid.uuid4().hex}:"
+    yield prefix
+    delete_prefix(redis.Redis.from_url(redis_url), prefix)
+
+
+def _worker(redis_url: str, prefix: str) -> tuple[OrderFlow, RedisOrderStore]:
+    """One worker process's order flow, on its own connections to the shared Redis."""
+    client = redis.Redis.from_url(redis_url)
+    stock, orders = RedisStockStore(client, prefix, lambda: NETWORK), RedisOrderStore(client, prefix)
+    prepared = prepare(NETWORK, services())
+    router = OrderRouter(stock, lambda: prepared, lambda: NETWORK.routing, lambda _: 3_600_000)
+    flow = OrderFlow(
+        stock, orders, router, order_outputs(None), CODEC, lambda: NETWORK, {"75": PARIS_CUSTOMER},
+        availability_change_encoder(None), WorkerMetrics.create(CollectorRegistry()),
+        OrderMetrics.create(CollectorRegistry()), clock_ms=lambda: NOW_MS,
+    )  # fmt: skip
+    return flow, orders
+
+
+def _placed(order_id: str) -> Record:
+    return Record(ORDERS, orjson.dumps({
+        "event_id": f"{order_id}-placed", "order_id": order_id, "type": "PLACED", "occurred_at": NOW_MS,
+        "channel": "web", "lines": [{"line_id": "l1", "sku": "A", "quantity": 1}],
+        "delivery": {"method": "HOME_STANDARD", "postcode": "75011"},
+    }))  # fmt: skip
+
+
+def test_two_workers_racing_for_a_node_with_capacity_4_give_it_exactly_4_lines(
+    redis_url: str, prefix: str
+) -> None:
+    seed = RedisStockStore(redis.Redis.from_url(redis_url), prefix, lambda: NETWORK)
+    seed.apply([AdjustOnHand("seed", "A", NOW_MS - 60_000, (OnHandDelta("WH", 1000),))], NOW_MS)
+    workers = [_worker(redis_url, prefix) for _ in range(2)]
+    start = threading.Barrier(2)
+    requested: list[list[str]] = [[], []]
+
+    def run(n: int) -> None:
+        flow = workers[n][0]
+        start.wait()
+        for first in range(0, ORDERS_PER_WORKER, BATCH):
+            batch = [_placed(f"W{n}-O{i}") for i in range(first, first + BATCH)]
+            for out in flow.run(ORDERS, batch).outputs:
+                if out.topic.endswith("fulfillment.requests.v1"):
+                    requested[n].append(CODEC.decode(out.value)["location_id"])
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    day = NETWORK.local_days(NOW_MS)["WH"]
+    assert requested[0].count("WH") + requested[1].count("WH") == 4
+    assert workers[0][1].capacity_used({"WH": day}) == {"WH": 4}
+    allocated = seed.read_sync(["A"])["A"].locations[0]
+    assert (allocated.location_id, allocated.allocated) == ("WH", 4)
