@@ -129,3 +129,11 @@ def run_reconcile(settings: Settings, skus: list[str]) -> int:
         f"{len(drifts)} figures drifted and were repaired ({'all skus' if not skus else f'{len(skus)} skus'})"
     )
     return 0
+
+
+def run_rebuild_command(settings: Settings, force: bool) -> int:
+    """`omnistock rebuild [--force]`: see omnistock.rebuild."""
+    from omnistock.rebuild import run_rebuild
+
+    configure_logging(settings.log_level)
+    return run_rebuild(settings, force, lambda s: stock_store(s, network_source(s)), print)
