@@ -40,7 +40,9 @@ def own_redis() -> Iterator[EmbeddedRedis]:
 
 
 @pytest.fixture(scope="module")
-def stack(broker_bootstrap: str, own_redis: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory):
+def stack(
+    broker_bootstrap: str, own_redis: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("e2e-storeloss-logs")
     with running_stack(broker_bootstrap, own_redis.url, NETWORK, logs) as running:
         running.logs = logs  # type: ignore[attr-defined]
@@ -91,7 +93,9 @@ def rebuild(stack: Stack, redis_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
 
 
-def test_a_wiped_store_is_noticed_refused_and_rebuilt_from_the_topics(stack: Stack, own_redis: EmbeddedRedis):
+def test_a_wiped_store_is_noticed_refused_and_rebuilt_from_the_topics(
+    stack: Stack, own_redis: EmbeddedRedis
+) -> None:
     stack.send("stock.receipts.v1", "WH-1", stock_event("r-wh", "WH-1", 50))
     stack.send("stock.receipts.v1", "ST-2", stock_event("r-st2", "ST-2", 20))
     stack.send("pos.sales.v1", "ST-2", stock_event("s-1", "ST-2", 3))

@@ -75,7 +75,7 @@ def _run(missing_checks: int, stop_while_holding: bool = False) -> tuple[list[st
             asyncio.get_running_loop().call_later(0.1, worker.stop)
         await worker.run()
 
-    worker._apply = apply  # type: ignore[method-assign]
+    worker._apply = apply  # type: ignore[method-assign,assignment]
     asyncio.run(main())
     return log, guard
 
