@@ -47,13 +47,18 @@ class StoreGuard:
             "1 while the store marker is missing (Redis lost its data): the worker holds until a rebuild",
             registry=registry,
         )
+        self._seen_lost = False
 
     def lost(self) -> bool:
         """One EXISTS. Redis unreachable is not 'lost': the batch's own retry waits for it."""
         try:
-            return not self._marker.present()
+            lost = not self._marker.present()
         except StoreUnavailable:
             return False
+        if lost is not self._seen_lost:  # the gauge follows every check, without a write per batch
+            self._seen_lost = lost
+            self.lost_gauge.set(int(lost))
+        return lost
 
     def initialise(self, consumer: Consumer, topics: Sequence[str]) -> None:
         """At start: a group that never committed an offset is a new deployment (its workers read
@@ -62,21 +67,20 @@ class StoreGuard:
         if not self.lost():
             return
         if committed_offsets(consumer, topics):
-            self.lost_gauge.set(1)
             log.error("store_lost", extra={"at": "start", "marker": getattr(self._marker, "key", "")})
             return
         self._marker.write(time.time_ns() // 1_000_000, NEW_DEPLOYMENT)
+        self._seen_lost = False
+        self.lost_gauge.set(0)
         log.info("store_initialised", extra={"origin": NEW_DEPLOYMENT})
 
     async def hold(self, stopping: asyncio.Event) -> None:
         """Wait until the marker is back (rebuild ended) or the worker stops."""
-        self.lost_gauge.set(1)
         log.error("store_lost", extra={"at": "batch", "action": "holding until omnistock rebuild"})
         started = time.monotonic()
         while not stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self._wait_s)
             if not self.lost():
-                self.lost_gauge.set(0)
                 log.warning("store_restored", extra={"held_s": round(time.monotonic() - started, 1)})
                 return
