@@ -29,7 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = commands.add_parser(
         "rebuild", help="restore a lost stock table from the topics, up to the workers' committed offsets"
     )
-    rebuild.add_argument("--force", action="store_true", help="rebuild even though the store marker is there")
+    rebuild.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild although the marker is there: every key of the prefix goes (orders, holds too)",
+    )
     reconcile = commands.add_parser(
         "reconcile", help="recompute reserved/allocated from holds and allocations"
     )

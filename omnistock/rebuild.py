@@ -167,7 +167,7 @@ def run_rebuild(
     if marker.present() and not force:
         print(
             f"the store under {settings.redis_prefix!r} has its marker ({marker.read()}): not lost, "
-            "nothing rebuilt (--force clears it and rebuilds anyway)",
+            "nothing rebuilt (--force deletes every key of the prefix, orders and holds too, and rebuilds)",
             file=sys.stderr,
         )
         return 2
