@@ -114,7 +114,6 @@ def test_a_wiped_store_is_noticed_refused_and_rebuilt_from_the_topics(
     oracle[shipped["location_id"]][0] -= 4
     expected = {node: (on_hand, allocated) for node, (on_hand, allocated) in oracle.items()}
     eventually(lambda: _equal(positions(stack), expected))
-    time.sleep(1.5)  # the workers commit every 0.5 s: the offsets of what they applied are committed
 
     redis.Redis.from_url(own_redis.url).flushall()
 
