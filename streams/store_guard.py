@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from confluent_kafka import Consumer
@@ -74,13 +74,15 @@ class StoreGuard:
         self.lost_gauge.set(0)
         log.info("store_initialised", extra={"origin": NEW_DEPLOYMENT})
 
-    async def hold(self, stopping: asyncio.Event) -> None:
-        """Wait until the marker is back (rebuild ended) or the worker stops."""
+    async def hold(self, stopping: asyncio.Event, keep_alive: Callable[[], Awaitable[None]]) -> None:
+        """Wait until the marker is back (rebuild ended) or the worker stops; `keep_alive` runs every
+        `wait_s` (the paused consumer's poll)."""
         log.error("store_lost", extra={"at": "batch", "action": "holding until omnistock rebuild"})
         started = time.monotonic()
         while not stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self._wait_s)
+            await keep_alive()
             if not self.lost():
                 log.warning("store_restored", extra={"held_s": round(time.monotonic() - started, 1)})
                 return

@@ -114,8 +114,13 @@ class StockWorker:
             return True
         if committing is not None:
             await committing
-        await asyncio.get_running_loop().run_in_executor(None, self._feed.commit)
-        await self._guard.hold(self._stopping)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._feed.commit)
+        self._feed.pause()  # the group keeps this member (and its partitions) while it waits
+        try:
+            await self._guard.hold(self._stopping, lambda: loop.run_in_executor(None, self._feed.keep_alive))
+        finally:
+            self._feed.resume()
         return not self._stopping.is_set()
 
     def poll_size(self, records: list[Message]) -> int:

@@ -142,3 +142,34 @@ def _equal(actual: object, expected: object) -> None:
 
 def _contains(path: Path, text: str) -> None:
     assert text in path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def short_poll_stack(
+    broker_bootstrap: str, own_redis: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """A worker whose max.poll.interval is 10 s (the floor of consumer_config)."""
+    logs = tmp_path_factory.mktemp("e2e-storeloss-hold-logs")
+    with running_stack(
+        broker_bootstrap, own_redis.url, NETWORK, logs, group_rebalance_timeout_s="6"
+    ) as running:
+        running.logs = logs  # type: ignore[attr-defined]
+        yield running
+
+
+def test_a_worker_holding_longer_than_its_poll_interval_stays_in_the_group(
+    short_poll_stack: Stack, own_redis: EmbeddedRedis
+) -> None:
+    stack = short_poll_stack
+    stack.send("stock.receipts.v1", "ST-2", stock_event("r-hold", "ST-2", 20))
+    eventually(lambda: _equal(positions(stack), {"ST-2": (20, 0)}))
+    redis.Redis.from_url(own_redis.url).flushall()
+    stack.send("pos.sales.v1", "ST-2", stock_event("s-hold", "ST-2", 1))
+    worker_log = stack.logs / "worker.log"  # type: ignore[attr-defined]
+    eventually(lambda: _contains(worker_log, '"store_lost"'))
+
+    time.sleep(13)  # past max.poll.interval (10 s): the paused consumer's polls keep it a member
+    assert rebuild(stack, own_redis.url).returncode == 0
+
+    eventually(lambda: _equal(positions(stack), {"ST-2": (19, 0)}))
+    assert "MAX_POLL_EXCEEDED" not in worker_log.read_text(errors="replace")

@@ -58,6 +58,15 @@ class _Feed:
     def close(self) -> None:
         self.log.append("close")
 
+    def pause(self) -> None:
+        self.log.append("pause")
+
+    def keep_alive(self) -> None:
+        self.log.append("poll")
+
+    def resume(self) -> None:
+        self.log.append("resume")
+
 
 def _run(missing_checks: int, stop_while_holding: bool = False) -> tuple[list[str], StoreGuard]:
     log: list[str] = []
@@ -86,10 +95,11 @@ def test_a_present_marker_costs_one_check_per_batch_and_nothing_else() -> None:
     assert log == ["check", "apply", "lost=0", "close"]
 
 
-def test_a_lost_store_commits_what_was_done_then_holds_the_batch_until_the_marker_is_back() -> None:
+def test_a_lost_store_commits_what_was_done_then_holds_the_batch_paused_until_the_marker_is_back() -> None:
     log, guard = _run(missing_checks=3)
 
-    assert log == ["check", "commit", "check", "check", "check", "apply", "lost=0", "close"]
+    held = ["poll", "check"] * 3  # the paused consumer polls (the group keeps it), the marker is checked
+    assert log == ["check", "commit", "pause", *held, "resume", "apply", "lost=0", "close"]
     assert guard.lost_gauge._value.get() == 0
 
 
@@ -97,8 +107,8 @@ def test_a_worker_stopped_while_holding_never_applies_its_batch() -> None:
     log, guard = _run(missing_checks=1_000_000, stop_while_holding=True)
 
     assert "apply" not in log
-    assert log[:2] == ["check", "commit"]
-    assert log[-1] == "close"
+    assert log[:3] == ["check", "commit", "pause"]
+    assert log[-2:] == ["resume", "close"]
     assert guard.lost_gauge._value.get() == 1
 
 
