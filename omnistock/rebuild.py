@@ -26,7 +26,7 @@ from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry
 
 from core.errors import InvalidEvent
-from core.movements import Command
+from core.movements import Command, Outcome
 from omnistock.redis_keys import delete_prefix
 from omnistock.replay_log import LogRecord, event_of, read_topics
 from omnistock.settings import Settings
@@ -53,6 +53,7 @@ class RebuildReport:
     records: int = 0
     refused: int = 0  # records the pipeline dead-lettered, or the store refused
     unmatched_updates: int = 0
+    allocations_refused: int = 0  # open allocations the rebuilt stock could not hold (a backorder flag lost)
     passes: int = 0
     seconds: float = 0.0
 
@@ -109,8 +110,8 @@ class _Applier:
         commands: list[Command] = []
         try:
             commands += self.orders.commands(record.topic(), event or {}, record.at_ms or self.now_ms)
-            if commands:
-                self._store.apply(commands, self.now_ms)
+            results = self._store.apply(commands, self.now_ms) if commands else []
+            self.report.allocations_refused += sum(r.outcome is Outcome.REFUSED for r in results)
         except (KeyError, TypeError, ValueError, InvalidEvent):
             self.report.refused += 1
 
@@ -175,7 +176,8 @@ def run_rebuild(
     out(
         f"rebuilt {settings.redis_prefix!r} from {report.records} records in {report.seconds:.1f} s "
         f"({report.passes} passes up to the committed offsets of group {settings.group_id!r}); "
-        f"refused {report.refused}, fulfillment updates without their request {report.unmatched_updates}; "
+        f"refused {report.refused}, fulfillment updates without their request {report.unmatched_updates}, "
+        f"open allocations refused {report.allocations_refused}; "
         "store marker written"
     )
     return 0
