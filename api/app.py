@@ -23,7 +23,7 @@ from api.rate_limit import RateLimiter
 from api.responses import JsonResponse
 from api.routes.availability import availability_router, one_sku
 from api.routes.hot_get import hot_get_route
-from api.routes.ops import ops_router
+from api.routes.ops import StoreMarkerProbe, ops_router
 from api.routes.orders import OrderReader, orders_router
 from api.routes.promises import promises_router
 from api.routes.stream import DEFAULT_LIMITS, ChangeFeed, StreamLimits, stream_router
@@ -68,6 +68,7 @@ def create_app(
     stream_limits: StreamLimits = DEFAULT_LIMITS,
     promises: PromiseDesk | None = None,
     orders: OrderReader | None = None,
+    store_marker: StoreMarkerProbe | None = None,
 ) -> FastAPI:
     """Build the API around `reader`; nothing connects here, the caller owns the reader's lifetime.
 
@@ -133,7 +134,7 @@ def create_app(
             responses=access.responses(),
         )
     )
-    app.include_router(ops_router(reader, registry, version))
+    app.include_router(ops_router(reader, registry, version, store_marker))
     return app
 
 

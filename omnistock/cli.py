@@ -1,4 +1,4 @@
-"""The `omnistock` command: worker, api, produce, dev, bench."""
+"""The `omnistock` command: worker, api, produce, dev, rebuild, bench."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     dev.add_argument("--api-port", type=int, default=8000)
     dev.add_argument("--sim-hour-s", type=float, default=60.0, help="real seconds per simulated hour")
+    rebuild = commands.add_parser(
+        "rebuild", help="restore a lost stock table from the topics, up to the workers' committed offsets"
+    )
+    rebuild.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild although the marker is there: every key of the prefix goes (orders, holds too)",
+    )
     reconcile = commands.add_parser(
         "reconcile", help="recompute reserved/allocated from holds and allocations"
     )
@@ -81,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_port=args.api_port,
             sim_hour_s=args.sim_hour_s,
         )
+    elif args.command == "rebuild":
+        from omnistock.wiring import run_rebuild_command
+
+        return run_rebuild_command(settings, args.force)
     elif args.command == "reconcile":
         from omnistock.wiring import run_reconcile
 

@@ -101,8 +101,9 @@ def run_dev(settings: Settings, rate: float, duration: float | None, api_port: i
         api_process = start_omnistock(["api", "--port", str(api_port)], env, RUN_DIR / "api.log")
         stack.callback(stop, api_process)
         api = f"http://127.0.0.1:{api_port}"
-        wait_http_ok(f"{api}/readyz", 30, api_process)
+        # the worker first: it writes the store marker of the new run, without which /readyz is 503
         wait_worker_assigned(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
+        wait_http_ok(f"{api}/readyz", 30, api_process)
         print(f"api {api}, worker metrics http://127.0.0.1:{metrics_port}/metrics, logs in {RUN_DIR}/")
         print(f"network {source} with acceptance deadlines on the simulated clock: {network_file}")
         feeds = _Feeds(settings, broker.bootstrap, sim_hour_s)

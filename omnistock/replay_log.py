@@ -11,7 +11,7 @@ replay clock, which never goes back.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 import orjson
@@ -104,10 +104,20 @@ def read_log_file(path: str) -> tuple[list[LogRecord], list[str]]:
 
 
 def read_topics(
-    config: dict[str, Any], prefix: str, codec: AvroCodec, topics: Sequence[str], timeout_s: float = 10.0
+    config: dict[str, Any],
+    prefix: str,
+    codec: AvroCodec,
+    topics: Sequence[str],
+    timeout_s: float = 10.0,
+    until: Mapping[tuple[str, int], int] | None = None,
+    start: Mapping[tuple[str, int], int] | None = None,
 ) -> list[LogRecord]:
     """Every record of the input topics from the earliest offset up to the end as it stands now, merged
     across topics and partitions by record timestamp (each partition keeps its order).
+
+    With `until` ((full topic name, partition) -> offset, e.g. a group's committed offsets), each
+    partition is read up to that offset only, and a partition absent from it not at all; `start`
+    moves a partition's first offset (`omnistock rebuild` reads what a group has committed).
 
     A partition's end is where its fetch reports end of partition, not what ListOffsets answers: the
     embedded broker answers the base offset of the last batch plus one, which leaves out every record
@@ -122,7 +132,12 @@ def read_topics(
         metadata = consumer.list_topics(timeout=timeout_s).topics
         present = sorted(set(names) & set(metadata))
         reading = {(name, p) for name in present for p in metadata[name].partitions}
-        consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for name, p in sorted(reading)])
+        first = dict.fromkeys(reading, OFFSET_BEGINNING) | dict(start or {})
+        if until is not None:
+            reading = {tp for tp in reading if until.get(tp, 0) > max(first[tp], 0)}
+        if not reading:
+            return []
+        consumer.assign([TopicPartition(name, p, first[(name, p)]) for name, p in sorted(reading)])
         found: list[tuple[int, int, LogRecord]] = []
         while reading:
             message = consumer.poll(timeout_s)
@@ -136,6 +151,9 @@ def read_topics(
                 continue
             if (name, partition) not in reading:
                 continue  # written after the partition's end was reached: not part of this log
+            if until is not None and offset >= until[(name, partition)]:
+                reading.discard((name, partition))  # past the stop offset: the workers apply it
+                continue
             value = message.value() or b""
             stamp = message.timestamp()[1]
             at = _at(codec, value) or stamp

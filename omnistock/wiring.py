@@ -18,11 +18,13 @@ from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.worker_wiring import worker_processing
 from state.change_stream import AsyncChangeStream, changes_key
+from state.epoch import AsyncStoreMarker, StoreMarker
 from state.order_reader import AsyncRedisOrderReader
 from state.store import AsyncRedisStockReader, RedisStockStore
 from streams.app import build_faust_app, wire_stock_worker
 from streams.metrics import WorkerMetrics
 from streams.order_metrics import OrderMetrics
+from streams.store_guard import StoreGuard
 from topics.catalog import all_topic_names
 
 log = logging.getLogger("omnistock")
@@ -69,7 +71,8 @@ def run_worker(settings: Settings) -> None:
     network = network_source(settings)
     store = stock_store(settings, network)
     pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
-    wire_stock_worker(app, settings, pipelines, metrics, sweep, reconciling=store)
+    guard = StoreGuard(StoreMarker(store.client, settings.redis_prefix), REGISTRY)
+    wire_stock_worker(app, settings, pipelines, metrics, sweep, reconciling=store, guard=guard)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
     # What start-up built (faust, the network, schemas) lives as long as the process: out of the
@@ -107,6 +110,9 @@ def run_api(settings: Settings, host: str, port: int) -> None:
         orders=AsyncRedisOrderReader(
             aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), settings.redis_prefix
         ),
+        store_marker=AsyncStoreMarker(
+            aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), settings.redis_prefix
+        ),
     )
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
@@ -123,3 +129,11 @@ def run_reconcile(settings: Settings, skus: list[str]) -> int:
         f"{len(drifts)} figures drifted and were repaired ({'all skus' if not skus else f'{len(skus)} skus'})"
     )
     return 0
+
+
+def run_rebuild_command(settings: Settings, force: bool) -> int:
+    """`omnistock rebuild [--force]`: see omnistock.rebuild."""
+    from omnistock.rebuild import run_rebuild
+
+    configure_logging(settings.log_level)
+    return run_rebuild(settings, force, lambda s: stock_store(s, network_source(s)), print)

@@ -17,6 +17,7 @@ from streams.metrics import WorkerMetrics
 from streams.reconciliation import ReconcilingStore, reconcile_once
 from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline, register_agents
+from streams.store_guard import StoreGuard
 from streams.worker import StockWorker
 from topics.catalog import full_name
 
@@ -57,6 +58,7 @@ def wire_stock_worker(
     metrics: WorkerMetrics,
     periodic: Callable[[], list[OutRecord]] | None = None,
     reconciling: ReconcilingStore | None = None,
+    guard: StoreGuard | None = None,
 ) -> None:
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
     agents = register_agents(app, pipelines, metrics)
@@ -72,10 +74,12 @@ def wire_stock_worker(
     async def feed_stock_agents() -> None:
         # faust holds stream flow until its own consumer is assigned partitions; it has none here.
         app.flow_control.resume()
-        feed = BatchFeed(
-            Consumer(consumer_config(settings)), Producer(producer_config(settings)), settings.topic_prefix
-        )
-        feed.subscribe([full_name(settings.topic_prefix, topic) for topic in topics])
+        consumer = Consumer(consumer_config(settings))
+        names = [full_name(settings.topic_prefix, topic) for topic in topics]
+        if guard is not None:  # a new deployment gets its store marker; a lost store is reported
+            await asyncio.get_running_loop().run_in_executor(None, guard.initialise, consumer, names)
+        feed = BatchFeed(consumer, Producer(producer_config(settings)), settings.topic_prefix)
+        feed.subscribe(names)
         metrics.assigned.set_function(lambda: feed.assigned)
         worker = StockWorker(
             feed,
@@ -87,6 +91,7 @@ def wire_stock_worker(
             periodic=periodic,
             periodic_interval_s=settings.hold_expiry_interval_s,
             metrics=metrics,
+            guard=guard,
         )
         log.info("stock_feed_started", extra={"topics": list(topics)})
         task = asyncio.ensure_future(worker.run())

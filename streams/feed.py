@@ -122,6 +122,25 @@ class BatchFeed:
         finally:
             self._consumer.close()
 
+    def pause(self) -> None:
+        """Pause every assigned partition (the store is lost): polls then keep the membership alive
+        without taking records."""
+        self._consumer.pause(self._consumer.assignment())
+
+    def keep_alive(self) -> None:
+        """A poll while paused (within max.poll.interval, or the group drops this member). A partition
+        assigned meanwhile is not paused: what it yields is put back (seek) and it is paused too."""
+        first: dict[tuple[str, int], int] = {}
+        for record in self._consumer.consume(num_messages=100, timeout=0):
+            if record.error() is None:
+                first.setdefault((record.topic(), record.partition()), record.offset())  # type: ignore[arg-type]
+        for (topic, partition), offset in first.items():
+            self._consumer.pause([TopicPartition(topic, partition)])
+            self._consumer.seek(TopicPartition(topic, partition, offset))
+
+    def resume(self) -> None:
+        self._consumer.resume(self._consumer.assignment())
+
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = len(partitions)
         log.info("partitions_assigned", extra={"partitions": len(partitions)})

@@ -16,6 +16,7 @@ from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
 from streams.stock_agents import BatchJob
 from streams.stock_pipeline import BatchOutcome
+from streams.store_guard import StoreGuard
 
 log = logging.getLogger("omnistock.worker")
 FIRST_POLL = 50
@@ -47,8 +48,10 @@ class StockWorker:
         periodic: Callable[[], list[OutRecord]] | None = None,
         periodic_interval_s: float = 1.0,
         metrics: WorkerMetrics | None = None,
+        guard: StoreGuard | None = None,
     ) -> None:
         self._feed = feed
+        self._guard = guard  # the store marker, checked once per batch (streams.store_guard)
         self._agents = agents
         self._prefix_len = len(topic_prefix)
         self._batch_max, self._batch_bytes = batch_max_events, batch_max_bytes
@@ -77,8 +80,14 @@ class StockWorker:
                 self.busy = len(records) >= BUSY_SHARE * self.next_poll
                 if records:
                     self.next_poll = self.poll_size(records)
+                    if not await self._store_ready(committing):
+                        break  # stopped while the store was lost: the batch was neither applied nor committed
                     await self._apply(records)
-                if self._periodic and time.monotonic() - last_periodic >= self._periodic_interval_s:
+                if (
+                    self._periodic
+                    and time.monotonic() - last_periodic >= self._periodic_interval_s
+                    and not (self._guard and self._guard.lost())
+                ):
                     self._feed.produce(self._periodic())
                     last_periodic = time.monotonic()
                 if time.monotonic() - last_commit >= self._commit_interval_s:
@@ -97,6 +106,22 @@ class StockWorker:
             finally:
                 await loop.run_in_executor(None, self._feed.close)
                 self.stopped.set()
+
+    async def _store_ready(self, committing: asyncio.Future[int] | None) -> bool:
+        """True when the store marker is there. Without it: commit what is done (rebuild replays up to
+        the committed offsets), then hold until the marker is back; False if the worker stopped meanwhile."""
+        if self._guard is None or not self._guard.lost():
+            return True
+        if committing is not None:
+            await committing
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._feed.commit)
+        self._feed.pause()  # the group keeps this member (and its partitions) while it waits
+        try:
+            await self._guard.hold(self._stopping, lambda: loop.run_in_executor(None, self._feed.keep_alive))
+        finally:
+            self._feed.resume()
+        return not self._stopping.is_set()
 
     def poll_size(self, records: list[Message]) -> int:
         """How many records of the sizes just seen make about `batch_max_bytes` (within 1..max)."""

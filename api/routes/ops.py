@@ -1,8 +1,9 @@
-"""Ops routes: liveness, readiness (the stock store answers) and the Prometheus exposition."""
+"""Ops routes: liveness, readiness (the store answers and holds its marker), the Prometheus exposition."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -16,6 +17,12 @@ from core.ports import StockReader
 PING_TIMEOUT_S = 2.0
 
 
+class StoreMarkerProbe(Protocol):
+    """state.epoch.AsyncStoreMarker: is the marker of an initialised (or rebuilt) stock table there?"""
+
+    async def present(self) -> bool: ...
+
+
 async def _store_answers(reader: StockReader) -> bool:
     try:
         return await asyncio.wait_for(reader.ping(), PING_TIMEOUT_S)
@@ -23,7 +30,18 @@ async def _store_answers(reader: StockReader) -> bool:
         return False
 
 
-def ops_router(reader: StockReader, registry: CollectorRegistry, version: str) -> APIRouter:
+async def _marker_present(marker: StoreMarkerProbe | None) -> bool:
+    if marker is None:
+        return True
+    try:
+        return await asyncio.wait_for(marker.present(), PING_TIMEOUT_S)
+    except Exception:  # unreachable: the ping check that runs first reports it
+        return True
+
+
+def ops_router(
+    reader: StockReader, registry: CollectorRegistry, version: str, marker: StoreMarkerProbe | None = None
+) -> APIRouter:
     """The unauthenticated routes an orchestrator and Prometheus call."""
     router = APIRouter(tags=["ops"])
     alive = {"status": "ok", "version": version}
@@ -36,13 +54,19 @@ def ops_router(reader: StockReader, registry: CollectorRegistry, version: str) -
         "/readyz",
         response_model=Readiness,
         summary="Readiness",
-        description="200 when the stock store answers a ping; 503 naming the failing dependency otherwise.",
+        description="200 when the stock store answers a ping and holds its marker; 503 naming the failing "
+        "dependency otherwise (`reason: store_lost`: Redis lost its data, run `omnistock rebuild`).",
         responses={503: {"model": ErrorBody, "description": "A dependency is not answering"}},
     )
     async def readyz() -> Response:
         if not await _store_answers(reader):
             message = "The stock store did not answer its ping."
             return error_response(503, "not_ready", message, {"dependency": "stock_store"})
+        if not await _marker_present(marker):
+            message = "The stock store lost its data (no store marker): run `omnistock rebuild`."
+            return error_response(
+                503, "not_ready", message, {"dependency": "stock_store", "reason": "store_lost"}
+            )
         return JsonResponse({"status": "ready", "checks": {"stock_store": "ok"}})
 
     @router.get(

@@ -125,3 +125,27 @@ def test_two_apps_can_be_built_in_one_process_each_with_its_own_registry(reader:
 
     assert TestClient(first).get("/healthz").status_code == 200
     assert TestClient(second).get("/healthz").status_code == 200
+
+
+class _Marker:
+    def __init__(self, present: bool) -> None:
+        self.answer = present
+
+    async def present(self) -> bool:
+        return self.answer
+
+
+def test_readyz_answers_503_store_lost_when_the_store_marker_is_gone(
+    reader: FakeReader, registry: CollectorRegistry
+) -> None:
+    marker = _Marker(present=False)
+    client = TestClient(create_app(reader, registry=registry, store_marker=marker))
+
+    response = client.get("/readyz")
+    marker.answer = True
+    after_rebuild = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["reason"] == "store_lost"
+    assert response.json()["dependency"] == "stock_store"
+    assert after_rebuild.status_code == 200

@@ -1,0 +1,76 @@
+"""`omnistock rebuild` on the embedded broker and a real Redis: it stops at the group's committed offsets,
+reads again what a worker committed meanwhile, clears what was written onto the empty store, and marks it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import orjson
+import pytest
+import redis
+from confluent_kafka import Producer
+
+from omnistock import rebuild as rebuild_module
+from omnistock.kafka_admin import create_topics
+from omnistock.network_file import NetworkSource
+from omnistock.rebuild import rebuild
+from omnistock.settings import Settings
+from omnistock.wiring import stock_store
+from state.epoch import REBUILD, StoreMarker
+from topics.catalog import all_topic_names
+
+pytestmark = [pytest.mark.broker, pytest.mark.redis]
+
+NETWORK = Path(__file__).parents[1] / "e2e" / "network.yaml"
+RECEIPTS = "stock.receipts.v1"
+
+
+@pytest.fixture
+def settings(broker_bootstrap: str, redis_url: str) -> Iterator[Settings]:
+    run = uuid4().hex[:10]
+    yield Settings(
+        broker=broker_bootstrap, redis_url=redis_url, redis_prefix=f"it-rebuild-{run}:",
+        topic_prefix=f"it-rebuild-{run}.", group_id=f"it-rebuild-{run}", network_file=str(NETWORK),
+    )  # fmt: skip
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"it-rebuild-{run}:*"):
+        client.unlink(key)
+
+
+def _send_receipts(settings: Settings, count: int) -> int:
+    """`count` receipts of one unit of SKU-X at WH-1 (one key: one partition); returns that partition."""
+    create_topics(settings.broker, all_topic_names(settings.topic_prefix), settings.topic_partitions)
+    producer = Producer({"bootstrap.servers": settings.broker})
+    partitions: list[int] = []
+    for n in range(count):
+        event = {"event_id": f"r-{n}", "occurred_at": 1_800_000_000_000 + n, "location_id": "WH-1",
+                 "lines": [{"sku": "SKU-X", "quantity": 1}]}  # fmt: skip
+        producer.produce(
+            settings.topic_prefix + RECEIPTS, orjson.dumps(event), b"WH-1",
+            on_delivery=lambda _error, message: partitions.append(message.partition() or 0),
+        )  # fmt: skip
+    assert producer.flush(10) == 0
+    assert len(set(partitions)) == 1
+    return partitions[0]
+
+
+def test_rebuild_reads_up_to_the_committed_offsets_then_what_a_worker_committed_meanwhile(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partition = _send_receipts(settings, 6)
+    topic = (settings.topic_prefix + RECEIPTS, partition)
+    # what the group's offsets read, call after call: a worker commits 2 more while the first pass runs
+    answers = iter([{topic: 2}, {topic: 4}, {topic: 4}])
+    monkeypatch.setattr(rebuild_module, "committed_offsets", lambda *_: next(answers))
+    store = stock_store(settings, NetworkSource(str(NETWORK)))
+    store.client.set(settings.redis_prefix + "written-onto-the-empty-store", 1)
+
+    report = rebuild(settings, store.client, store)
+
+    wh1 = [loc for loc in store.read_sync(["SKU-X"])["SKU-X"].locations if loc.location_id == "WH-1"]
+    assert wh1[0].on_hand == 4  # offsets 0..3: the two after them are the workers' to apply
+    assert (report.records, report.passes) == (4, 2)
+    assert store.client.get(settings.redis_prefix + "written-onto-the-empty-store") is None
+    assert (StoreMarker(store.client, settings.redis_prefix).read() or {}).get("origin") == REBUILD
