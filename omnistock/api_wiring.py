@@ -18,13 +18,27 @@ from state.order_reader import AsyncRedisOrderReader
 from state.store import AsyncRedisStockReader
 
 
+def api_redis(settings: Settings, read_timeout_s: float) -> aioredis.Redis:
+    """A client whose pool WAITS for a free connection when all are busy (redis-py's default pool raises
+    at once past its cap: 1,000 concurrent GETs gave 900 x 503). The wait is bounded by the deadline,
+    and each read by `read_timeout_s`: a pool sized by a setting, 503 only when Redis does not answer."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.api_redis_max_connections,
+        timeout=settings.api_redis_deadline_s,
+        socket_connect_timeout=settings.api_redis_deadline_s,
+        socket_timeout=read_timeout_s,
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
 def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastAPI:
     """The app `omnistock api` serves, with its own Redis clients (nothing connects until a request)."""
     keys = settings.api_keys.get_secret_value().strip() if settings.api_keys else ""
     network = NetworkSource(settings.network_file or str(default_network_path()))
-    reader = AsyncRedisStockReader(
-        aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), settings.redis_prefix, network.current
-    )
+    deadline_s = settings.api_redis_deadline_s
+    reads = api_redis(settings, deadline_s)
+    reader = AsyncRedisStockReader(reads, settings.redis_prefix, network.current, deadline_s)
     return create_app(
         reader,
         batch_max_skus=settings.api_batch_max_skus,
@@ -38,9 +52,7 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
             aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), changes_key(settings.redis_prefix)
         ),
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
-        orders=AsyncRedisOrderReader(
-            aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), settings.redis_prefix
-        ),
+        orders=AsyncRedisOrderReader(reads, settings.redis_prefix, deadline_s),
     )
 
 

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     api_rate_limit_per_s: float | None = Field(None, description="Requests/s per API key, per process")
     api_rate_burst: int | None = None
     api_cache_max_age_s: int = 1
+    # The API under a crowd (issue 13 section 5): its Redis pool and deadlines, HTTP timeouts, auth throttle.
+    api_redis_max_connections: int = Field(
+        100, ge=1, description="Redis connections per API process and pool; more requests wait for one"
+    )
+    api_redis_deadline_s: float = Field(
+        2.0, gt=0, description="A request's Redis read (pool wait, connect, retries) gives 503 past this"
+    )
     log_level: str = "INFO"
 
 
