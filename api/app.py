@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from api.access import AccessPolicy
 from api.auth import SCOPE_AVAILABILITY_READ, SCOPE_ORDERS_READ, ApiKeyTable
 from api.caching import HttpCaching
+from api.change_hub import ChangeFeed
 from api.errors import install_error_handlers
 from api.metrics import HttpMetrics, MetricsMiddleware
 from api.promise_desk import PromiseDesk
@@ -26,7 +27,7 @@ from api.routes.hot_get import hot_get_route
 from api.routes.ops import ops_router
 from api.routes.orders import OrderReader, orders_router
 from api.routes.promises import promises_router
-from api.routes.stream import DEFAULT_LIMITS, ChangeFeed, StreamLimits, stream_router
+from api.routes.stream import DEFAULT_LIMITS, StreamLimits, stream_router
 from core.ports import StockReader
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -9,6 +11,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from api.app import create_app
 from api.auth import parse_api_keys
 from api.promise_desk import PromiseDesk
+from api.routes.stream import DEFAULT_LIMITS as STREAM_LIMITS
 from omnistock.logs import configure_logging
 from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.postcodes import load_postcodes
@@ -47,10 +50,13 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         rate_limit_per_s=settings.api_rate_limit_per_s,
         rate_burst=settings.api_rate_burst,
         cache_max_age_s=settings.api_cache_max_age_s,
-        # Its own client: each open stream holds a connection while it waits on XREAD (1 s blocks).
+        # Its own pool: the one reader of the log per process (api.change_hub) waits on XREAD 1 s at a time.
         change_stream=AsyncChangeStream(
-            aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), changes_key(settings.redis_prefix)
+            api_redis(settings, deadline_s + STREAM_LIMITS.block_ms / 1000),
+            changes_key(settings.redis_prefix),
+            deadline_s,
         ),
+        stream_limits=replace(STREAM_LIMITS, buffer_max=settings.api_stream_buffer_max),
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
         orders=AsyncRedisOrderReader(reads, settings.redis_prefix, deadline_s),
     )

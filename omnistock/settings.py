@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     api_redis_deadline_s: float = Field(
         2.0, gt=0, description="A request's Redis read (pool wait, connect, retries) gives 503 past this"
     )
+    api_stream_buffer_max: int = Field(
+        1000, ge=1, description="Changes held for an SSE client not reading; past it, its stream ends"
+    )
     log_level: str = "INFO"
 
 

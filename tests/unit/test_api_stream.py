@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Collection, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +43,9 @@ class FakeFeed:
         self.trimmed += len(self.entries) - keep
         self.entries = self.entries[-keep:]
 
-    async def read(self, after_id: str, skus: frozenset[str], block_ms: int, count: int) -> ChangesRead:
+    async def read(
+        self, after_id: str, skus: Collection[str], block_ms: int | None, count: int
+    ) -> ChangesRead:
         self.reads += 1
         self.on_read()
         await asyncio.sleep(0)  # a real read always awaits I/O: let the client's departure through
@@ -51,7 +53,7 @@ class FakeFeed:
             raise self.failure
         later = [e for e in self.entries if id_order(e.id) > id_order(after_id)][:count]
         if not later:
-            await asyncio.sleep(block_ms / 1000)
+            await asyncio.sleep((block_ms or 0) / 1000)
             return ChangesRead(after_id, [])
         return ChangesRead(later[-1].id, [e for e in later if e.sku in skus])
 
