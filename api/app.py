@@ -64,6 +64,7 @@ def create_app(
     rate_limit_per_s: float | None = None,
     rate_burst: int | None = None,
     rate_clock: Callable[[], float] = monotonic,
+    auth_failures_per_min: int | None = None,
     cache_max_age_s: int = 1,
     change_stream: ChangeFeed | None = None,
     stream_limits: StreamLimits = DEFAULT_LIMITS,
@@ -76,7 +77,9 @@ def create_app(
     `api_keys` (key -> scopes, see api.auth.parse_api_keys): None leaves the API open (dev); a mapping,
     even an empty one, requires a key on every /v1 route. `rate_limit_per_s` (None: no limit) and
     `rate_burst` (default: one second's worth) bound each key, or each client address when open, in
-    this process; `rate_clock` is a monotonic clock in seconds. `cache_max_age_s` goes in Cache-Control.
+    this process; `rate_clock` is a monotonic clock in seconds. `auth_failures_per_min` (None: no
+    bound): wrong keys a minute from one client address, then 429 to all its requests until one more
+    try is due. `cache_max_age_s` goes in Cache-Control.
     `guards` are extra FastAPI dependencies run before every /v1 route, after the key and rate checks.
     `change_stream` (state.change_stream.AsyncChangeStream) feeds GET /v1/availability/stream, which
     answers 503 without one; `stream_limits` caps its skus and sets its timings. `promises` answers
@@ -88,6 +91,8 @@ def create_app(
     registry = registry if registry is not None else CollectorRegistry()
     metrics = HttpMetrics(registry)
     access = _access_policy(metrics, api_keys, rate_limit_per_s, rate_burst, rate_clock)
+    if auth_failures_per_min:  # wrong keys from one client: burst N, then one more every 60/N s
+        access.failures = RateLimiter(auth_failures_per_min / 60.0, auth_failures_per_min, rate_clock)
     app = FastAPI(
         title="omnistock API",
         description=DESCRIPTION,

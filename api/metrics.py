@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED_ROUTE = "unmatched"
-REJECTION_REASONS = ("unauthorized", "forbidden", "rate_limited")
+REJECTION_REASONS = ("unauthorized", "forbidden", "rate_limited", "auth_throttled")
 # Finer than the default buckets at the low end: the availability API aims at a few milliseconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import redis.asyncio as aioredis
+import uvicorn
 from fastapi import FastAPI
 from prometheus_client import REGISTRY, CollectorRegistry
 
@@ -49,6 +50,7 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         api_keys=parse_api_keys(keys) if keys else None,  # a bad value stops start-up with its reason
         rate_limit_per_s=settings.api_rate_limit_per_s,
         rate_burst=settings.api_rate_burst,
+        auth_failures_per_min=settings.api_auth_failures_per_min,
         cache_max_age_s=settings.api_cache_max_age_s,
         # Its own pool: the one reader of the log per process (api.change_hub) waits on XREAD 1 s at a time.
         change_stream=AsyncChangeStream(
@@ -62,10 +64,23 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
     )
 
 
+def uvicorn_config(settings: Settings, app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the app. uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told otherwise:
+    a local client could then name any address and dodge the per-client throttles; here no proxy is
+    trusted unless OMNISTOCK_API_FORWARDED_ALLOW_IPS names it."""
+    proxies = settings.api_forwarded_allow_ips
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies or "",
+    )
+
+
 def serve_api(settings: Settings, host: str, port: int) -> None:
     """`omnistock api`: serve the HTTP API with uvicorn until stopped."""
-    import uvicorn
-
     configure_logging(settings.log_level)
-    app = api_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.Server(uvicorn_config(settings, api_app(settings), host, port)).run()

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     api_stream_buffer_max: int = Field(
         1000, ge=1, description="Changes held for an SSE client not reading; past it, its stream ends"
     )
+    api_auth_failures_per_min: int = Field(
+        10, ge=0, description="Wrong API keys a client may present per minute, then 429 (0: no bound)"
+    )
+    api_forwarded_allow_ips: str | None = Field(
+        None, description="Proxies whose X-Forwarded-For names the client (comma-separated; unset: none)"
+    )
     log_level: str = "INFO"
 
 
