@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from api.access import AccessPolicy
 from api.auth import SCOPE_AVAILABILITY_READ, SCOPE_ORDERS_READ, ApiKeyTable
+from api.body_timeout import BodyTimeoutMiddleware
 from api.caching import HttpCaching
 from api.change_hub import ChangeFeed
 from api.errors import install_error_handlers
@@ -65,6 +66,7 @@ def create_app(
     rate_burst: int | None = None,
     rate_clock: Callable[[], float] = monotonic,
     auth_failures_per_min: int | None = None,
+    body_timeout_s: float | None = None,
     cache_max_age_s: int = 1,
     change_stream: ChangeFeed | None = None,
     stream_limits: StreamLimits = DEFAULT_LIMITS,
@@ -79,7 +81,8 @@ def create_app(
     `rate_burst` (default: one second's worth) bound each key, or each client address when open, in
     this process; `rate_clock` is a monotonic clock in seconds. `auth_failures_per_min` (None: no
     bound): wrong keys a minute from one client address, then 429 to all its requests until one more
-    try is due. `cache_max_age_s` goes in Cache-Control.
+    try is due. `body_timeout_s` (None: no bound): a request body not all in by then answers 408.
+    `cache_max_age_s` goes in Cache-Control.
     `guards` are extra FastAPI dependencies run before every /v1 route, after the key and rate checks.
     `change_stream` (state.change_stream.AsyncChangeStream) feeds GET /v1/availability/stream, which
     answers 503 without one; `stream_limits` caps its skus and sets its timings. `promises` answers
@@ -104,6 +107,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if body_timeout_s is not None:
+        app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)
     availability_guards = [*access.guards(SCOPE_AVAILABILITY_READ), *guards]
     # Before the availability routes: their /{sku} would take "stream" for a sku.
     app.include_router(

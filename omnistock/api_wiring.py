@@ -13,6 +13,7 @@ from api.app import create_app
 from api.auth import parse_api_keys
 from api.promise_desk import PromiseDesk
 from api.routes.stream import DEFAULT_LIMITS as STREAM_LIMITS
+from omnistock.http_protocol import header_deadline_protocol
 from omnistock.logs import configure_logging
 from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.postcodes import load_postcodes
@@ -51,6 +52,7 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         rate_limit_per_s=settings.api_rate_limit_per_s,
         rate_burst=settings.api_rate_burst,
         auth_failures_per_min=settings.api_auth_failures_per_min,
+        body_timeout_s=settings.api_body_timeout_s,
         cache_max_age_s=settings.api_cache_max_age_s,
         # Its own pool: the one reader of the log per process (api.change_hub) waits on XREAD 1 s at a time.
         change_stream=AsyncChangeStream(
@@ -67,7 +69,8 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
 def uvicorn_config(settings: Settings, app: FastAPI, host: str, port: int) -> uvicorn.Config:
     """How uvicorn serves the app. uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told otherwise:
     a local client could then name any address and dodge the per-client throttles; here no proxy is
-    trusted unless OMNISTOCK_API_FORWARDED_ALLOW_IPS names it."""
+    trusted unless OMNISTOCK_API_FORWARDED_ALLOW_IPS names it. Slow clients are let go: idle kept-alive
+    connections, headers (omnistock.http_protocol) and bodies (api.body_timeout) each have a deadline."""
     proxies = settings.api_forwarded_allow_ips
     return uvicorn.Config(
         app,
@@ -77,6 +80,8 @@ def uvicorn_config(settings: Settings, app: FastAPI, host: str, port: int) -> uv
         access_log=False,
         proxy_headers=proxies is not None,
         forwarded_allow_ips=proxies or "",
+        timeout_keep_alive=settings.api_timeout_keep_alive_s,  # type: ignore[arg-type]
+        http=header_deadline_protocol(settings.api_header_timeout_s),
     )
 
 

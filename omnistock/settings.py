@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     api_forwarded_allow_ips: str | None = Field(
         None, description="Proxies whose X-Forwarded-For names the client (comma-separated; unset: none)"
     )
+    api_timeout_keep_alive_s: float = Field(
+        5.0, gt=0, description="An idle kept-alive connection is closed after this many seconds"
+    )
+    api_header_timeout_s: float = Field(
+        10.0, gt=0, description="A request's headers must all arrive within this, else 408 and close"
+    )
+    api_body_timeout_s: float = Field(
+        10.0, gt=0, description="A request's body must all arrive within this, else 408 and close"
+    )
     log_level: str = "INFO"
 
 
