@@ -115,6 +115,7 @@ def create_app(
         stream_router(
             change_stream,
             limits=stream_limits,
+            metrics=metrics,
             dependencies=availability_guards,
             responses=access.responses(),
         )

@@ -23,13 +23,15 @@ from state.order_reader import AsyncRedisOrderReader
 from state.store import AsyncRedisStockReader
 
 
-def api_redis(settings: Settings, read_timeout_s: float) -> aioredis.Redis:
+def api_redis(
+    settings: Settings, read_timeout_s: float, max_connections: int | None = None
+) -> aioredis.Redis:
     """A client whose pool WAITS for a free connection when all are busy (redis-py's default pool raises
     at once past its cap: 1,000 concurrent GETs gave 900 x 503). The wait is bounded by the deadline,
     and each read by `read_timeout_s`: a pool sized by a setting, 503 only when Redis does not answer."""
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
-        max_connections=settings.api_redis_max_connections,
+        max_connections=max_connections or settings.api_redis_max_connections,
         timeout=settings.api_redis_deadline_s,
         socket_connect_timeout=settings.api_redis_deadline_s,
         socket_timeout=read_timeout_s,
@@ -54,11 +56,13 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         auth_failures_per_min=settings.api_auth_failures_per_min,
         body_timeout_s=settings.api_body_timeout_s,
         cache_max_age_s=settings.api_cache_max_age_s,
-        # Its own pool: the one reader of the log per process (api.change_hub) waits on XREAD 1 s at a time.
+        # The one reader of the log per process (api.change_hub) waits on XREAD 1 s at a time, on a
+        # connection of its own; resumed streams catch up through the same pool as the other reads.
         change_stream=AsyncChangeStream(
-            api_redis(settings, deadline_s + STREAM_LIMITS.block_ms / 1000),
+            reads,
             changes_key(settings.redis_prefix),
             deadline_s,
+            tail_client=api_redis(settings, deadline_s + STREAM_LIMITS.block_ms / 1000, max_connections=2),
         ),
         stream_limits=replace(STREAM_LIMITS, buffer_max=settings.api_stream_buffer_max),
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),

@@ -102,12 +102,21 @@ def _change(entry_id: str, fields: dict[bytes, bytes]) -> StreamedChange:
 class AsyncChangeStream:
     """The API's side: tails the log for a set of skus (api.change_hub reads it for every stream of a
     process). The client must answer bytes (the default) and have a socket timeout longer than the
-    `block_ms` of its reads. Each read is bounded by `deadline_s` (plus its `block_ms`; None: no bound)."""
+    `block_ms` of its reads. Each read is bounded by `deadline_s` (plus its `block_ms`; None: no bound).
+    Blocking reads go through `tail_client` when given: a connection of their own, never waiting behind
+    the short reads of a crowd of connecting streams."""
 
-    def __init__(self, client: redis.asyncio.Redis, key: str, deadline_s: float | None = None) -> None:
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        key: str,
+        deadline_s: float | None = None,
+        tail_client: redis.asyncio.Redis | None = None,
+    ) -> None:
         self._client = client
         self._key = key
         self._deadline_s = deadline_s
+        self._tail_client = tail_client or client
 
     async def read(
         self, after_id: str, skus: Collection[str], block_ms: int | None, count: int
@@ -116,7 +125,8 @@ class AsyncChangeStream:
         None: not waiting), keeping those of `skus`; raises StoreUnavailable if Redis is down."""
         deadline_s = None if self._deadline_s is None else self._deadline_s + (block_ms or 0) / 1000
         async with read_deadline(deadline_s):
-            answer: Any = await self._client.xread({self._key: after_id}, count=count, block=block_ms)
+            client = self._client if block_ms is None else self._tail_client
+            answer: Any = await client.xread({self._key: after_id}, count=count, block=block_ms)
         if not answer:
             return ChangesRead(after_id, [])
         entries = answer[0][1]

@@ -15,6 +15,7 @@ from starlette.responses import StreamingResponse
 
 from api.change_hub import ChangeFeed, ChangeHub, Subscription
 from api.errors import ApiError
+from api.metrics import HttpMetrics
 from api.schemas import ErrorBody
 from core.errors import StoreUnavailable
 from state.change_stream import START, StreamedChange, id_order, is_stream_id
@@ -94,10 +95,11 @@ def asked_skus(skus: str | None, sku: Sequence[str] | None, max_skus: int) -> fr
     return wanted
 
 
-async def starting_point(feed: ChangeFeed, last_event_id: str | None) -> Start:
-    """Where to read from: now, right after `last_event_id`, or now with a reset when it cannot resume."""
+async def starting_point(feed: ChangeFeed, last_event_id: str | None) -> Start | None:
+    """Where to read from: right after `last_event_id`, or now with a reset when it cannot resume;
+    None without one: from the hub's position when the stream subscribes (no read of the log)."""
     if last_event_id is None:
-        return Start(await feed.last_id())
+        return None
     if not is_stream_id(last_event_id):
         message = "Last-Event-ID must be an id this stream sent (<milliseconds>-<sequence>)."
         raise ApiError(400, "invalid_last_event_id", message, last_event_id=last_event_id[:64])
@@ -113,18 +115,22 @@ async def starting_point(feed: ChangeFeed, last_event_id: str | None) -> Start:
 
 
 async def sse_events(
-    hub: ChangeHub, skus: frozenset[str], start: Start, limits: StreamLimits, request: Request
+    hub: ChangeHub, skus: frozenset[str], start: Start | None, limits: StreamLimits, request: Request
 ) -> AsyncIterator[bytes]:
-    """The body: events of `skus` from `start` until the client leaves or the log stops answering."""
-    yield b"retry: %d\n\n" % limits.retry_ms
-    if start.reset_reason is not None:
-        yield reset_event(start)
+    """The body: events of `skus` from `start` until the client leaves or the log stops answering.
+    The first block gives the client its position (a reset's id, else `id:`), so that a stream ended
+    before any change still resumes exactly."""
     try:
         subscription = await hub.subscribe(skus)
     except StoreUnavailable as error:
-        log.warning("change_stream_unavailable", extra={"error": error.fields.get("error")})
+        log.warning("change_stream_unavailable", extra={"phase": "subscribe", **error.fields})
         return
     try:
+        start = start if start is not None else Start(subscription.floor)
+        if start.reset_reason is None:
+            yield b"retry: %d\nid: %s\n\n" % (limits.retry_ms, start.cursor.encode())
+        else:
+            yield b"retry: %d\n\n" % limits.retry_ms + reset_event(start)
         async for chunk in _served(hub, subscription, start.cursor, limits, request):
             yield chunk
     finally:
@@ -135,9 +141,9 @@ async def _served(
     hub: ChangeHub, subscription: Subscription, cursor: str, limits: StreamLimits, request: Request
 ) -> AsyncIterator[bytes]:
     try:  # the log from `cursor` to where the hub took over; the hub's changes up to there are skipped
-        cursor, caught_up = await _catch_up(hub, subscription.skus, cursor, limits)
+        cursor, caught_up = await _catch_up(hub, subscription, cursor, limits)
     except StoreUnavailable as error:
-        log.warning("change_stream_unavailable", extra={"error": error.fields.get("error")})
+        log.warning("change_stream_unavailable", extra={"phase": "catch_up", **error.fields})
         return
     if caught_up:
         yield caught_up
@@ -160,13 +166,13 @@ async def _served(
 
 
 async def _catch_up(
-    hub: ChangeHub, skus: frozenset[str], cursor: str, limits: StreamLimits
+    hub: ChangeHub, subscription: Subscription, cursor: str, limits: StreamLimits
 ) -> tuple[str, bytes]:
-    """Reads the log from `cursor` up to the hub's position when subscribed (a resumed client, or a
-    hub behind the log's end): the events found, and how far they got."""
-    target, found = id_order(hub.position), []
+    """Reads the log from `cursor` (a resumed client's) up to the hub's position when it subscribed:
+    the events found, and how far they got."""
+    target, found = id_order(subscription.floor), []
     while id_order(cursor) < target:
-        batch = await hub.feed.read(cursor, skus, None, limits.read_count)
+        batch = await hub.feed.read(cursor, subscription.skus, None, limits.read_count)
         if batch.last_id == cursor:
             break
         cursor = batch.last_id
@@ -178,12 +184,17 @@ def stream_router(
     feed: ChangeFeed | None,
     *,
     limits: StreamLimits = DEFAULT_LIMITS,
+    metrics: HttpMetrics | None = None,
     dependencies: Sequence[Depends] = (),
     responses: Mapping[int | str, dict[str, Any]] | None = None,
 ) -> APIRouter:
     """GET /v1/availability/stream; mount it before the `/{sku}` route, which would otherwise take it."""
     router = APIRouter(tags=["availability"], dependencies=dependencies, responses=dict(responses or {}))
-    hub = None if feed is None else ChangeHub(feed, limits.block_ms, limits.read_count, limits.buffer_max)
+    hub = (
+        None
+        if feed is None
+        else ChangeHub(feed, limits.block_ms, limits.read_count, limits.buffer_max, metrics)
+    )
 
     @router.get(
         STREAM_PATH,

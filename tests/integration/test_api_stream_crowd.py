@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -40,12 +41,14 @@ def prefix(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def api_port(redis_url: str, prefix: str) -> Iterator[int]:
-    """`omnistock api` in its own process, on a free port, with the shared Redis under `prefix`."""
+def api_port(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[int]:
+    """`omnistock api` in its own process, on a free port, with the shared Redis under `prefix`; its
+    log is printed when the test fails (pytest shows captured output)."""
     port = free_port()
     env = {**os.environ, "OMNISTOCK_REDIS_URL": redis_url, "OMNISTOCK_REDIS_PREFIX": prefix}
     command = [sys.executable, "-m", "omnistock", "api", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    log = (tmp_path / "api.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -58,6 +61,8 @@ def api_port(redis_url: str, prefix: str) -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()
+        print((tmp_path / "api.log").read_text(errors="replace")[-3000:])  # noqa: T201
 
 
 async def open_stream(port: int, sku: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -6,7 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from prometheus_client import CollectorRegistry
+
 from api.change_hub import STORE_UNAVAILABLE, TOO_SLOW, ChangeHub
+from api.metrics import HttpMetrics
 from core.errors import StoreUnavailable
 from tests.unit.test_api_stream import FakeFeed
 
@@ -41,8 +44,8 @@ def test_every_subscription_of_a_process_is_served_by_one_read_of_the_log() -> N
 
 
 def test_a_subscription_that_falls_its_buffer_behind_is_ended_and_others_go_on() -> None:
-    feed = FakeFeed()
-    hub = ChangeHub(feed, block_ms=5, read_count=100, buffer_max=3)
+    feed, registry = FakeFeed(), CollectorRegistry()
+    hub = ChangeHub(feed, block_ms=5, read_count=100, buffer_max=3, metrics=HttpMetrics(registry))
 
     async def scenario() -> tuple[str | None, int, list[str]]:
         slow, quick = await hub.subscribe(frozenset({"A"})), await hub.subscribe(frozenset({"A"}))
@@ -60,6 +63,8 @@ def test_a_subscription_that_falls_its_buffer_behind_is_ended_and_others_go_on()
     assert kept == 0  # nothing held for it: it resumes from the log with its Last-Event-ID
     assert quick == ["1-0", "2-0", "3-0", "4-0"]
     assert len(hub) == 1  # sku A is still followed: by the quick one
+    assert registry.get_sample_value("omnistock_sse_streams_ended_total", {"reason": "too_slow"}) == 1
+    assert registry.get_sample_value("omnistock_sse_streams") == 1
 
 
 def test_a_log_that_stops_answering_ends_every_subscription_and_the_next_one_restarts_the_hub() -> None:
@@ -97,3 +102,21 @@ def test_the_hub_stops_reading_once_its_last_subscription_leaves() -> None:
 
     assert run(scenario) == 0
     assert len(hub) == 0
+
+
+def test_one_failed_read_of_the_log_ends_no_subscription() -> None:
+    feed = FakeFeed()
+    hub = ChangeHub(feed, block_ms=5, read_count=100, buffer_max=10)
+
+    async def scenario() -> tuple[str | None, list[str]]:
+        subscription = await hub.subscribe(frozenset({"A"}))
+        failing_read = feed.reads + 1
+        feed.on_read = lambda: setattr(
+            feed, "failure", StoreUnavailable("timeout") if feed.reads == failing_read else None
+        )
+        await until(lambda: feed.reads > failing_read)
+        feed.add("A", 1)
+        await until(lambda: bool(subscription) or subscription.ended is not None)
+        return subscription.ended, [c.id for c in subscription.take()]
+
+    assert run(scenario) == (None, ["1-0"])
