@@ -29,7 +29,8 @@ _DESCRIPTION = (
     'position in the change log and `data:` `{"sku", "location_id", "figures": {on_hand, in_transit, '
     'reserved, allocated, safety_stock, atp}, "network_atp"}`. A client reconnecting with the '
     "Last-Event-ID header (or `?last_event_id=` on a first connect) resumes right after that id; "
-    "without one it starts from now. When the log no longer holds what followed that id, the stream "
+    "without one it starts from now; the first block gives the stream's position (`id:`). When the "
+    "log no longer holds what followed that id, the stream "
     "opens with `event: reset`: re-read availability, then apply the events that follow. Comment "
     "lines are heartbeats; blocks with only an `id:` advance the client's position past other skus' changes."
 )
