@@ -69,8 +69,10 @@ class Settings(BaseSettings):
     api_redis_max_connections: int = Field(
         100, ge=1, description="Redis connections per API process and pool; more requests wait for one"
     )
+    # It counts from the read's start, so it includes waiting behind a burst on this process: 1,000
+    # concurrent GETs in one process took 0.7-1.8 s on a loaded 2-core machine (some failed at 2 s).
     api_redis_deadline_s: float = Field(
-        2.0, gt=0, description="A request's Redis read (pool wait, connect, retries) gives 503 past this"
+        5.0, gt=0, description="A request's Redis read (pool wait, connect, retries) gives 503 past this"
     )
     api_stream_buffer_max: int = Field(
         1000, ge=1, description="Changes held for an SSE client not reading; past it, its stream ends"
