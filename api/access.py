@@ -1,4 +1,8 @@
-"""Route guards: an API key with the route's scope (401/403), then the client's rate limit (429)."""
+"""Route guards: an API key with the route's scope (401/403), then the client's rate limit (429).
+
+A client (by address) that presented `failures` wrong keys within the last minute is answered 429
+before its key is even looked at, a right one included: guessing keys gets N tries a minute, and a
+429 tells nothing about the key it came with."""
 
 from __future__ import annotations
 
@@ -28,10 +32,17 @@ UNKNOWN_CLIENT = "unknown"
 class AccessPolicy:
     """Builds the guards of the routes: none when there are no keys and no rate limit (dev)."""
 
-    def __init__(self, keys: ApiKeyTable | None, limiter: RateLimiter | None, metrics: HttpMetrics) -> None:
+    def __init__(
+        self,
+        keys: ApiKeyTable | None,
+        limiter: RateLimiter | None,
+        metrics: HttpMetrics,
+        failures: RateLimiter | None = None,
+    ) -> None:
         self.keys = keys
         self.limiter = limiter
         self.metrics = metrics
+        self.failures = failures  # a bucket of wrong keys per client address
 
     def guards(self, scope: str) -> list[Depends]:
         """The dependencies that admit a request to a route needing `scope`."""
@@ -47,30 +58,39 @@ class AccessPolicy:
         if self.keys is not None:
             documented[401] = {"model": ErrorBody, "description": "No API key, or an unknown one"}
             documented[403] = {"model": ErrorBody, "description": "The API key lacks the route's scope"}
-        if self.limiter is not None:
-            documented[429] = {"model": ErrorBody, "description": "Over the rate limit (Retry-After)"}
+        if self.limiter is not None or (self.keys is not None and self.failures is not None):
+            documented[429] = {
+                "model": ErrorBody,
+                "description": "Over the rate limit, or too many wrong keys from this client (Retry-After)",
+            }
         return documented
 
     def admit(self, request: Request, scope: str) -> None:
         """What the guards of `scope` check, called directly by a route served without FastAPI's
         dependency injection (the hot GET, see api.routes.hot_get); raises the same ApiError."""
         if self.keys is not None:
-            self._check_key(self.keys, scope, request.headers.get(API_KEY_HEADER))
+            self._check_key(self.keys, scope, request.headers.get(API_KEY_HEADER), _address(request))
         elif self.limiter is not None:
             self._throttle(_address(request))
 
     def _key_guard(self, keys: ApiKeyTable, scope: str) -> Any:
-        async def require_key(api_key: Annotated[str | None, Security(KEY_HEADER)] = None) -> None:
-            self._check_key(keys, scope, api_key)
+        async def require_key(
+            request: Request, api_key: Annotated[str | None, Security(KEY_HEADER)] = None
+        ) -> None:
+            self._check_key(keys, scope, api_key, _address(request))
 
         return require_key
 
-    def _check_key(self, keys: ApiKeyTable, scope: str, api_key: str | None) -> None:
+    def _check_key(self, keys: ApiKeyTable, scope: str, api_key: str | None, client: str) -> None:
+        if self.failures is not None:
+            self._refuse_guesser(self.failures, client)
         if not api_key:
             self._refuse(401, "unauthorized", f"An API key is required in the {API_KEY_HEADER} header.")
         digest = key_digest(api_key)
         scopes = keys.scopes(digest)
         if scopes is None:
+            if self.failures is not None:
+                self.failures.take(client)
             self._refuse(401, "unauthorized", "The API key is not valid.")
         if scope not in scopes:
             message = f"This API key may not use this route: it needs scope {scope}."
@@ -90,6 +110,15 @@ class AccessPolicy:
             self.metrics.reject("rate_limited")
             raise ApiError(429, "rate_limited", message, {"Retry-After": str(seconds)}, retry_after_s=seconds)
 
+    def _refuse_guesser(self, failures: RateLimiter, client: str) -> None:
+        wait_s = failures.wait_s(client)
+        if wait_s > 0.0:
+            seconds = retry_after_s(wait_s)
+            message = f"Too many wrong API keys from this client; retry in {seconds} s."
+            self.metrics.reject("auth_throttled")
+            headers = {"Retry-After": str(seconds)}
+            raise ApiError(429, "auth_throttled", message, headers, retry_after_s=seconds)
+
     def _refuse(self, status: int, code: str, message: str, **fields: object) -> NoReturn:
         self.metrics.reject(code)
         headers = _CHALLENGE if status == 401 else None
@@ -97,5 +126,6 @@ class AccessPolicy:
 
 
 def _address(request: Request) -> str:
-    # Without keys the only identity is the address: behind a proxy, every client shares one bucket.
+    # The peer's address, or what a trusted proxy says it is (OMNISTOCK_API_FORWARDED_ALLOW_IPS, applied
+    # by uvicorn): behind an unconfigured proxy, every client shares one bucket.
     return request.client.host if request.client else UNKNOWN_CLIENT

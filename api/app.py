@@ -15,7 +15,9 @@ from prometheus_client import CollectorRegistry
 
 from api.access import AccessPolicy
 from api.auth import SCOPE_AVAILABILITY_READ, SCOPE_ORDERS_READ, ApiKeyTable
+from api.body_timeout import BodyTimeoutMiddleware
 from api.caching import HttpCaching
+from api.change_hub import ChangeFeed
 from api.errors import install_error_handlers
 from api.metrics import HttpMetrics, MetricsMiddleware
 from api.promise_desk import PromiseDesk
@@ -26,7 +28,7 @@ from api.routes.hot_get import hot_get_route
 from api.routes.ops import StoreMarkerProbe, ops_router
 from api.routes.orders import OrderReader, orders_router
 from api.routes.promises import promises_router
-from api.routes.stream import DEFAULT_LIMITS, ChangeFeed, StreamLimits, stream_router
+from api.routes.stream import DEFAULT_LIMITS, StreamLimits, stream_router
 from core.ports import StockReader
 
 
@@ -63,6 +65,8 @@ def create_app(
     rate_limit_per_s: float | None = None,
     rate_burst: int | None = None,
     rate_clock: Callable[[], float] = monotonic,
+    auth_failures_per_min: int | None = None,
+    body_timeout_s: float | None = None,
     cache_max_age_s: int = 1,
     change_stream: ChangeFeed | None = None,
     stream_limits: StreamLimits = DEFAULT_LIMITS,
@@ -76,7 +80,10 @@ def create_app(
     `api_keys` (key -> scopes, see api.auth.parse_api_keys): None leaves the API open (dev); a mapping,
     even an empty one, requires a key on every /v1 route. `rate_limit_per_s` (None: no limit) and
     `rate_burst` (default: one second's worth) bound each key, or each client address when open, in
-    this process; `rate_clock` is a monotonic clock in seconds. `cache_max_age_s` goes in Cache-Control.
+    this process; `rate_clock` is a monotonic clock in seconds. `auth_failures_per_min` (None: no
+    bound): wrong keys a minute from one client address, then 429 to all its requests until one more
+    try is due. `body_timeout_s` (None: no bound): a request body not all in by then answers 408.
+    `cache_max_age_s` goes in Cache-Control.
     `guards` are extra FastAPI dependencies run before every /v1 route, after the key and rate checks.
     `change_stream` (state.change_stream.AsyncChangeStream) feeds GET /v1/availability/stream, which
     answers 503 without one; `stream_limits` caps its skus and sets its timings. `promises` answers
@@ -88,6 +95,8 @@ def create_app(
     registry = registry if registry is not None else CollectorRegistry()
     metrics = HttpMetrics(registry)
     access = _access_policy(metrics, api_keys, rate_limit_per_s, rate_burst, rate_clock)
+    if auth_failures_per_min:  # wrong keys from one client: burst N, then one more every 60/N s
+        access.failures = RateLimiter(auth_failures_per_min / 60.0, auth_failures_per_min, rate_clock)
     app = FastAPI(
         title="omnistock API",
         description=DESCRIPTION,
@@ -99,12 +108,15 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if body_timeout_s is not None:
+        app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)
     availability_guards = [*access.guards(SCOPE_AVAILABILITY_READ), *guards]
     # Before the availability routes: their /{sku} would take "stream" for a sku.
     app.include_router(
         stream_router(
             change_stream,
             limits=stream_limits,
+            metrics=metrics,
             dependencies=availability_guards,
             responses=access.responses(),
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED_ROUTE = "unmatched"
-REJECTION_REASONS = ("unauthorized", "forbidden", "rate_limited")
+REJECTION_REASONS = ("unauthorized", "forbidden", "rate_limited", "auth_throttled")
 # Finer than the default buckets at the low end: the availability API aims at a few milliseconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -33,7 +33,8 @@ class HttpMetrics:
         )
         self.rejected = Counter(
             "omnistock_http_rejected_total",
-            "Requests refused before reaching a route, by reason (unauthorized, forbidden, rate_limited)",
+            "Requests refused before reaching a route, by reason (unauthorized, forbidden, rate_limited, "
+            "auth_throttled)",
             ("reason",),
             registry=registry,
         )
@@ -42,6 +43,18 @@ class HttpMetrics:
         # labels() validates and locks on each call; the label sets are few, so keep their children.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
+
+        self.streams_open = Gauge(
+            "omnistock_sse_streams",
+            "SSE streams open in this process (served by its one change-log reader)",
+            registry=registry,
+        )
+        self.streams_ended = Counter(
+            "omnistock_sse_streams_ended_total",
+            "SSE streams the server ended, by reason (too_slow, store_unavailable, hub_failed)",
+            ("reason",),
+            registry=registry,
+        )
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)

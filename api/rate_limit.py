@@ -50,6 +50,14 @@ class RateLimiter:
         bucket[0] = tokens
         return (1.0 - tokens) / self.rate_per_s
 
+    def wait_s(self, client: Hashable) -> float:
+        """What `take` would answer, spending nothing: 0.0 when a token is there."""
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            return 0.0
+        tokens = min(self.burst, bucket[0] + (self._clock() - bucket[1]) * self.rate_per_s)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate_per_s
+
     def _drop_full_buckets(self, now: float) -> None:
         # A full bucket and a missing one behave the same: forgetting it loses nothing.
         refill_s = self.burst / self.rate_per_s

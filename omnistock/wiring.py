@@ -8,19 +8,15 @@ import os
 
 import faust
 import redis
-import redis.asyncio as aioredis
 from prometheus_client import REGISTRY, start_http_server
 
 from omnistock.kafka_admin import create_topics
 from omnistock.logs import JsonFormatter, configure_logging
 from omnistock.network_file import NetworkSource, default_network_path
-from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.worker_wiring import worker_processing
-from state.change_stream import AsyncChangeStream, changes_key
-from state.epoch import AsyncStoreMarker, StoreMarker
-from state.order_reader import AsyncRedisOrderReader
-from state.store import AsyncRedisStockReader, RedisStockStore
+from state.epoch import StoreMarker
+from state.store import RedisStockStore
 from streams.app import build_faust_app, wire_stock_worker
 from streams.metrics import WorkerMetrics
 from streams.order_metrics import OrderMetrics
@@ -53,11 +49,6 @@ def stock_store(
     )
 
 
-def stock_reader(settings: Settings, network: NetworkSource) -> AsyncRedisStockReader:
-    client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=5)
-    return AsyncRedisStockReader(client, settings.redis_prefix, network.current)
-
-
 def run_worker(settings: Settings) -> None:
     """`omnistock worker`: create missing topics, then run the faust worker until stopped."""
     configure_logging(settings.log_level)
@@ -83,38 +74,10 @@ def run_worker(settings: Settings) -> None:
 
 
 def run_api(settings: Settings, host: str, port: int) -> None:
-    """`omnistock api`: serve the HTTP API with uvicorn."""
-    import uvicorn
+    """`omnistock api`: serve the HTTP API with uvicorn (built in omnistock.api_wiring)."""
+    from omnistock.api_wiring import serve_api
 
-    from api.app import create_app
-    from api.auth import parse_api_keys
-    from api.promise_desk import PromiseDesk
-
-    configure_logging(settings.log_level)
-    keys = settings.api_keys.get_secret_value().strip() if settings.api_keys else ""
-    network = network_source(settings)
-    reader = stock_reader(settings, network)
-    app = create_app(
-        reader,
-        batch_max_skus=settings.api_batch_max_skus,
-        registry=REGISTRY,
-        api_keys=parse_api_keys(keys) if keys else None,  # a bad value stops start-up with its reason
-        rate_limit_per_s=settings.api_rate_limit_per_s,
-        rate_burst=settings.api_rate_burst,
-        cache_max_age_s=settings.api_cache_max_age_s,
-        # Its own client: each open stream holds a connection while it waits on XREAD (1 s blocks).
-        change_stream=AsyncChangeStream(
-            aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), changes_key(settings.redis_prefix)
-        ),
-        promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
-        orders=AsyncRedisOrderReader(
-            aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), settings.redis_prefix
-        ),
-        store_marker=AsyncStoreMarker(
-            aioredis.Redis.from_url(settings.redis_url, socket_timeout=5), settings.redis_prefix
-        ),
-    )
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+    serve_api(settings, host, port)
 
 
 def run_reconcile(settings: Settings, skus: list[str]) -> int:

@@ -9,7 +9,7 @@ trimming is cheap); size it for rate x the longest reconnection a client should 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ import redis.asyncio
 from core.errors import StoreUnavailable
 from core.movements import LocationFigures
 from state import lean_pipeline
+from state.read_deadline import read_deadline
 
 DEFAULT_MAXLEN = 100_000
 START = "0-0"  # before any entry
@@ -99,28 +100,40 @@ def _change(entry_id: str, fields: dict[bytes, bytes]) -> StreamedChange:
 
 
 class AsyncChangeStream:
-    """The API's side: tails the log for a set of skus. The client must answer bytes (the default) and
-    have a socket timeout longer than the `block_ms` of its reads."""
+    """The API's side: tails the log for a set of skus (api.change_hub reads it for every stream of a
+    process). The client must answer bytes (the default) and have a socket timeout longer than the
+    `block_ms` of its reads. Each read is bounded by `deadline_s` (plus its `block_ms`; None: no bound).
+    Blocking reads go through `tail_client` when given: a connection of their own, never waiting behind
+    the short reads of a crowd of connecting streams."""
 
-    def __init__(self, client: redis.asyncio.Redis, key: str) -> None:
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        key: str,
+        deadline_s: float | None = None,
+        tail_client: redis.asyncio.Redis | None = None,
+    ) -> None:
         self._client = client
         self._key = key
+        self._deadline_s = deadline_s
+        self._tail_client = tail_client or client
 
-    async def read(self, after_id: str, skus: frozenset[str], block_ms: int, count: int) -> ChangesRead:
-        """The entries after `after_id` (at most `count` scanned, waiting up to `block_ms` for the first),
-        keeping those of `skus`; raises StoreUnavailable if Redis is down."""
-        try:
-            answer: Any = await self._client.xread({self._key: after_id}, count=count, block=block_ms)
-        except _REDIS_DOWN as error:
-            raise StoreUnavailable("redis unreachable", error=str(error)) from error
+    async def read(
+        self, after_id: str, skus: Collection[str], block_ms: int | None, count: int
+    ) -> ChangesRead:
+        """The entries after `after_id` (at most `count` scanned, waiting up to `block_ms` for the first;
+        None: not waiting), keeping those of `skus`; raises StoreUnavailable if Redis is down."""
+        deadline_s = None if self._deadline_s is None else self._deadline_s + (block_ms or 0) / 1000
+        async with read_deadline(deadline_s):
+            client = self._client if block_ms is None else self._tail_client
+            answer: Any = await client.xread({self._key: after_id}, count=count, block=block_ms)
         if not answer:
             return ChangesRead(after_id, [])
         entries = answer[0][1]
-        wanted = {sku.encode() for sku in skus}  # compare raw bytes: most entries are someone else's
         changes = [
             _change(_text(eid), fields)
             for eid, fields in entries
-            if fields.get(b"c", b"").split(b"|", 1)[0] in wanted
+            if fields.get(b"c", b"").split(b"|", 1)[0].decode() in skus
         ]
         return ChangesRead(_text(entries[-1][0]), changes)
 
@@ -135,8 +148,6 @@ class AsyncChangeStream:
         return START if newest is None else newest
 
     async def _edge(self, pending: Any) -> str | None:
-        try:
+        async with read_deadline(self._deadline_s):
             entries = await pending
-        except _REDIS_DOWN as error:
-            raise StoreUnavailable("redis unreachable", error=str(error)) from error
         return _text(entries[0][0]) if entries else None

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-import redis
 import redis.asyncio
 
 from core.order_codec import order_from_dict
 from core.order_types import Order
 from state import order_keys as k
+from state.read_deadline import REDIS_DOWN, read_deadline
 
 
 def decision_ids(order: Order) -> list[str]:
@@ -21,14 +21,16 @@ def decision_ids(order: Order) -> list[str]:
 
 class AsyncRedisOrderReader:
     """Two round trips: the order, then its decisions (their ids are in the order). A decision that
-    expired before its order (an open order outlives the retention) is left out."""
+    expired before its order (an open order outlives the retention) is left out. Both round trips
+    together are bounded by `deadline_s` (None: no bound), past which StoreUnavailable is raised."""
 
-    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.asyncio.Redis, prefix: str, deadline_s: float | None = None) -> None:
         self._client = client
         self._prefix = prefix
+        self._deadline_s = deadline_s
 
     async def order(self, order_id: str) -> tuple[Order, list[dict[str, Any]]] | None:
-        with k.unavailable():
+        async with read_deadline(self._deadline_s):
             raw = await self._client.get(k.order(self._prefix, order_id))
             if raw is None:
                 return None
@@ -45,5 +47,5 @@ class AsyncRedisOrderReader:
     async def ping(self) -> bool:
         try:
             return bool(await self._client.ping())
-        except (redis.ConnectionError, redis.TimeoutError):
+        except REDIS_DOWN:
             return False

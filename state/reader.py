@@ -4,32 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-import redis
 import redis.asyncio
 
-from core.errors import StoreUnavailable
 from core.network import Network
 from core.stock import SkuStock
 from state import keys
 from state.decode import sku_stock
+from state.read_deadline import REDIS_DOWN, read_deadline
 
 Fields = Mapping[bytes | str, bytes | str]  # one HGETALL answer (bytes names with hiredis)
 
 
 class AsyncRedisStockReader:
-    """StockReader on Redis; a sku whose hash does not exist is absent from the answer."""
+    """StockReader on Redis; a sku whose hash does not exist is absent from the answer. A read that
+    takes longer than `deadline_s` (None: no bound) raises StoreUnavailable, as a Redis failure does."""
 
-    def __init__(self, client: redis.asyncio.Redis, prefix: str, network: Callable[[], Network]) -> None:
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        prefix: str,
+        network: Callable[[], Network],
+        deadline_s: float | None = None,
+    ) -> None:
         self._client = client
         self._prefix = prefix
         self._network = network
+        self._deadline_s = deadline_s
 
     async def read_many(self, skus: Sequence[str]) -> dict[str, SkuStock]:
         network = self._network()
-        try:
+        async with read_deadline(self._deadline_s):
             hashes = await self._read_hashes(skus)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            raise StoreUnavailable("redis unreachable", error=str(error)) from error
         found = zip(skus, hashes, strict=True)
         stocks = ((sku, sku_stock(sku, fields, network)) for sku, fields in found if fields)
         return {sku: stock for sku, stock in stocks if stock.locations}
@@ -46,5 +51,5 @@ class AsyncRedisStockReader:
     async def ping(self) -> bool:
         try:
             return bool(await self._client.ping())
-        except (redis.ConnectionError, redis.TimeoutError):
+        except REDIS_DOWN:
             return False

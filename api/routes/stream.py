@@ -6,17 +6,19 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from time import monotonic
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.params import Depends
 from starlette.responses import StreamingResponse
 
+from api.change_hub import ChangeFeed, ChangeHub, Subscription
 from api.errors import ApiError
+from api.metrics import HttpMetrics
 from api.schemas import ErrorBody
 from core.errors import StoreUnavailable
-from state.change_stream import START, ChangesRead, StreamedChange, id_order, is_stream_id
+from state.change_stream import START, StreamedChange, id_order, is_stream_id
 
 log = logging.getLogger("omnistock.api")
 STREAM_PATH = "/v1/availability/stream"
@@ -27,20 +29,11 @@ _DESCRIPTION = (
     'position in the change log and `data:` `{"sku", "location_id", "figures": {on_hand, in_transit, '
     'reserved, allocated, safety_stock, atp}, "network_atp"}`. A client reconnecting with the '
     "Last-Event-ID header (or `?last_event_id=` on a first connect) resumes right after that id; "
-    "without one it starts from now. When the log no longer holds what followed that id, the stream "
+    "without one it starts from now; the first block gives the stream's position (`id:`). When the "
+    "log no longer holds what followed that id, the stream "
     "opens with `event: reset`: re-read availability, then apply the events that follow. Comment "
     "lines are heartbeats; blocks with only an `id:` advance the client's position past other skus' changes."
 )
-
-
-class ChangeFeed(Protocol):
-    """What the route reads: state.change_stream.AsyncChangeStream, or a fake in tests."""
-
-    async def read(self, after_id: str, skus: frozenset[str], block_ms: int, count: int) -> ChangesRead: ...
-
-    async def oldest_id(self) -> str | None: ...
-
-    async def last_id(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +46,7 @@ class StreamLimits:
     block_ms: int = 1000  # each log read waits this long; also how soon a client's departure is noticed
     read_count: int = 1000  # log entries scanned per read
     retry_ms: int = 2000  # the reconnection delay suggested to EventSource
+    buffer_max: int = 1000  # changes held for a stream not sending them; past it the stream is ended
 
 
 DEFAULT_LIMITS = StreamLimits()
@@ -102,10 +96,11 @@ def asked_skus(skus: str | None, sku: Sequence[str] | None, max_skus: int) -> fr
     return wanted
 
 
-async def starting_point(feed: ChangeFeed, last_event_id: str | None) -> Start:
-    """Where to read from: now, right after `last_event_id`, or now with a reset when it cannot resume."""
+async def starting_point(feed: ChangeFeed, last_event_id: str | None) -> Start | None:
+    """Where to read from: right after `last_event_id`, or now with a reset when it cannot resume;
+    None without one: from the hub's position when the stream subscribes (no read of the log)."""
     if last_event_id is None:
-        return Start(await feed.last_id())
+        return None
     if not is_stream_id(last_event_id):
         message = "Last-Event-ID must be an id this stream sent (<milliseconds>-<sequence>)."
         raise ApiError(400, "invalid_last_event_id", message, last_event_id=last_event_id[:64])
@@ -121,42 +116,86 @@ async def starting_point(feed: ChangeFeed, last_event_id: str | None) -> Start:
 
 
 async def sse_events(
-    feed: ChangeFeed, skus: frozenset[str], start: Start, limits: StreamLimits, request: Request
+    hub: ChangeHub, skus: frozenset[str], start: Start | None, limits: StreamLimits, request: Request
 ) -> AsyncIterator[bytes]:
-    """The body: events of `skus` from `start` until the client leaves or the log stops answering."""
-    yield b"retry: %d\n\n" % limits.retry_ms
-    if start.reset_reason is not None:
-        yield reset_event(start)
-    cursor = sent = start.cursor
-    written = monotonic()
+    """The body: events of `skus` from `start` until the client leaves or the log stops answering.
+    The first block gives the client its position (a reset's id, else `id:`), so that a stream ended
+    before any change still resumes exactly."""
+    try:
+        subscription = await hub.subscribe(skus)
+    except StoreUnavailable as error:
+        log.warning("change_stream_unavailable", extra={"phase": "subscribe", **error.fields})
+        return
+    try:
+        start = start if start is not None else Start(subscription.floor)
+        if start.reset_reason is None:
+            yield b"retry: %d\nid: %s\n\n" % (limits.retry_ms, start.cursor.encode())
+        else:
+            yield b"retry: %d\n\n" % limits.retry_ms + reset_event(start)
+        async for chunk in _served(hub, subscription, start.cursor, limits, request):
+            yield chunk
+    finally:
+        hub.unsubscribe(subscription)
+
+
+async def _served(
+    hub: ChangeHub, subscription: Subscription, cursor: str, limits: StreamLimits, request: Request
+) -> AsyncIterator[bytes]:
+    try:  # the log from `cursor` to where the hub took over; the hub's changes up to there are skipped
+        cursor, caught_up = await _catch_up(hub, subscription, cursor, limits)
+    except StoreUnavailable as error:
+        log.warning("change_stream_unavailable", extra={"phase": "catch_up", **error.fields})
+        return
+    if caught_up:
+        yield caught_up
+    sent, floor, written = cursor, id_order(cursor), monotonic()
     while not await request.is_disconnected():
-        try:
-            batch = await feed.read(cursor, skus, limits.block_ms, limits.read_count)
-        except StoreUnavailable as error:
-            # The status is long sent: end the stream, the client reconnects with its Last-Event-ID.
-            log.warning("change_stream_unavailable", extra={"error": error.fields.get("error")})
+        changes = [c for c in subscription.take() if id_order(c.id) > floor]
+        now = monotonic()
+        if changes:
+            yield b"".join(change_event(change) for change in changes)
+            sent, floor, written = changes[-1].id, id_order(changes[-1].id), now
+        elif subscription.ended is not None:  # the log stopped answering, or this client fell behind
             return
-        cursor, now = batch.last_id, monotonic()
-        if batch.changes:
-            yield b"".join(change_event(change) for change in batch.changes)
-            sent, written = batch.changes[-1].id, now
-        if sent != cursor and now - written >= limits.position_s:
-            yield b"id: %s\n\n" % cursor.encode()
-            sent, written = cursor, now
+        elif now - written >= limits.position_s and id_order(hub.position) > floor:
+            sent, floor, written = hub.position, id_order(hub.position), now  # served up to there
+            yield b"id: %s\n\n" % sent.encode()
         elif now - written >= limits.heartbeat_s:
             yield b": heartbeat\n\n"
             written = now
+        await subscription.wait(limits.block_ms / 1000)
+
+
+async def _catch_up(
+    hub: ChangeHub, subscription: Subscription, cursor: str, limits: StreamLimits
+) -> tuple[str, bytes]:
+    """Reads the log from `cursor` (a resumed client's) up to the hub's position when it subscribed:
+    the events found, and how far they got."""
+    target, found = id_order(subscription.floor), []
+    while id_order(cursor) < target:
+        batch = await hub.feed.read(cursor, subscription.skus, None, limits.read_count)
+        if batch.last_id == cursor:
+            break
+        cursor = batch.last_id
+        found += [change_event(change) for change in batch.changes]
+    return cursor, b"".join(found)
 
 
 def stream_router(
     feed: ChangeFeed | None,
     *,
     limits: StreamLimits = DEFAULT_LIMITS,
+    metrics: HttpMetrics | None = None,
     dependencies: Sequence[Depends] = (),
     responses: Mapping[int | str, dict[str, Any]] | None = None,
 ) -> APIRouter:
     """GET /v1/availability/stream; mount it before the `/{sku}` route, which would otherwise take it."""
     router = APIRouter(tags=["availability"], dependencies=dependencies, responses=dict(responses or {}))
+    hub = (
+        None
+        if feed is None
+        else ChangeHub(feed, limits.block_ms, limits.read_count, limits.buffer_max, metrics)
+    )
 
     @router.get(
         STREAM_PATH,
@@ -178,13 +217,13 @@ def stream_router(
         last_event_id: Annotated[str | None, Query(description="Resume after this id")] = None,
         last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     ) -> StreamingResponse:
-        if feed is None:
+        if feed is None or hub is None:
             message = "This deployment has no availability change stream configured."
             raise ApiError(503, "stream_unavailable", message)
         wanted = asked_skus(skus, sku, limits.max_skus)
         # The header wins: EventSource sends it on reconnection, with the first URL's query unchanged.
         start = await starting_point(feed, last_event_id_header or last_event_id)
-        events = sse_events(feed, wanted, start, limits, request)
+        events = sse_events(hub, wanted, start, limits, request)
         return StreamingResponse(events, media_type="text/event-stream", headers=_HEADERS)
 
     return router

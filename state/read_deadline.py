@@ -1,0 +1,26 @@
+"""The API's reads of Redis: one deadline per read, and a Redis failure or overrun as StoreUnavailable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+
+from core.errors import StoreUnavailable
+
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+
+
+@asynccontextmanager
+async def read_deadline(deadline_s: float | None) -> AsyncIterator[None]:
+    """Bounds everything inside (waiting for a pooled connection, connecting, redis-py's retries, the
+    reply) to `deadline_s` (None: unbounded); raises StoreUnavailable when Redis fails or overruns it."""
+    try:
+        async with asyncio.timeout(deadline_s):
+            yield
+    except REDIS_DOWN as error:
+        raise StoreUnavailable("redis unreachable", error=str(error)) from error
+    except TimeoutError as error:
+        raise StoreUnavailable("redis did not answer in time", deadline_s=deadline_s) from error
