@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import InvalidEvent
+from core.errors import EventsRefused
 from core.movements import (
     AdjustOnHand,
     Allocate,
@@ -325,11 +325,20 @@ def test_reconciliation_reports_and_repairs_drift_from_the_hold_records(store: A
         RenewCart("e1", "", TTL),
     ],
 )
-def test_an_invalid_command_fails_its_batch_before_any_write(store: Any, bad: Command) -> None:
+def test_an_invalid_command_is_refused_alone_and_the_rest_of_its_batch_applies(
+    store: Any, bad: Command
+) -> None:
     receive(store, "WH1", 10)
-    with pytest.raises(InvalidEvent):
-        run(store, hold("h1", "C1", 3), bad)
-    assert at(store, "WH1") == (10, 0, 0, 10)
+    with pytest.raises(EventsRefused) as refusal:
+        run(store, hold("h1", "C1", 3), bad, hold("h3", "C3", 2))
+    assert list(refusal.value.refused) == [1]
+    assert refusal.value.refused[1][0] == "invalid_event"
+    assert [r.outcome if r else None for r in refusal.value.results] == [
+        Outcome.APPLIED,
+        None,
+        Outcome.APPLIED,
+    ]
+    assert at(store, "WH1") == (10, 5, 0, 5)
 
 
 def test_a_carts_holds_are_read_back_per_sku_with_their_place_and_quantity(store: Any) -> None:
