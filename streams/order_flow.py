@@ -222,7 +222,7 @@ class OrderFlow:
             try:
                 events.append(cast(Any, validate_value(self._codec, model, topic, record.value() or b"")))
             except InvalidEvent as error:
-                batch.outputs.append(dead_letter(topic, record, error.message))
+                batch.outputs.append(dead_letter(topic, record, error.code, error.message))
         return events
 
 

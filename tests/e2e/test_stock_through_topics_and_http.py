@@ -14,7 +14,7 @@ from tests.support.stack import Stack, eventually, running_stack
 pytestmark = [pytest.mark.broker, pytest.mark.redis]
 
 NETWORK = Path(__file__).with_name("network.yaml")
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=20)  # within the dedupe window
 
 
 def at(minutes: int) -> str:
