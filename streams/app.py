@@ -73,7 +73,10 @@ def wire_stock_worker(
         # faust holds stream flow until its own consumer is assigned partitions; it has none here.
         app.flow_control.resume()
         feed = BatchFeed(
-            Consumer(consumer_config(settings)), Producer(producer_config(settings)), settings.topic_prefix
+            Consumer(consumer_config(settings)),
+            Producer(producer_config(settings)),
+            settings.topic_prefix,
+            metrics.dlq_produce_failures,
         )
         feed.subscribe([full_name(settings.topic_prefix, topic) for topic in topics])
         metrics.assigned.set_function(lambda: feed.assigned)
