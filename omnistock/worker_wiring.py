@@ -88,7 +88,7 @@ def order_flow(
         order_outputs(registry, prefix),
         codec, network.current, load_postcodes(settings.postcode_file),
         availability_change_encoder(registry, prefix), metrics, order_metrics, clock_ms, change_log,
-        reroute_shortages=settings.shortage_policy == "reroute",
+        reroute_shortages=settings.shortage_policy == "reroute", max_clock_skew_s=settings.max_clock_skew_s,
     )  # fmt: skip
 
 

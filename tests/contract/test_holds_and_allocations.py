@@ -361,3 +361,20 @@ def test_the_routers_atp_views_match_the_figures_read_back(store: Any) -> None:
     assert online == {(SKU, loc.location_id): loc.online_atp for loc in stock.locations}
     assert walk_in == {(SKU, loc.location_id): loc.atp for loc in stock.locations}
     assert online[(SKU, "WH2")] == 9 - 2 - 3  # safety stock 2, 3 kept for walk-in customers
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        AdjustOnHand("s1", SKU, NOW, (OnHandDelta("ST-NOWHERE", -1),)),
+        RecordCount("c1", SKU, NOW, "ST-NOWHERE", 4),
+        SetHold("h2", "C2", SKU, "ST-NOWHERE", 1, TTL),
+    ],
+)
+def test_a_location_not_in_the_network_is_refused_and_shows_no_row(store: Any, unknown: Command) -> None:
+    receive(store, "WH1", 10)
+    with pytest.raises(EventsRefused) as refusal:
+        run(store, unknown, hold("h1", "C1", 3))
+    assert refusal.value.refused[0][0] == "unknown_location"
+    assert [s.location_id for s in store.read_sync([SKU])[SKU].locations] == ["WH1"]
+    assert at(store, "WH1") == (10, 3, 0, 7)

@@ -190,3 +190,33 @@ def test_a_late_duplicate_is_refused_as_too_old_rather_than_applied_twice(store:
         outcomes.append(dead[0].decode() if dead else "+".join(outcome.outcomes))
     assert outcomes == ["APPLIED", "DUPLICATE", "too_old_to_dedupe", "too_old_to_dedupe", "too_old_to_dedupe"]
     assert on_hand(short, "WH1") == 7
+
+
+def test_a_cart_hold_at_a_click_and_collect_store_not_in_the_network_goes_to_the_dlq(
+    store: RedisStockStore,
+) -> None:
+    from topics.codec import AvroCodec
+    from topics.commands import CommandDecoder
+    from topics.registry import LocalSchemaList
+
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+    decoder = CommandDecoder(AvroCodec(LocalSchemaList()), 900_000)
+    pipeline = StockPipeline(store, decoder, changes, holds, metrics, lambda: NOW_MS)
+    store.apply([AdjustOnHand("r-0", "A", NOW_MS, (OnHandDelta("WH1", 10),))], NOW_MS)
+
+    def line_set(event_id: str, cart: str, location: str) -> bytes:
+        return orjson.dumps(
+            {"event_id": event_id, "occurred_at": NOW_MS, "cart_id": cart, "type": "LINE_SET", "sku": "A",
+             "quantity": 2, "location_id": location, "channel": "web"}
+        )  # fmt: skip
+
+    outcome = pipeline.run(
+        "carts.events.v1",
+        [Record(line_set("c-1", "cart-1", "ST-NOWHERE"), 1), Record(line_set("c-2", "cart-2", "WH1"), 2)],
+    )
+
+    dead = [dict(out.headers)[REASON_HEADER] for out in outcome.outputs if out.topic == "carts.events.v1.dlq"]
+    assert dead == [b"unknown_location"]
+    (wh1,) = store.read_sync(["A"])["A"].locations
+    assert (wh1.location_id, wh1.reserved) == ("WH1", 2)

@@ -152,3 +152,21 @@ def test_an_event_sent_again_at_any_later_time_is_never_applied_twice(skew_s: in
                 ).run("stock.receipts.v1", [Record("x", value)])
             found = store.read_sync(["SKU-A"]).get("SKU-A")
             assert found is None or found.locations[0].on_hand == 1, (first_s, age_ms)
+
+
+def test_a_fulfillment_update_from_the_future_goes_to_the_dlq_and_changes_nothing() -> None:
+    from tests.unit.test_order_flow import FULFILLMENT, Harness
+
+    shop = Harness(WH=3)
+    (request,) = shop.place()["fulfillment.requests.v1"]
+    shipped = {
+        "event_id": "shipped-early",
+        "order_id": request["order_id"],
+        "shipment_id": request["shipment_id"],
+        "location_id": request["location_id"],
+        "status": "SHIPPED",
+        "occurred_at": shop.now_ms + 6 * 3_600_000,  # the node's clock, six hours ahead
+    }
+    out = shop.send(FULFILLMENT, shipped)
+    assert list(out) == [FULFILLMENT + ".dlq"]
+    assert shop.at("WH") == (3, 1)  # still allocated, not shipped
