@@ -10,8 +10,12 @@ time: W is the window rounded down to whole buckets) from its arrival. An event 
 t1 has occurred_at <= t1 + S (S the skew, above); a duplicate arriving at t2 is refused unless
 occurred_at >= t2 - (W - S), so t2 - t1 <= W - S + S = W... strictly less, by the one-ms margin
 below: it finds the first one's entry. Hence every event either is proven new, or is found a
-duplicate, or goes to the DLQ as `too_old_to_dedupe` (replayable: nothing is lost silently). This
-assumes the workers' clocks agree (NTP): a worker clock D ms behind another's weakens it by D.
+duplicate, or goes to the DLQ as `too_old_to_dedupe` (nothing is lost silently). This assumes the
+workers' clocks agree (NTP): a worker clock D ms behind another's weakens it by D.
+
+Replaying such a dead letter: the operator who checked that it was never applied sends it again with
+the header `omnistock.replay` (any value); only then is an event older than the window applied. The
+header is read only for an event already found too old: the hot path never looks at headers.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from dataclasses import dataclass
 
 from core.ledger import DEDUPE_BUCKETS
 from streams.dlq import FROM_THE_FUTURE, MAX_VALUE_BYTES, TOO_OLD_TO_DEDUPE
+from streams.records import ConsumedRecord
+
+REPLAY_HEADER = "omnistock.replay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +60,10 @@ class EventLimits:
             return FROM_THE_FUTURE, f"occurred_at is {ahead:.0f} s ahead of the worker's clock"
         age = (now_ms - occurred_at_ms) / 1000
         return TOO_OLD_TO_DEDUPE, f"occurred_at is {age:.0f} s old, beyond the dedupe window"
+
+
+def replayed(record: ConsumedRecord) -> bool:
+    """True when the record carries REPLAY_HEADER: an operator's replay of a too-old dead letter."""
+    headers = record.headers() or []
+    names = headers.keys() if isinstance(headers, dict) else (name for name, _ in headers)
+    return REPLAY_HEADER in names

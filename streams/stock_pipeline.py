@@ -17,7 +17,7 @@ from core.errors import InvalidEvent
 from core.movements import Command, LocationFigures, MovementResult, Outcome, SetHold
 from core.ports import StockWriter
 from streams.dlq import TOO_LATE, UNPROCESSABLE, dead_letter, reason_of
-from streams.event_limits import EventLimits
+from streams.event_limits import EventLimits, replayed
 from streams.isolation import Isolation
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
@@ -122,7 +122,7 @@ class StockPipeline:
                 reason, detail = UNPROCESSABLE, repr(error)
             else:
                 at = getattr(decoded[0], "occurred_at_ms", None) if decoded else None
-                if at is None or oldest <= at <= latest:
+                if at is None or oldest <= at <= latest or (at < oldest and replayed(record)):
                     movements.extend(decoded)
                     sources.extend([record] * len(decoded))
                     continue

@@ -170,3 +170,14 @@ def test_a_fulfillment_update_from_the_future_goes_to_the_dlq_and_changes_nothin
     out = shop.send(FULFILLMENT, shipped)
     assert list(out) == [FULFILLMENT + ".dlq"]
     assert shop.at("WH") == (3, 1)  # still allocated, not shipped
+
+
+def test_a_too_old_event_replayed_with_the_replay_header_is_applied() -> None:
+    store = InMemoryStockStore(lambda: NETWORK)
+    old = event("late-till", 4, occurred_at=NOW_MS - 5 * 3_600_000)  # a till offline for five hours
+    run = pipeline(store).run
+    refused = run("stock.receipts.v1", [Record("stock.receipts.v1", old, 1)])
+    replayed = run("stock.receipts.v1", [Record("stock.receipts.v1", old, 2, [("omnistock.replay", b"ops")])])
+    assert reasons(refused.outputs) == [(b"1", b"too_old_to_dedupe")]
+    assert reasons(replayed.outputs) == []
+    assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == 4
