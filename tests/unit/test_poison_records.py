@@ -181,3 +181,23 @@ def test_a_too_old_event_replayed_with_the_replay_header_is_applied() -> None:
     assert reasons(refused.outputs) == [(b"1", b"too_old_to_dedupe")]
     assert reasons(replayed.outputs) == []
     assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == 4
+
+
+def test_a_decoder_failing_unexpectedly_on_one_record_dead_letters_it_alone() -> None:
+    def decode(topic: str, value: bytes) -> list[Command]:
+        if b"bug" in value:
+            raise KeyError("a decoder bug")
+        return list(decode_stock_event(topic, value))
+
+    store = InMemoryStockStore(lambda: NETWORK)
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+    pipeline = StockPipeline(store, decode, changes, holds, metrics, lambda: NOW_MS)
+    records = [
+        Record("x", event("r-1", 2), 1),
+        Record("x", b'{"bug": 1}', 2),
+        Record("x", event("r-2", 3), 3),
+    ]
+    outcome = pipeline.run("stock.receipts.v1", records)
+    assert reasons(outcome.outputs) == [(b"2", b"unprocessable")]
+    assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == 5
