@@ -209,3 +209,29 @@ def test_poison_records_go_to_the_dlq_with_their_reason_and_the_partition_flows_
     dead = stack.read_topic("stock.adjustments.v1.dlq", expected=3)
     reasons = sorted(dict(d.headers())["omnistock.error.reason"] for d in dead)
     assert reasons == [b"from_the_future", b"invalid_event", b"unknown_location"]
+
+
+def test_a_record_of_almost_a_megabyte_is_dead_lettered_truncated_and_the_partition_flows_on(stack: Stack):
+    from confluent_kafka import Producer
+
+    big = b"{" + b"x" * 990_000  # its copy with the DLQ headers would exceed message.max.bytes (1,000,000)
+    producer = Producer({"bootstrap.servers": stack.bootstrap, "message.max.bytes": 2_000_000})
+    producer.produce(stack.topic_prefix + "returns.v1", big, b"ret-big")
+    assert producer.flush(10) == 0
+    lines = [{"sku": "SKU-R", "quantity": 2, "condition": "RESELLABLE"}]
+    stack.send(
+        "returns.v1", "ret-1", {"event_id": "ret-1", "occurred_at": at(0), "return_id": "ret-1",
+                                "location_id": "ST-2", "lines": lines},
+    )  # fmt: skip
+
+    def applied() -> None:
+        status, body = stack.get("/v1/availability/SKU-R")
+        assert status == 200
+        assert figures(body, "ST-2")["on_hand"] == 2
+
+    eventually(applied)
+    (dead,) = stack.read_topic("returns.v1.dlq", expected=1)
+    headers = dict(dead.headers())
+    assert len(dead.value()) == 512_000
+    assert headers["omnistock.original.value.size"] == b"990001"
+    assert headers["omnistock.error.reason"] == b"invalid_event"
