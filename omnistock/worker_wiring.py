@@ -108,7 +108,12 @@ def worker_processing(
     change_log = ChangeStream(store.client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
     orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
-    limits = EventLimits(settings.max_clock_skew_s, settings.dedupe_window_s, settings.dlq_max_value_bytes)
+    limits = EventLimits(
+        settings.max_clock_skew_s,
+        settings.dedupe_window_s,
+        settings.dlq_max_value_bytes,
+        count_window_s=settings.count_window_s,
+    )
     stock = StockPipeline(
         store, decode, changes, holds, metrics, clock_ms, change_log, orders.shortage, limits
     )

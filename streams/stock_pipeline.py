@@ -111,7 +111,7 @@ class StockPipeline:
         """The commands of the records, each with its record; the others to the DLQ with the reason."""
         movements: list[Command] = []
         sources: list[ConsumedRecord] = []
-        oldest, latest = self._limits.accepted(now_ms)
+        oldest, latest = self._limits.accepted(topic, now_ms)
         for record in records:
             try:
                 decoded = self._decode(topic, record.value() or b"")

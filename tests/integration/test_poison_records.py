@@ -220,3 +220,18 @@ def test_a_cart_hold_at_a_click_and_collect_store_not_in_the_network_goes_to_the
     assert dead == [b"unknown_location"]
     (wh1,) = store.read_sync(["A"])["A"].locations
     assert (wh1.location_id, wh1.reserved) == ("WH1", 2)
+
+
+def test_a_count_uploaded_hours_late_applies_once_on_redis_even_sent_again(store: RedisStockStore) -> None:
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+    pipeline = StockPipeline(store, decode, changes, holds, metrics, lambda: NOW_MS)
+    count = orjson.dumps(
+        {"event_id": "c-late", "occurred_at": NOW_MS - 5 * HOUR_MS, "location_id": "WH1",
+         "lines": [{"sku": "A", "on_hand": 20}]}
+    )  # fmt: skip
+    first = pipeline.run("stock.counts.v1", [Record(count, 1)])
+    pipeline.run("pos.sales.v1", [Record(sale("s-after", 3), 2)])
+    again = pipeline.run("stock.counts.v1", [Record(count, 3)])
+    assert [out for out in first.outputs + again.outputs if out.topic.endswith(".dlq")] == []
+    assert on_hand(store, "WH1") == 17

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 
 import orjson
 import pytest
@@ -13,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from core.errors import InvalidEvent, StoreUnavailable
 from core.movements import Command, MovementResult
+from core.network import Network
 from state import hold_calls
 from state.memory import InMemoryStockStore
 from streams.dlq import REASON_HEADER, dead_letter
@@ -201,3 +203,49 @@ def test_a_decoder_failing_unexpectedly_on_one_record_dead_letters_it_alone() ->
     outcome = pipeline.run("stock.receipts.v1", records)
     assert reasons(outcome.outputs) == [(b"2", b"unprocessable")]
     assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == 5
+
+
+def test_a_count_uploaded_hours_late_is_applied_and_sent_again_changes_nothing() -> None:
+    store = InMemoryStockStore(lambda: NETWORK)
+    line = [{"sku": "SKU-A", "on_hand": 20}]
+    count = {"event_id": "c-1", "occurred_at": NOW_MS - 5 * 3_600_000, "location_id": "ST-1", "lines": line}
+    value = orjson.dumps(count)
+    first = pipeline(store).run("stock.counts.v1", [Record("stock.counts.v1", value, 1)])
+    pipeline(store).run("pos.sales.v1", [Record("pos.sales.v1", event("s-1", 3), 2)])
+    again = pipeline(store).run("stock.counts.v1", [Record("stock.counts.v1", value, 3)])
+    assert reasons(first.outputs) == reasons(again.outputs) == []
+    assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == 17
+
+
+def test_a_transfer_step_sent_again_at_any_later_time_is_never_applied_twice() -> None:
+    dedupe_s, count_s, skew_s = 10, 30, 2
+    limits = EventLimits(max_clock_skew_s=skew_s, dedupe_window_s=dedupe_s, count_window_s=count_s)
+    other = replace(NETWORK.locations["ST-1"], location_id="ST-2")
+    two = Network({"ST-1": NETWORK.locations["ST-1"], "ST-2": other})
+
+    def step(event_id: str, status: str, at: int) -> bytes:
+        return orjson.dumps(
+            {"event_id": event_id, "occurred_at": at, "transfer_id": "T-1", "status": status,
+             "from_location_id": "ST-1", "to_location_id": "ST-2", "lines": [{"sku": "SKU-A", "quantity": 4}]}
+        )  # fmt: skip
+
+    for age_ms in range(-skew_s * 1000, count_s * 1000, 1900):
+        store = InMemoryStockStore(lambda: two, dedupe_window_s=dedupe_s, count_window_s=count_s)
+        shipped, received = step("t-s", "SHIPPED", NOW_MS - age_ms), step("t-r", "RECEIVED", NOW_MS)
+        resent = [(t, shipped) for t in range(2000, 4 * count_s * 1000, 1700)]
+        for later_ms, value in [(0, shipped), (1000, received), *resent]:
+            metrics = WorkerMetrics.create(CollectorRegistry())
+            changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+            StockPipeline(
+                store,
+                decode_stock_event,
+                changes,
+                holds,
+                metrics,
+                lambda c=NOW_MS + later_ms: c,
+                limits=limits,
+            ).run("stock.transfers.v1", [Record("x", value)])
+        found = store.read_sync(["SKU-A"]).get("SKU-A")
+        on_hand = {loc.location_id: loc.on_hand for loc in found.locations} if found else {}
+        assert on_hand.get("ST-1", 0) in (0, -4), age_ms  # shipped once at most
+        assert on_hand.get("ST-2") == 4, age_ms  # received once
