@@ -249,3 +249,29 @@ def test_a_transfer_step_sent_again_at_any_later_time_is_never_applied_twice() -
         on_hand = {loc.location_id: loc.on_hand for loc in found.locations} if found else {}
         assert on_hand.get("ST-1", 0) in (0, -4), age_ms  # shipped once at most
         assert on_hand.get("ST-2") == 4, age_ms  # received once
+
+
+def test_a_script_error_in_the_hold_expiry_sweep_is_logged_and_the_worker_goes_on() -> None:
+    from streams.hold_expiry import HoldExpiry
+
+    class Refusing(InMemoryStockStore):
+        def expire_holds(self, now_ms: int, limit: int = 1000) -> list:
+            raise InvalidEvent("ERR user_script:3: a bug", code="store_refused")
+
+    changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    sweep = HoldExpiry(Refusing(lambda: NETWORK), changes, holds, metrics, lambda: NOW_MS).sweep
+    assert sweep() == []
+
+
+def test_a_script_error_in_reconciliation_is_logged_and_the_worker_goes_on() -> None:
+    import asyncio
+
+    from streams.reconciliation import reconcile_once
+
+    class Refusing(InMemoryStockStore):
+        def reconcile(self, skus: Sequence[str] | None = None) -> list:
+            raise InvalidEvent("ERR user_script:3: a bug", code="store_refused")
+
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    assert asyncio.run(reconcile_once(Refusing(lambda: NETWORK), metrics)) == []
