@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from core import hold_upkeep, holds
+from core.errors import EventsRefused, InvalidEvent
 from core.ledger_carts import BatchCarts, renewed
 from core.ledger_state import LocState, SkuState, Touch, TransferState, newest
 from core.movements import (
@@ -25,12 +27,28 @@ from core.movements import (
     Outcome,
     RecordCount,
     RenewCart,
+    SetHold,
     TransferStatus,
 )
 from core.network import Network
 from core.stock import LocationStock, NetworkStock, SkuStock
 
 DEDUPE_BUCKETS = 6  # buckets per dedupe window; the last DEDUPE_BUCKETS + 1 are checked
+
+
+def check(command: Command, network: Network) -> None:
+    """What the store refuses before any write: invalid hold commands, unknown locations."""
+    if isinstance(command, AdjustOnHand):
+        places = [d.location_id for d in command.deltas]
+    elif isinstance(command, RecordCount):
+        places = [command.location_id]
+    elif isinstance(command, MoveTransfer):
+        places = [command.from_location_id, command.to_location_id]
+    else:
+        holds.validate(command)
+        places = [command.location_id] if isinstance(command, SetHold) and command.location_id else []
+    for place in places:
+        network.check_known(place)
 
 
 def event_key(event_id: str) -> str:
@@ -69,13 +87,21 @@ class Ledger:
         self._skus: dict[str, SkuState] = {}
 
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
+        """As the store: an invalid command is refused before any write of its own (EventsRefused names
+        it, with the results of the others, which are applied)."""
         network = self._network()
-        for command in movements:  # as the store: an invalid command fails the batch before any write
-            if not isinstance(command, AdjustOnHand | RecordCount | MoveTransfer):
-                holds.validate(command)
-        results: list[MovementResult] = []
+        refused: dict[int, tuple[str, str]] = {}
+        for i, command in enumerate(movements):
+            try:
+                check(command, network)
+            except InvalidEvent as error:
+                refused[i] = (error.code, error.message)
+        results: list[MovementResult | None] = []
         batch = BatchCarts()
-        for m in movements:
+        for i, m in enumerate(movements):
+            if i in refused:
+                results.append(None)
+                continue
             if isinstance(m, RenewCart):
                 results.append(self._renew(m, network, now_ms, batch))
             elif isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
@@ -83,8 +109,10 @@ class Ledger:
             else:
                 results.append(self._hold(m, network, now_ms))
             batch.planned(m)
-            batch.answered(m, results[-1])
-        return results
+            batch.answered(m, cast(MovementResult, results[-1]))
+        if refused:
+            raise EventsRefused(results, refused)
+        return cast(list[MovementResult], results)
 
     def _renew(self, m: RenewCart, network: Network, now_ms: int, batch: BatchCarts) -> MovementResult:
         """One result for the cart: granted = how many of its holds were renewed."""

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from core.calendar import zone
 from core.carriers import CarrierServices
+from core.errors import InvalidEvent
 from core.routing_rules import DEFAULT_RULES, RoutingRules
 
 WALK_IN_CHANNELS = frozenset({"store", "pos"})  # sales channels of customers in the store itself
@@ -61,12 +62,19 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Network:
-    """The locations by id; unknown ids are allowed in events (stock is kept) but serve no channel."""
+    """The locations by id; a stock event or a hold naming an id not here is refused by the store
+    (`unknown_location`), so no phantom row appears; allocations and releases are not checked."""
 
     locations: Mapping[str, Location]
     version: str = "0"
     services: CarrierServices | None = None  # the file's carrier services; None: no delivery promise
     routing: RoutingRules = DEFAULT_RULES  # the rule sets orders are routed by (built-ins + the file's)
+
+    def check_known(self, location_id: str) -> None:
+        """Raises InvalidEvent (code unknown_location) when `location_id` is not in the network."""
+        if location_id not in self.locations:
+            message = f"location {location_id} is not in the network file"
+            raise InvalidEvent(message, code="unknown_location", location_id=location_id)
 
     def safety_stock(self, location_id: str) -> int:
         location = self.locations.get(location_id)

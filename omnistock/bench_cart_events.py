@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import orjson
@@ -12,14 +13,18 @@ RECEIPT_LINES = 100  # lines per receipt event
 CLICK_COLLECT_SHARE = 0.2  # carts held at a store rather than on the network
 
 
-def receipts(skus: list[str], locations: list[str], quantity: int) -> list[dict[str, Any]]:
-    """Receipt events giving `quantity` of every sku at every location, RECEIPT_LINES lines each."""
+def receipts(
+    skus: list[str], locations: list[str], quantity: int, at_ms: int | None = None
+) -> list[dict[str, Any]]:
+    """Receipt events giving `quantity` of every sku at every location, RECEIPT_LINES lines each,
+    stamped `at_ms` (default: a minute ago, within what the worker accepts)."""
+    at_ms = time.time_ns() // 1_000_000 - 60_000 if at_ms is None else at_ms
     events: list[dict[str, Any]] = []
     for loc in locations:
         for start in range(0, len(skus), RECEIPT_LINES):
             lines = [{"sku": sku, "quantity": quantity} for sku in skus[start : start + RECEIPT_LINES]]
             n = len(events)
-            events.append({"event_id": f"r-{n}", "occurred_at": START_MS, "location_id": loc, "lines": lines})
+            events.append({"event_id": f"r-{n}", "occurred_at": at_ms, "location_id": loc, "lines": lines})
     return events
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 
 import orjson
@@ -11,13 +12,14 @@ from core.network import LocationKind, Network
 
 SALES = "pos.sales.v1"
 RECEIPTS = "stock.receipts.v1"
-START_MS = 1_795_000_000_000
 
 
 def bench_events(
-    network: Network, count: int, sku_count: int = 5000, seed: int = 11
+    network: Network, count: int, sku_count: int = 5000, seed: int = 11, start_ms: int | None = None
 ) -> Iterator[tuple[str, bytes, bytes]]:
-    """`count` (topic, key, JSON value): 90 % sales of 1-2 lines at stores, 10 % receipts at warehouses."""
+    """`count` (topic, key, JSON value): 90 % sales of 1-2 lines at stores, 10 % receipts at warehouses,
+    stamped from `start_ms` (default: a minute ago) 1 ms per 100 events, within what the worker accepts."""
+    start_ms = time.time_ns() // 1_000_000 - 60_000 if start_ms is None else start_ms
     rng = random.Random(seed)
     stores = [loc.location_id for loc in network.locations.values() if loc.kind is LocationKind.STORE]
     warehouses = [loc.location_id for loc in network.locations.values() if loc.kind is LocationKind.WAREHOUSE]
@@ -30,7 +32,7 @@ def bench_events(
             lines.append({"sku": rng.choice(skus), "quantity": 1})
         event = {
             "event_id": f"b-{seed}-{n}",
-            "occurred_at": START_MS + n,
+            "occurred_at": start_ms + n // 100,
             "location_id": location,
             "lines": lines,
         }

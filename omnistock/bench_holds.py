@@ -80,6 +80,9 @@ class _RawBatch:
         base = keys.dedupe_base(self.prefix, sku)
         return [keys.stock(self.prefix, sku), *[base + s for s in self.suffixes]]
 
+    def location(self, location_id: str) -> tuple[int, int, int]:
+        return hold_calls.settings(self.network, location_id)
+
 
 def raw_holds(
     client: redis.Redis, prefix: str, network: Network, events: list[dict[str, Any]]

@@ -41,10 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     backorder = commands.add_parser("set-backorder", help="allow (or stop) allocating a sku beyond its stock")
     backorder.add_argument("sku")
     backorder.add_argument("allowed", choices=["on", "off"])
+    backorder.add_argument("--create", action="store_true", help="even for a sku never seen")
     safety = commands.add_parser("set-safety-stock", help="override a location's safety stock for one sku")
     safety.add_argument("sku")
     safety.add_argument("location_id")
     safety.add_argument("quantity", help="units, or 'default' to fall back to the location's setting")
+    safety.add_argument(
+        "--create", action="store_true", help="even for a sku never seen or a location not in the network"
+    )
     replay = commands.add_parser("replay", help="replay an event log with draft routing rules: KPIs vs live")
     replay.add_argument("log", nargs="?", help="JSON lines of {topic, key, value}, or - for stdin")
     replay.add_argument("--rules", required=True, help="YAML/JSON file: the draft `routing:` section")

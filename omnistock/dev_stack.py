@@ -28,6 +28,7 @@ from omnistock.network_file import NetworkSource, default_network_path
 from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
 from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
+from omnistock.sim_clock import WallStamps
 from omnistock.sim_events import to_ms
 from omnistock.sim_fulfillment import FulfillmentDesk, consumer_settings, run_fulfillment
 from omnistock.sim_run import MAX_BACKLOG_S, send_items, stocking_events
@@ -179,13 +180,16 @@ class _Feeds:
         return None
 
     def sim_now_ms(self) -> int:
-        return to_ms(self.simulation.sim_now or datetime.now(UTC))
+        """When the simulated nodes answer: the wall clock (the simulated one runs ahead of it)."""
+        return time.time_ns() // 1_000_000
 
     def stock_up(self, rate: float, metrics_url: str, timeout_s: float = 180.0) -> None:
         """Send the initial stock and wait until the worker has applied it: the live figures then start
         clean, and orders do not queue behind a hundred thousand stock lines."""
-        items = stocking_events(self.simulation, rate, datetime.now(UTC))
-        send_items(self.sender("simulation"), items)
+        start = datetime.now(UTC)
+        items = stocking_events(self.simulation, rate, start)
+        speed = 3600.0 / self.simulation.sim_hour_s
+        send_items(self.sender("simulation"), items, WallStamps.starting(start, to_ms(start), speed))
         self.producer.flush(30)
         lines = sum(len(event["lines"]) for _, _, event in items if isinstance(event["lines"], list))
         print(f"stocking the network: {len(items)} events, {lines} lines", flush=True)

@@ -43,6 +43,20 @@ class Settings(BaseSettings):
     # Idempotency: how long an event_id is remembered per sku, and how far back a count may reach.
     dedupe_window_s: int = 3600
     count_window_s: int = 24 * 3600
+    # Poison records (issue 13): bounds that send one event to its DLQ rather than stop the partition.
+    max_clock_skew_s: int = Field(
+        300,
+        gt=0,
+        description="An event stamped further ahead of the worker's clock goes to the DLQ "
+        "(from_the_future); one older than dedupe_window_s minus this cannot be proven new and goes "
+        "there too (too_old_to_dedupe)",
+    )
+    dlq_max_value_bytes: int = Field(
+        512_000,
+        gt=0,
+        description="A dead letter's value above this is truncated (headers: original size and sha256); "
+        "keep it below the producer's message.max.bytes",
+    )
     worker_metrics_port: int = Field(9464, description="Port of the worker's /metrics (0: none)")
     api_batch_max_skus: int = 500
     change_stream_maxlen: int = Field(100_000, description="Changes kept for SSE clients to resume from")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from omnistock.sim_clock import WallStamps
 from omnistock.sim_events import Item
 
 if TYPE_CHECKING:
@@ -34,11 +35,14 @@ def run_simulation(
     clock: Callable[[], float] = time.monotonic,
     backlog: Callable[[], int] | None = None,
     max_backlog_s: float = MAX_BACKLOG_S,
+    wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
 ) -> int:
     """Send simulated events at `rate` per real second until `duration` or `stop_event`; returns how many.
 
     The simulated clock starts at `start` (default: now) and runs `3600 / simulation.sim_hour_s` times
-    faster than real time. `producer_send(topic_base_name, key, value)` gets orjson-encoded values.
+    faster than real time; each event is stamped with the wall time its simulated time maps to (never
+    after `wall_ms()` now: omnistock.sim_clock). `producer_send(topic_base_name, key, value)` gets
+    orjson-encoded values.
     Behind schedule (a slow producer), it catches up by at most one second's worth per tick.
     `clock` gives real seconds (a test passes its own, so pacing does not depend on the machine).
     `backlog`: events sent but not yet applied by the worker. While it exceeds `max_backlog_s` seconds
@@ -47,8 +51,9 @@ def run_simulation(
     """
     rng, stop_event = random.Random(seed), stop_event or threading.Event()
     sim_start, speed, sent = start or datetime.now(UTC), 3600.0 / simulation.sim_hour_s, 0
+    stamps = WallStamps.starting(sim_start, wall_ms(), speed)
     if initial_stock:
-        sent += send_items(producer_send, stocking_events(simulation, rate, sim_start))
+        sent += send_items(producer_send, stocking_events(simulation, rate, sim_start), stamps)
     began, sim_t0, paced = clock(), sim_start, 0
     while not stop_event.is_set():
         elapsed = clock() - began
@@ -63,7 +68,7 @@ def run_simulation(
         if due < max(1.0, rate * tick_s) or sim_t1 <= sim_t0:  # batches of about one tick's worth
             stop_event.wait(tick_s / 2)
             continue
-        sent += send_items(producer_send, simulation.events_between(sim_t0, sim_t1, rng, count=due))
+        sent += send_items(producer_send, simulation.events_between(sim_t0, sim_t1, rng, count=due), stamps)
         paced, sim_t0 = paced + due, sim_t1
         simulation.sim_now = sim_t1
     return sent
@@ -77,7 +82,11 @@ def stocking_events(simulation: Simulation, rate: float, sim_start: datetime) ->
     return simulation.initial_stock_events(sim_start, demand_scale=scale)
 
 
-def send_items(producer_send: Callable[[str, bytes, bytes], None], items: list[Item]) -> int:
-    for topic, key, event in items:
+def send_items(
+    producer_send: Callable[[str, bytes, bytes], None], items: list[Item], stamps: WallStamps | None = None
+) -> int:
+    """Send the items, their simulated times mapped to the wall clock by `stamps` when given."""
+    for item in items:
+        topic, key, event = stamps.restamp(item) if stamps is not None else item
         producer_send(topic, key.encode(), orjson.dumps(event))
     return len(items)

@@ -6,8 +6,9 @@ clock and sends. Stores, warehouses and suppliers make the stock events (omnisto
 shoppers make the cart and order events (omnistock.sim_orders), a share of the budget that follows
 the Paris clock.
 
-Time: events carry simulated timestamps, and the simulated clock runs `3600 / sim_hour_s` times faster
-than real time (default: one simulated hour per real minute). At a target rate the *number* of events
+Time: the simulated clock runs `3600 / sim_hour_s` times faster than real time (default: one
+simulated hour per real minute); events are sent stamped with the wall time their simulated time
+maps to (omnistock.sim_clock), never ahead of the real clock. At a target rate the *number* of events
 per real second is fixed, and *what* they are follows the simulated time of day: each kind of event at
 each location gets the share of its natural intensity at that moment. So at 03:00 Paris time no store
 sells (the budget goes to warehouse counts, returns, receipts and replenishment shipments), at 18:00

@@ -17,6 +17,7 @@ from omnistock.settings import Settings
 from state.change_stream import ChangeStream, changes_key
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
+from streams.event_limits import EventLimits
 from streams.hold_expiry import HoldExpiry
 from streams.metrics import WorkerMetrics
 from streams.order_flow import ORDER_TOPICS, OrderFlow
@@ -87,7 +88,7 @@ def order_flow(
         order_outputs(registry, prefix),
         codec, network.current, load_postcodes(settings.postcode_file),
         availability_change_encoder(registry, prefix), metrics, order_metrics, clock_ms, change_log,
-        reroute_shortages=settings.shortage_policy == "reroute",
+        reroute_shortages=settings.shortage_policy == "reroute", max_clock_skew_s=settings.max_clock_skew_s,
     )  # fmt: skip
 
 
@@ -107,8 +108,14 @@ def worker_processing(
     change_log = ChangeStream(store.client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
     orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
+    limits = EventLimits(
+        settings.max_clock_skew_s,
+        settings.dedupe_window_s,
+        settings.dlq_max_value_bytes,
+        count_window_s=settings.count_window_s,
+    )
     stock = StockPipeline(
-        store, decode, changes, holds, metrics, clock_ms, change_log, after_apply=orders.shortage
+        store, decode, changes, holds, metrics, clock_ms, change_log, orders.shortage, limits
     )
     pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
     pipelines |= dict.fromkeys(ORDER_TOPICS, orders)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import redis
+
 from core.errors import InvalidEvent, StoreUnavailable
 from core.holds import RenewHold, validate
 from core.ledger_carts import BatchCarts, renewed
@@ -24,6 +26,9 @@ from core.movements import (
 from core.network import Network, is_walk_in
 from state import keys
 
+# Error replies without a class of their own in redis-py that mean "not now" (the others that do,
+# OutOfMemoryError, BusyLoadingError, ReadOnlyError, TryAgainError..., are subclasses of ResponseError).
+TRANSIENT = ("BUSY", "NOREPLICAS", "MISCONF")
 OUTCOMES = tuple(Outcome)  # the scripts' outcome codes are the positions in Outcome
 CART_INDEX_TTL_FACTOR = 2  # the cart index outlives the cart's holds; renewals extend it
 Call = tuple[str, tuple[Any, ...], tuple[str, ...]]  # script, (numkeys, *keys, *args), tags (below)
@@ -37,6 +42,7 @@ class Batch(Protocol):
     common: tuple[int, int, int]  # dedupe ttl ms, count window ms, number of dedupe buckets
 
     def head(self, sku: str) -> list[Any]: ...
+    def location(self, location_id: str) -> tuple[int, int, int]: ...
 
 
 def text(value: Any) -> str:
@@ -55,7 +61,7 @@ def command(m: HoldCommand, b: Batch) -> Call:
         ks = [*b.head(m.sku), keys.holds(b.prefix, m.sku), keys.hold_expiry(b.prefix, m.sku)]
         args = (m.event_id, b.now_ms, ttl, nb, op, m.cart_id, where, quantity, hold_ttl)
         walk_in = int(isinstance(m, SetHold) and is_walk_in(m.channel))
-        return "hold", (len(ks), *ks, *args, *settings(b.network, where), walk_in), ()
+        return "hold", (len(ks), *ks, *args, *b.location(where), walk_in), ()
     return _alloc(m, b)
 
 
@@ -93,10 +99,15 @@ def figures(reply: Sequence[Any], start: int) -> tuple[LocationFigures, ...]:
 
 
 def failed(reply: Any, sku: str, event_id: str) -> None:
+    """Raises for an error reply: StoreUnavailable when Redis could not run the call (out of memory,
+    loading, read-only, busy, cluster moves: the same call succeeds later), InvalidEvent when the
+    script refused this call's input (INVALID ..., or a script error: the same call fails again)."""
     if isinstance(reply, Exception):
-        if "INVALID" in str(reply):
-            raise InvalidEvent(str(reply), sku=sku, event_id=event_id)
-        raise StoreUnavailable("stock script failed", sku=sku, event_id=event_id, error=str(reply))
+        message = str(reply)
+        if type(reply) is redis.ResponseError and not message.startswith(TRANSIENT):
+            code = "store_refused"
+            raise InvalidEvent(message, sku=sku, event_id=event_id, code=code)
+        raise StoreUnavailable("stock script failed", sku=sku, event_id=event_id, error=message)
 
 
 @dataclass(slots=True)

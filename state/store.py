@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import redis
 
-from core.errors import InvalidEvent, StoreUnavailable
+from core.errors import EventsRefused, InvalidEvent, StoreUnavailable
 from core.ledger import DEDUPE_BUCKETS
 from core.ledger_carts import BatchCarts
 from core.movements import (
@@ -33,6 +33,7 @@ __all__ = ["AsyncRedisStockReader", "RedisStockStore"]
 
 OUTCOMES = tuple(Outcome)  # the scripts' outcome codes are the positions in Outcome
 Call = tuple[str, tuple[Any, ...], tuple[str, ...]]  # script name, (numkeys, *keys, *args), locations
+Refusals = dict[int, tuple[str, str]]  # index of a refused command -> (reason code, message)
 
 
 class RedisStockStore(Upkeep):
@@ -59,28 +60,58 @@ class RedisStockStore(Upkeep):
         self._scripts = Scripts()
 
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
-        """One result per command, in order; raises StoreUnavailable when Redis cannot be reached."""
-        calls, batch = _Calls(self, now_ms), BatchCarts()
+        """One result per command, in order; raises StoreUnavailable when Redis cannot be reached (or
+        cannot run the scripts now: retry the batch), EventsRefused when some commands were refused
+        (their input, checked here or by their script: each with its reason) and the others applied."""
+        calls, batch, refused = _Calls(self, now_ms), BatchCarts(), Refusals()
         carts = self._cart_skus([m.cart_id for m in movements if isinstance(m, RenewCart)])
-        plan = []
-        for m in movements:
-            plan.append(calls.commands(m, carts, batch))
+        plan: list[list[Call]] = []
+        for i, m in enumerate(movements):
+            try:
+                plan.append(calls.commands(m, carts, batch))
+            except InvalidEvent as error:  # nothing sent for it: the others go on
+                refused[i] = (error.code, error.message)
+                plan.append([])
+                continue
             batch.planned(m)
         replies = self._run([(name, args) for commands in plan for name, args, _ in commands])
-        results, follow, i = [], hold_calls.FollowUp(carts), 0
-        for m, commands in zip(movements, plan, strict=True):
-            part, i = replies[i : i + len(commands)], i + len(commands)
-            if isinstance(m, RenewCart):
-                results.append(hold_calls.renewal_result(m, commands, part, follow, batch))
-            elif isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
-                results.append(_result(m, commands[0][2], part[0]))
-            else:
-                results.append(hold_calls.result(m, part[0], follow))
-            batch.answered(m, results[-1])
+        results, follow = self._answers(movements, plan, replies, carts, batch, refused)
         if follow.due or follow.carts:
             for reply in self._run(follow.commands(self._prefix)):
                 hold_calls.failed(reply, "", "")
-        return results
+        if refused:
+            raise EventsRefused(results, refused)
+        return cast(list[MovementResult], results)
+
+    @staticmethod
+    def _answers(
+        movements: Sequence[Command],
+        plan: list[list[Call]],
+        replies: list[Any],
+        carts: dict[str, set[str]],
+        batch: BatchCarts,
+        refused: Refusals,
+    ) -> tuple[list[MovementResult | None], hold_calls.FollowUp]:
+        """Each command's result from its replies (None for a refused one, refused here or before)."""
+        results: list[MovementResult | None] = []
+        follow, at = hold_calls.FollowUp(carts), 0
+        for i, (m, commands) in enumerate(zip(movements, plan, strict=True)):
+            part, at = replies[at : at + len(commands)], at + len(commands)
+            try:
+                if refused and i in refused:
+                    result = None
+                elif isinstance(m, RenewCart):
+                    result = hold_calls.renewal_result(m, commands, part, follow, batch)
+                elif isinstance(m, AdjustOnHand | RecordCount | MoveTransfer):
+                    result = _result(m, commands[0][2], part[0])
+                else:
+                    result = hold_calls.result(m, part[0], follow)
+            except InvalidEvent as error:  # an error reply to this call: refused by its script
+                refused[i], result = (error.code, error.message), None
+            results.append(result)
+            if result is not None:
+                batch.answered(m, result)
+        return results, follow
 
     def _cart_skus(self, carts: list[str]) -> dict[str, set[str]]:
         """Each distinct cart's index, read once for the batch."""
@@ -205,6 +236,9 @@ class _Calls:
         return [hold_calls.command(m, self)]
 
     def location(self, location_id: str) -> tuple[int, int, int]:
+        """The settings of a location an event names ("": the network), refused when unknown."""
+        if location_id:
+            self.network.check_known(location_id)
         return hold_calls.settings(self.network, location_id)
 
     def command(self, m: Movement) -> Call:
@@ -250,10 +284,7 @@ def _result(m: Movement, locations: tuple[str, ...], reply: Any) -> MovementResu
 
 
 def _result_of(sku: str, event_id: str, locations: tuple[str, ...], reply: Any) -> MovementResult:
-    if isinstance(reply, Exception):
-        if "INVALID" in str(reply):
-            raise InvalidEvent(str(reply), sku=sku, event_id=event_id)
-        raise StoreUnavailable("stock script failed", sku=sku, event_id=event_id, error=str(reply))
+    hold_calls.failed(reply, sku, event_id)
     figures = tuple(
         LocationFigures(locations[reply[i] - 1], *reply[i + 1 : i + 7]) for i in range(2, len(reply), 7)
     )

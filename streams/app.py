@@ -78,7 +78,9 @@ def wire_stock_worker(
         names = [full_name(settings.topic_prefix, topic) for topic in topics]
         if guard is not None:  # a new deployment gets its store marker; a lost store is reported
             await asyncio.get_running_loop().run_in_executor(None, guard.initialise, consumer, names)
-        feed = BatchFeed(consumer, Producer(producer_config(settings)), settings.topic_prefix)
+        feed = BatchFeed(
+            consumer, Producer(producer_config(settings)), settings.topic_prefix, metrics.dlq_produce_failures
+        )
         feed.subscribe(names)
         metrics.assigned.set_function(lambda: feed.assigned)
         worker = StockWorker(

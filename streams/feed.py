@@ -6,8 +6,10 @@ import logging
 from collections.abc import Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from prometheus_client import Counter
 
 from streams.records import OutRecord
+from topics.catalog import DLQ_SUFFIX
 
 log = logging.getLogger("omnistock.feed")
 TOP_UP_S = 0.005  # how long a started batch may wait for more records under load (about one broker fetch)
@@ -24,13 +26,18 @@ GROUP_CHANGED = frozenset(
 
 
 class DeliveryFailed(Exception):
-    """An output record could not be delivered: the worker stops before committing, so nothing is lost."""
+    """An output record could not be delivered: the worker stops before committing, so nothing is lost.
+    A dead letter is the exception: it is logged and counted, and its partition goes on (the record it
+    copies was refused anyway; stopping for its copy would stop the partition for good)."""
 
 
 class BatchFeed:
     """Consumes batches, produces outputs, and commits the offsets of what is fully done."""
 
-    def __init__(self, consumer: Consumer, producer: Producer, topic_prefix: str) -> None:
+    def __init__(
+        self, consumer: Consumer, producer: Producer, topic_prefix: str, dlq_failures: Counter | None = None
+    ) -> None:
+        self._dlq_failures = dlq_failures
         self._consumer = consumer
         self._producer = producer
         self._prefix = topic_prefix
@@ -80,6 +87,9 @@ class BatchFeed:
                     break
                 except BufferError:
                     self._producer.poll(0.05)  # local queue full: let deliveries drain, then retry
+                except KafkaException as error:  # e.g. MSG_SIZE_TOO_LARGE: refused before it is queued
+                    self._failed(prefix + out.topic, str(error), error)
+                    break
         self._producer.poll(0)
 
     def mark_done(self, records: Sequence[Message]) -> None:
@@ -155,4 +165,15 @@ class BatchFeed:
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:
-            self._failures.append(f"{message.topic()}: {error}")
+            self._failed(message.topic() or "", str(error))
+
+    def _failed(self, topic: str, error: str, raised: Exception | None = None) -> None:
+        """A dead letter lost is logged and counted; any other output stops the worker before commit."""
+        if topic.endswith(DLQ_SUFFIX):
+            log.error("dead_letter_not_produced", extra={"topic": topic, "error": error})
+            if self._dlq_failures is not None:
+                self._dlq_failures.inc()
+        elif raised is not None:
+            raise DeliveryFailed(f"{topic}: {error}") from raised
+        else:
+            self._failures.append(f"{topic}: {error}")

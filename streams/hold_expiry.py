@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from core.errors import StoreUnavailable
+from core.errors import InvalidEvent, StoreUnavailable
 from core.movements import ExpiredHolds, ReleasedHold
 from streams.metrics import WorkerMetrics
 from streams.records import OutRecord
@@ -50,6 +50,9 @@ class HoldExpiry:
             expired = self._store.expire_holds(now_ms, self._limit)
         except StoreUnavailable as error:  # nothing was released: the next sweep finds the same holds
             log.warning("hold_expiry_store_unavailable", extra={"error": str(error)})
+            return []
+        except InvalidEvent as error:  # a script error reply: logged, and the worker goes on
+            log.error("hold_expiry_script_refused", extra={"error": str(error), "code": error.code})
             return []
         cause = f"hold-expiry:{now_ms}"
         outputs: list[OutRecord] = []

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from streams.dlq import REASONS
+
 
 @dataclass(frozen=True)
 class WorkerMetrics:
@@ -14,6 +16,8 @@ class WorkerMetrics:
     duplicates: Counter
     ignored: Counter
     dlq: Counter
+    dead_letters: Counter
+    dlq_produce_failures: Counter
     changes: Counter
     apply_seconds: Histogram
     batch_size: Histogram
@@ -53,6 +57,19 @@ class WorkerMetrics:
                 "omnistock_events_dlq_total",
                 "Records sent to the dead-letter topic",
                 ["topic"],
+                registry=registry,
+            ),
+            dead_letters=_per_reason(
+                Counter(
+                    "omnistock_dead_letters_total",
+                    "Records sent to a dead-letter topic, per reason (the header omnistock.error.reason)",
+                    ["reason"],
+                    registry=registry,
+                )
+            ),
+            dlq_produce_failures=Counter(
+                "omnistock_dlq_produce_failures_total",
+                "Dead letters that could not be produced (logged, then dropped: their partition goes on)",
                 registry=registry,
             ),
             changes=Counter(
@@ -112,3 +129,10 @@ class WorkerMetrics:
                 registry=registry,
             ),
         )
+
+
+def _per_reason(counter: Counter) -> Counter:
+    """The counter with a zero series for every known reason, so dashboards and alerts see them all."""
+    for reason in REASONS:
+        counter.labels(reason)
+    return counter

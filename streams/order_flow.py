@@ -24,7 +24,7 @@ from core.order_lifecycle import apply_routing, apply_update, cancel, expire, ne
 from core.order_shortage import AllocatedHere, shortage_reroute, shortage_victims
 from core.order_types import OrderContext, RoutingResult, StepOutcome, Unplaced
 from core.routing_types import Delivery
-from streams.dlq import dead_letter
+from streams.dlq import FROM_THE_FUTURE, dead_letter
 from streams.metrics import WorkerMetrics
 from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter, RouteRequest, RoutingStock
@@ -73,7 +73,9 @@ class OrderFlow:
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         change_log: ChangeLog | None = None,
         reroute_shortages: bool = True,
+        max_clock_skew_s: int = 300,
     ) -> None:
+        self._max_skew_ms = max_clock_skew_s * 1000
         self._stock, self._orders, self._router, self._outputs = stock, orders, router, outputs
         self._codec, self._network, self._postcodes, self._changes = codec, network, postcodes, changes
         self._metrics, self._order_metrics, self._clock_ms = metrics, order_metrics, clock_ms
@@ -216,13 +218,23 @@ class OrderFlow:
     def _decode(
         self, topic: str, records: Sequence[ConsumedRecord], batch: BatchOutcome
     ) -> list[OrderEvent | FulfillmentUpdate]:
+        """The valid events; the others to the DLQ, and so is an event stamped further ahead of the
+        worker's clock than the skew allowed (a SHIPPED from the future would sit in the delta log
+        after every real count). A late update is not refused: the order's own state dedupes it."""
         model = OrderEvent if topic == ORDERS else FulfillmentUpdate
         events: list[OrderEvent | FulfillmentUpdate] = []
+        now_ms = self._clock_ms()
         for record in records:
             try:
-                events.append(cast(Any, validate_value(self._codec, model, topic, record.value() or b"")))
+                event = cast(Any, validate_value(self._codec, model, topic, record.value() or b""))
             except InvalidEvent as error:
-                batch.outputs.append(dead_letter(topic, record, error.message))
+                batch.outputs.append(dead_letter(topic, record, error.code, error.message))
+                continue
+            if event.occurred_at > now_ms + self._max_skew_ms:
+                ahead = f"occurred_at is {(event.occurred_at - now_ms) / 1000:.0f} s ahead of the clock"
+                batch.outputs.append(dead_letter(topic, record, FROM_THE_FUTURE, ahead))
+                continue
+            events.append(event)
         return events
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.errors import StoreUnavailable
+from core.errors import InvalidEvent, StoreUnavailable
 from core.movements import Drift
 from streams.metrics import WorkerMetrics
 
@@ -24,6 +24,9 @@ async def reconcile_once(store: ReconcilingStore, metrics: WorkerMetrics) -> lis
         drifts = await asyncio.get_running_loop().run_in_executor(None, store.reconcile, None)
     except StoreUnavailable as error:
         log.warning("reconcile_store_unavailable", extra={"error": str(error)})
+        return []
+    except InvalidEvent as error:  # a script error reply (store_refused): logged, the worker goes on
+        log.error("reconcile_script_refused", extra={"error": str(error), "code": error.code})
         return []
     for drift in drifts:
         metrics.drift.labels(drift.figure).inc()

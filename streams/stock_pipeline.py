@@ -6,6 +6,7 @@ path from bytes to stock figures is testable without a broker.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Sequence
@@ -15,11 +16,15 @@ from typing import Protocol
 from core.errors import InvalidEvent
 from core.movements import Command, LocationFigures, MovementResult, Outcome, SetHold
 from core.ports import StockWriter
-from streams.dlq import dead_letter
+from streams.dlq import TOO_LATE, UNPROCESSABLE, dead_letter, reason_of
+from streams.event_limits import EventLimits, replayed
+from streams.isolation import Isolation
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
 from topics.catalog import dlq_name
 
+log = logging.getLogger("omnistock.pipeline")
+DEFAULT_LIMITS = EventLimits()
 AVAILABILITY_CHANGES = "availability.changes.v1"
 CHANGED = frozenset({Outcome.APPLIED, Outcome.TRIMMED, Outcome.EXPIRED})
 
@@ -68,6 +73,7 @@ class StockPipeline:
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         change_log: ChangeLog | None = None,
         after_apply: Callable[[Sequence[MovementResult]], list[OutRecord]] | None = None,
+        limits: EventLimits = DEFAULT_LIMITS,
     ) -> None:
         self._change_log = change_log
         self._after_apply = after_apply  # the order flow's shortage check: it re-routes at once
@@ -77,31 +83,52 @@ class StockPipeline:
         self._holds = holds
         self._metrics = metrics
         self._clock_ms = clock_ms
+        self._limits = limits
 
     def run(self, topic: str, records: Sequence[ConsumedRecord]) -> BatchOutcome:
-        """Apply `records` of the base topic `topic`; raises StoreUnavailable (retry the whole batch)."""
+        """Apply `records` of the base topic `topic`; raises StoreUnavailable (retry the whole batch).
+        A record that cannot be applied (malformed, from the future, too old to dedupe, refused by
+        the store) goes to the DLQ and the batch goes on."""
         result = BatchOutcome()
-        movements: list[Command] = []
-        sources: list[ConsumedRecord] = []
-        for record in records:
-            try:
-                decoded = self._decode(topic, record.value() or b"")
-            except InvalidEvent as error:
-                result.outputs.append(dead_letter(topic, record, error.message))
-                continue
-            movements.extend(decoded)
-            sources.extend([record] * len(decoded))
         now_ms = self._clock_ms()
+        movements, sources = self._commands(topic, records, now_ms, result)
         started = time.perf_counter()
-        results = self._writer.apply(movements, now_ms) if movements else []
+        isolation = Isolation(self._writer, topic, result.outputs, self._limits.dlq_max_bytes)
+        applied = isolation.apply(movements, sources, now_ms)
+        results = applied.results
         self._metrics.apply_seconds.labels(topic).observe(time.perf_counter() - started)
-        self._publish(topic, results, movements, sources, now_ms, result)
+        self._publish(topic, results, applied.commands, applied.sources, now_ms, result)
         if self._change_log is not None:
             self._change_log.append(logged_changes(results))
         if self._after_apply is not None and results:
             result.outputs += self._after_apply(results)
         count_batch(self._metrics, topic, len(records), result)
         return result
+
+    def _commands(
+        self, topic: str, records: Sequence[ConsumedRecord], now_ms: int, batch: BatchOutcome
+    ) -> tuple[list[Command], list[ConsumedRecord]]:
+        """The commands of the records, each with its record; the others to the DLQ with the reason."""
+        movements: list[Command] = []
+        sources: list[ConsumedRecord] = []
+        oldest, latest = self._limits.accepted(topic, now_ms)
+        for record in records:
+            try:
+                decoded = self._decode(topic, record.value() or b"")
+            except InvalidEvent as error:
+                reason, detail = error.code, error.message
+            except Exception as error:  # a decoder bug must not stop the partition either
+                log.exception("record_undecodable", extra={"topic": topic, "offset": record.offset()})
+                reason, detail = UNPROCESSABLE, repr(error)
+            else:
+                at = getattr(decoded[0], "occurred_at_ms", None) if decoded else None
+                if at is None or oldest <= at <= latest or (at < oldest and replayed(record)):
+                    movements.extend(decoded)
+                    sources.extend([record] * len(decoded))
+                    continue
+                reason, detail = self._limits.out_of_range(at, now_ms)
+            batch.outputs.append(dead_letter(topic, record, reason, detail, self._limits.dlq_max_bytes))
+        return movements, sources
 
     def _publish(
         self,
@@ -127,8 +154,8 @@ class StockPipeline:
                 too_late.setdefault(id(source), []).append(result.sku)
         for source in {id(s): s for s in sources if id(s) in too_late}.values():
             skus = ", ".join(too_late[id(source)])
-            reason = f"too_late: older than the window of deltas kept for counts (skus {skus})"
-            batch.outputs.append(dead_letter(topic, source, reason))
+            detail = f"older than the window of deltas kept for counts (skus {skus})"
+            batch.outputs.append(dead_letter(topic, source, TOO_LATE, detail, self._limits.dlq_max_bytes))
 
 
 def change_records(
@@ -155,7 +182,11 @@ def logged_changes(results: Sequence[MovementResult]) -> list[ChangeItem]:
 def count_batch(metrics: WorkerMetrics, topic: str, consumed: int, batch: BatchOutcome) -> None:
     """Metrics of one applied batch, per topic and outcome (incremented once per batch, not per event)."""
     outcomes = batch.outcomes
-    batch.dead_letters = sum(1 for out in batch.outputs if out.topic == dlq_name(topic))
+    dlq = dlq_name(topic)
+    reasons = Tally(reason_of(out) for out in batch.outputs if out.topic == dlq)
+    batch.dead_letters = reasons.total()
+    for reason, count in reasons.items():
+        metrics.dead_letters.labels(reason).inc(count)
     metrics.consumed.labels(topic).inc(consumed)
     metrics.batch_size.labels(topic).observe(consumed)
     metrics.applied.labels(topic).inc(outcomes[Outcome.APPLIED] + outcomes[Outcome.TRIMMED])

@@ -8,7 +8,17 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from core.movements import TransferStatus
-from topics.event_fields import EpochMs, Event, Id, Model, NonNegativeUnits, PositiveUnits, Units
+from topics.event_fields import (
+    MAX_LINES,
+    EpochMs,
+    Event,
+    Id,
+    Model,
+    NonNegativeUnits,
+    PositiveUnits,
+    Text,
+    Units,
+)
 from topics.order_events import CartEvent, FulfillmentUpdate, OrderEvent
 
 
@@ -33,8 +43,8 @@ class PosSale(Event):
     """pos.sales.v1: on_hand -= quantity (a negative quantity is an in-store return)."""
 
     location_id: Id
-    lines: Annotated[list[SaleLine], Field(min_length=1)]
-    receipt_id: str | None = None
+    lines: Annotated[list[SaleLine], Field(min_length=1, max_length=MAX_LINES)]
+    receipt_id: Text | None = None
 
 
 class ReceiptLine(Model):
@@ -44,13 +54,13 @@ class ReceiptLine(Model):
 
 class StockReceipt(Event):
     location_id: Id
-    lines: Annotated[list[ReceiptLine], Field(min_length=1)]
-    reference: str | None = None
+    lines: Annotated[list[ReceiptLine], Field(min_length=1, max_length=MAX_LINES)]
+    reference: Text | None = None
 
 
 class StockAdjustment(Event):
     location_id: Id
-    lines: Annotated[list[SaleLine], Field(min_length=1)]
+    lines: Annotated[list[SaleLine], Field(min_length=1, max_length=MAX_LINES)]
     reason: AdjustmentReason
 
 
@@ -61,7 +71,7 @@ class CountLine(Model):
 
 class StockCount(Event):
     location_id: Id
-    lines: Annotated[list[CountLine], Field(min_length=1)]
+    lines: Annotated[list[CountLine], Field(min_length=1, max_length=MAX_LINES)]
 
 
 class StockTransfer(Event):
@@ -69,7 +79,7 @@ class StockTransfer(Event):
     status: TransferStatus
     from_location_id: Id
     to_location_id: Id
-    lines: Annotated[list[ReceiptLine], Field(min_length=1)]
+    lines: Annotated[list[ReceiptLine], Field(min_length=1, max_length=MAX_LINES)]
     expected_at: EpochMs | None = None
 
     @model_validator(mode="after")
@@ -89,7 +99,7 @@ class ReturnEvent(Event):
     return_id: Id
     order_id: Id | None = None
     location_id: Id
-    lines: Annotated[list[ReturnLine], Field(min_length=1)]
+    lines: Annotated[list[ReturnLine], Field(min_length=1, max_length=MAX_LINES)]
 
 
 StockEvent = PosSale | StockReceipt | StockAdjustment | StockCount | StockTransfer | ReturnEvent

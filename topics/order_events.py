@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from core.routing_types import DeliveryMethod  # the contract's methods, one enum for core and topics
-from topics.event_fields import Event, Id, Model, NonNegativeUnits, PositiveUnits
+from topics.event_fields import MAX_LINES, Event, Id, Model, NonNegativeUnits, PositiveUnits, Text
 
 
 class CartEventType(StrEnum):
@@ -63,7 +63,7 @@ class OrderLine(Model):
 
 class Delivery(Model):
     method: DeliveryMethod
-    postcode: str | None = None
+    postcode: Text | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     pickup_location_id: Id | None = None
@@ -82,11 +82,11 @@ class OrderEvent(Event):
 
     order_id: Id
     type: OrderEventType
-    lines: list[OrderLine] = Field(default_factory=list)
+    lines: Annotated[list[OrderLine], Field(max_length=MAX_LINES)] = Field(default_factory=list)
     delivery: Delivery | None = None
     cart_id: Id | None = None
     channel: Id
-    strategy: str | None = None
+    strategy: Text | None = None
 
     @model_validator(mode="after")
     def _placed_is_complete(self) -> OrderEvent:
@@ -110,5 +110,5 @@ class FulfillmentUpdate(Event):
     shipment_id: Id
     location_id: Id
     status: FulfillmentStatus
-    lines: Annotated[list[FulfillmentLine], Field(min_length=1)] | None = None
-    reason: str | None = None
+    lines: Annotated[list[FulfillmentLine], Field(min_length=1, max_length=MAX_LINES)] | None = None
+    reason: Text | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import InvalidEvent
+from core.errors import EventsRefused
 from core.movements import (
     AdjustOnHand,
     Allocate,
@@ -337,11 +337,20 @@ def test_reconciliation_reports_and_repairs_drift_from_the_hold_records(store: A
         RenewCart("e1", "", TTL),
     ],
 )
-def test_an_invalid_command_fails_its_batch_before_any_write(store: Any, bad: Command) -> None:
+def test_an_invalid_command_is_refused_alone_and_the_rest_of_its_batch_applies(
+    store: Any, bad: Command
+) -> None:
     receive(store, "WH1", 10)
-    with pytest.raises(InvalidEvent):
-        run(store, hold("h1", "C1", 3), bad)
-    assert at(store, "WH1") == (10, 0, 0, 10)
+    with pytest.raises(EventsRefused) as refusal:
+        run(store, hold("h1", "C1", 3), bad, hold("h3", "C3", 2))
+    assert list(refusal.value.refused) == [1]
+    assert refusal.value.refused[1][0] == "invalid_event"
+    assert [r.outcome if r else None for r in refusal.value.results] == [
+        Outcome.APPLIED,
+        None,
+        Outcome.APPLIED,
+    ]
+    assert at(store, "WH1") == (10, 5, 0, 5)
 
 
 def test_a_carts_holds_are_read_back_per_sku_with_their_place_and_quantity(store: Any) -> None:
@@ -381,3 +390,20 @@ def test_a_network_hold_caps_what_each_online_location_offers_as_the_allocation_
         store, Allocate("a1", "O1", "L1", SKU, "WH1", 3), Allocate("a2", "O2", "L1", SKU, "WH1", 2)
     )
     assert (three.outcome, two.outcome) == (Outcome.REFUSED, Outcome.APPLIED)
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        AdjustOnHand("s1", SKU, NOW, (OnHandDelta("ST-NOWHERE", -1),)),
+        RecordCount("c1", SKU, NOW, "ST-NOWHERE", 4),
+        SetHold("h2", "C2", SKU, "ST-NOWHERE", 1, TTL),
+    ],
+)
+def test_a_location_not_in_the_network_is_refused_and_shows_no_row(store: Any, unknown: Command) -> None:
+    receive(store, "WH1", 10)
+    with pytest.raises(EventsRefused) as refusal:
+        run(store, unknown, hold("h1", "C1", 3))
+    assert refusal.value.refused[0][0] == "unknown_location"
+    assert [s.location_id for s in store.read_sync([SKU])[SKU].locations] == ["WH1"]
+    assert at(store, "WH1") == (10, 3, 0, 7)

@@ -14,7 +14,7 @@ from tests.support.stack import Stack, eventually, running_stack
 pytestmark = [pytest.mark.broker, pytest.mark.redis]
 
 NETWORK = Path(__file__).with_name("network.yaml")
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=20)  # within the dedupe window
 
 
 def at(minutes: int) -> str:
@@ -181,3 +181,57 @@ def test_an_unknown_sku_answers_404_with_a_message(stack: Stack):
     status, body = stack.get("/v1/availability/NEVER-SEEN")
     assert status == 404
     assert body["error"] == "sku_not_found"
+
+
+def test_poison_records_go_to_the_dlq_with_their_reason_and_the_partition_flows_on(stack: Stack):
+    def adjustment(event_id: str, location: str, quantity: int, occurred_at: object) -> dict:
+        lines = [{"sku": "SKU-P", "quantity": quantity}]
+        return {"event_id": event_id, "occurred_at": occurred_at, "location_id": location, "lines": lines,
+                "reason": "FOUND"}  # fmt: skip
+
+    big_time = (
+        b'{"event_id": "a-big", "occurred_at": 1e30, "location_id": "ST-2", "lines": [], "reason": "FOUND"}'
+    )
+    stack.send("stock.adjustments.v1", "ST-2", adjustment("a-1", "ST-2", 5, at(0)))
+    stack.send("stock.adjustments.v1", "ST-2", big_time)
+    stack.send("stock.adjustments.v1", "ST-2", adjustment("a-2", "ST-NOWHERE", 3, at(1)))
+    future = int((datetime.now(UTC) + timedelta(hours=6)).timestamp() * 1000)
+    stack.send("stock.adjustments.v1", "ST-2", adjustment("a-3", "ST-2", 50, future))
+    stack.send("stock.adjustments.v1", "ST-2", adjustment("a-4", "ST-2", 2, at(2)))
+
+    def applied() -> None:
+        status, body = stack.get("/v1/availability/SKU-P")
+        assert status == 200
+        assert [loc["location_id"] for loc in body["locations"]] == ["ST-2"]  # no ST-NOWHERE row
+        assert figures(body, "ST-2")["on_hand"] == 7
+
+    eventually(applied)
+    dead = stack.read_topic("stock.adjustments.v1.dlq", expected=3)
+    reasons = sorted(dict(d.headers())["omnistock.error.reason"] for d in dead)
+    assert reasons == [b"from_the_future", b"invalid_event", b"unknown_location"]
+
+
+def test_a_record_of_almost_a_megabyte_is_dead_lettered_truncated_and_the_partition_flows_on(stack: Stack):
+    from confluent_kafka import Producer
+
+    big = b"{" + b"x" * 990_000  # its copy with the DLQ headers would exceed message.max.bytes (1,000,000)
+    producer = Producer({"bootstrap.servers": stack.bootstrap, "message.max.bytes": 2_000_000})
+    producer.produce(stack.topic_prefix + "returns.v1", big, b"ret-big")
+    assert producer.flush(10) == 0
+    lines = [{"sku": "SKU-R", "quantity": 2, "condition": "RESELLABLE"}]
+    stack.send(
+        "returns.v1", "ret-1", {"event_id": "ret-1", "occurred_at": at(0), "return_id": "ret-1",
+                                "location_id": "ST-2", "lines": lines},
+    )  # fmt: skip
+
+    def applied() -> None:
+        status, body = stack.get("/v1/availability/SKU-R")
+        assert status == 200
+        assert figures(body, "ST-2")["on_hand"] == 2
+
+    eventually(applied)
+    (dead,) = stack.read_topic("returns.v1.dlq", expected=1)
+    headers = dict(dead.headers())
+    assert len(dead.value()) == 512_000
+    assert headers["omnistock.original.value.size"] == b"990001"
+    assert headers["omnistock.error.reason"] == b"invalid_event"

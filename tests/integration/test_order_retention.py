@@ -3,6 +3,7 @@ expire after that many days on a real Redis."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from uuid import uuid4
 
@@ -43,7 +44,8 @@ def test_the_worker_keeps_decisions_and_finished_orders_for_the_configured_days(
     order_metrics = OrderMetrics.create(CollectorRegistry())
     pipelines, _ = worker_processing(settings, metrics, order_metrics, store, network)
     placed = orjson.dumps({
-        "event_id": "O-1-placed", "occurred_at": "2027-03-09T09:00:00Z", "order_id": "O-1", "type": "PLACED",
+        "event_id": "O-1-placed", "occurred_at": time.time_ns() // 1_000_000, "order_id": "O-1",
+        "type": "PLACED",
         "channel": "web", "delivery": {"method": "HOME_STANDARD", "postcode": "75011"},
         "lines": [{"line_id": "l1", "sku": "SKU-NOWHERE", "quantity": 1}],
     })  # fmt: skip

@@ -145,6 +145,7 @@ def test_units_a_store_keeps_for_walk_in_customers_are_held_only_by_walk_in_cart
         availability_change_encoder(None),
         cart_hold_encoder(None),
         metrics,
+        lambda: START_MS,
     )
     receive(pipeline, 5)
     cart = orjson.loads(line_set("c-1", "cart-1", 5).value()) | {"channel": channel}

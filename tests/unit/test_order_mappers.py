@@ -83,7 +83,13 @@ def test_a_home_delivery_with_no_postcode_and_no_coordinates_has_no_delivery() -
 
 def test_a_cancellation_has_no_delivery() -> None:
     event = OrderEvent.model_validate(
-        {"event_id": "e", "occurred_at": 1, "order_id": "o-1", "type": "CANCELLED", "channel": "web"}
+        {
+            "event_id": "e",
+            "occurred_at": 1_794_909_600_000,
+            "order_id": "o-1",
+            "type": "CANCELLED",
+            "channel": "web",
+        }
     )
     assert routing_delivery(event, POSTCODES, NETWORK) is None
     assert order_lines(event) == ()
@@ -136,5 +142,5 @@ def test_an_update_without_lines_concerns_the_whole_shipment() -> None:
 @pytest.mark.parametrize("status", list(FulfillmentStatus))
 def test_every_fulfillment_status_has_a_shipment_status_of_the_same_name(status: FulfillmentStatus) -> None:
     fields = {"order_id": "o", "shipment_id": "s", "location_id": "L", "status": status.value}
-    update = FulfillmentUpdate.model_validate({"event_id": "f", "occurred_at": 0, **fields})
+    update = FulfillmentUpdate.model_validate({"event_id": "f", "occurred_at": 1_794_909_600_000, **fields})
     assert fulfillment_change(update).status.value == status.value

@@ -246,3 +246,29 @@ def test_the_producer_loop_holds_while_the_worker_is_behind_and_resumes_without_
     assert count == len(sent)
     assert min(sent) >= 0.5  # nothing while the worker was behind
     assert 700 <= count <= 1000  # then 1000/s for the second left: the skipped events are not caught up
+
+
+def test_every_simulated_event_is_stamped_at_or_before_the_wall_clock_when_sent(network: Network) -> None:
+    simulation, late = Simulation(network, sku_count=300, seed=1), []
+    ticks, now = iter(range(10_000)), [0.0]
+    start = MONDAY + timedelta(hours=9)
+    wall_start_ms = int(start.timestamp() * 1000)  # the run starts "now": the same instant on both clocks
+
+    def clock() -> float:
+        now[0] = next(ticks) * 0.05
+        return now[0]
+
+    def wall_ms() -> int:
+        return wall_start_ms + int(now[0] * 1000)
+
+    def send(topic: str, key: bytes, value: bytes) -> None:
+        event = INPUT_MODELS[topic].model_validate_json(value)
+        if event.occurred_at > wall_ms():
+            late.append((topic, event.occurred_at - wall_ms()))
+
+    count = run_simulation(
+        simulation, send, rate=1000, duration=2.0, start=start, initial_stock=True, clock=clock,
+        wall_ms=wall_ms,
+    )  # fmt: skip
+    assert count > 1000
+    assert late == []

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from core.network import Capability, Location, LocationKind, Network
 from state.memory import InMemoryStockStore
+from streams.event_limits import EventLimits
 from streams.metrics import WorkerMetrics
 from streams.stock_agents import BatchJob, register_agents
 from streams.stock_pipeline import AVAILABILITY_CHANGES, StockPipeline
@@ -104,7 +105,15 @@ def test_a_malformed_record_becomes_a_dead_letter_with_its_bytes_and_the_reason(
     assert len(decoded_changes(outcome.outputs)) == 1  # the next record is still applied
 
 
-def test_a_count_older_than_the_window_kept_goes_to_the_dlq_as_too_late(pipeline: StockPipeline):
+def test_a_count_older_than_the_window_kept_goes_to_the_dlq_as_too_late():
+    # a dedupe window longer than the count window: the count is not too old to dedupe, only too late
+    limits = EventLimits(dedupe_window_s=7 * 24 * 3600)
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
+    store = InMemoryStockStore(lambda: NETWORK, dedupe_window_s=7 * 24 * 3600)
+    pipeline = StockPipeline(
+        store, decode_stock_event, changes, holds, metrics, lambda: NOW_MS, limits=limits
+    )
     pipeline.run("pos.sales.v1", [Record("pos.sales.v1", event("p-1", 1, occurred_at=NOW_MS))])
     too_old = NOW_MS - 3 * 24 * 3600 * 1000
     count = {
