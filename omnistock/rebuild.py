@@ -7,7 +7,9 @@
 3. Read the stock topics, orders.v1 and fulfillment.updates.v1 up to the group's committed offsets,
    and fulfillment.requests.v1 to its end, merged in broker time order; apply the stock events through
    the worker's own StockPipeline (no shortage re-route, nothing produced) and the order side as
-   shipments and open allocations (streams.rebuild_orders).
+   shipments and open allocations (streams.rebuild_orders). A record the workers dead-lettered (its
+   source is on the DLQ topics) is skipped; the others are applied whatever their time: rebuild
+   applies what the workers applied, not what its own clock would accept now.
 4. Read the committed offsets again: a worker that committed meanwhile moved them; read that range
    too, until they stand still. Then write the marker: held workers resume past the committed offsets.
 Not restored (not in any topic): cart holds (they expire anyway), order documents and decisions,
@@ -28,16 +30,18 @@ from prometheus_client import CollectorRegistry
 from core.errors import InvalidEvent
 from core.movements import Command, Outcome
 from omnistock.redis_keys import delete_prefix
-from omnistock.replay_log import LogRecord, event_of, read_topics
+from omnistock.replay_log import LogRecord, event_of, read_messages, read_topics
 from omnistock.settings import Settings
 from state.epoch import REBUILD, StoreMarker
 from state.store import RedisStockStore
+from streams.dlq import source_of
+from streams.event_limits import EventLimits
 from streams.group_offsets import Offsets, committed_offsets
 from streams.kafka_config import consumer_config
 from streams.metrics import WorkerMetrics
 from streams.rebuild_orders import ORDERS, REQUESTS, UPDATES, OrderReplay
 from streams.stock_pipeline import StockPipeline
-from topics.catalog import STOCK_TOPICS, full_name
+from topics.catalog import STOCK_TOPICS, dlq_name, full_name
 from topics.codec import AvroCodec
 from topics.commands import CommandDecoder
 from topics.outputs import availability_change_encoder, cart_hold_encoder
@@ -46,12 +50,17 @@ from topics.registry import make_registry
 BATCH = 1000
 GROUP_TOPICS = (*STOCK_TOPICS, ORDERS, UPDATES)  # read up to the workers' committed offsets
 TO_THE_END = 2**62
+# The workers refused by time (from the future, too old) against their clock at the time; what they
+# refused is on the DLQ and skipped here, so rebuild checks no time of its own.
+APPLY_WHATEVER_THE_TIME = EventLimits(refuse_too_old=False, refuse_future=False)
+Source = tuple[str, int, int]  # full topic name, partition, offset
 
 
 @dataclass(slots=True)
 class RebuildReport:
     records: int = 0
     refused: int = 0  # records the pipeline dead-lettered, or the store refused
+    skipped: int = 0  # records the workers dead-lettered (on the DLQ topics): not applied
     unmatched_updates: int = 0
     allocations_refused: int = 0  # open allocations the rebuilt stock could not hold (a backorder flag lost)
     passes: int = 0
@@ -62,14 +71,19 @@ class _Applier:
     """Feeds records in order: consecutive records of one stock topic are one pipeline batch; the order
     side's commands are applied as they come, at their place between the stock batches."""
 
-    def __init__(self, settings: Settings, store: RedisStockStore, codec: AvroCodec) -> None:
+    def __init__(
+        self, settings: Settings, store: RedisStockStore, codec: AvroCodec, dead: set[Source]
+    ) -> None:
         registry, prefix = settings.schema_registry_url, settings.topic_prefix
         self.now_ms = 0
+        self._dead, self._prefix = dead, prefix
+        self._wall_ms = time.time_ns() // 1_000_000
         self._store, self._codec, self.orders = store, codec, OrderReplay()
         self._pipeline = StockPipeline(
             store, CommandDecoder(codec, settings.hold_ttl_s * 1000),
             availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix),
             WorkerMetrics.create(CollectorRegistry()), clock_ms=lambda: self.now_ms,
+            limits=APPLY_WHATEVER_THE_TIME,
         )  # fmt: skip
         self.report = RebuildReport()
 
@@ -79,8 +93,12 @@ class _Applier:
             if batch and (record.topic() != batch[0].topic() or len(batch) >= BATCH):
                 self._flush(batch)
                 batch = []
-            self.now_ms = max(self.now_ms, record.at_ms or 0)  # the log's clock: counts see their window
-            if record.topic() in STOCK_TOPICS:
+            # The log's clock, for the scripts' windows: when each record was produced (never past
+            # the wall clock, whatever a producer's clock said), not when its event says it occurred.
+            self.now_ms = max(self.now_ms, min(record.stamp_ms or 0, self._wall_ms))
+            if self._source(record) in self._dead:
+                self.report.skipped += 1
+            elif record.topic() in STOCK_TOPICS:
                 batch.append(record)
             else:
                 self._order_side(record)
@@ -88,6 +106,9 @@ class _Applier:
             self._flush(batch)
         self.report.records += len(records)
         self.report.unmatched_updates = self.orders.unmatched
+
+    def _source(self, record: LogRecord) -> Source:
+        return full_name(self._prefix, record.topic()), record.partition(), record.offset()
 
     def _flush(self, batch: list[LogRecord]) -> None:
         topic = batch[0].topic()
@@ -121,7 +142,8 @@ def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> 
     started = time.monotonic()
     delete_prefix(client, settings.redis_prefix)
     codec = AvroCodec(make_registry(settings.schema_registry_url, settings.topic_prefix))
-    applier = _Applier(settings, store, codec)
+    dead: set[Source] = set()
+    applier = _Applier(settings, store, codec, dead)
     group = Consumer(consumer_config(settings))  # never subscribes: only reads the group's offsets
     try:
         names = [full_name(settings.topic_prefix, topic) for topic in GROUP_TOPICS]
@@ -130,6 +152,8 @@ def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> 
             stops = committed_offsets(group, names)
             if applier.report.passes and all(stops.get(tp, 0) <= read.get(tp, 0) for tp in stops):
                 break
+            # Read after the offsets: a worker flushes a batch's dead letters before committing it.
+            dead |= dead_lettered(settings)
             applier.feed(_records(settings, codec, group, start=read, until=stops, first=not read))
             read, applier.report.passes = stops, applier.report.passes + 1
     finally:
@@ -137,6 +161,14 @@ def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> 
     StoreMarker(client, settings.redis_prefix).write(time.time_ns() // 1_000_000, REBUILD)
     applier.report.seconds = time.monotonic() - started
     return applier.report
+
+
+def dead_lettered(settings: Settings) -> set[Source]:
+    """Where every record on the group topics' DLQs came from."""
+    config = consumer_config(settings, group_id="omnistock-rebuild")
+    names = [full_name(settings.topic_prefix, dlq_name(topic)) for topic in GROUP_TOPICS]
+    sources = (source_of(message.headers()) for message in read_messages(config, names))
+    return {source for source in sources if source is not None}
 
 
 def _records(
@@ -176,7 +208,8 @@ def run_rebuild(
     out(
         f"rebuilt {settings.redis_prefix!r} from {report.records} records in {report.seconds:.1f} s "
         f"({report.passes} passes up to the committed offsets of group {settings.group_id!r}); "
-        f"refused {report.refused}, fulfillment updates without their request {report.unmatched_updates}, "
+        f"skipped {report.skipped} the workers dead-lettered, refused {report.refused}, "
+        f"fulfillment updates without their request {report.unmatched_updates}, "
         f"open allocations refused {report.allocations_refused}; "
         "store marker written"
     )

@@ -11,8 +11,8 @@ replay clock, which never goes back.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
@@ -20,22 +20,36 @@ from topics.catalog import INPUT_TOPICS, full_name
 from topics.codec import AvroCodec
 from topics.event_fields import epoch_ms
 
+if TYPE_CHECKING:
+    from confluent_kafka import Message
+
 KEY_FIELDS = {spec.name: spec.key_field for spec in INPUT_TOPICS}
 
 
 class LogRecord:
     """One recorded event, shaped as a consumed record (streams.records.ConsumedRecord) for the pipelines."""
 
-    __slots__ = ("_key", "_offset", "_topic", "_value", "at_ms")
+    __slots__ = ("_key", "_offset", "_partition", "_topic", "_value", "at_ms", "stamp_ms")
 
-    def __init__(self, topic: str, key: bytes | None, value: bytes, at_ms: int | None, offset: int) -> None:
+    def __init__(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        at_ms: int | None,
+        offset: int,
+        partition: int = 0,
+        stamp_ms: int | None = None,
+    ) -> None:
+        """`at_ms` is the event's occurred_at (else the broker's timestamp); `stamp_ms` the broker's."""
         self._topic, self._key, self._value, self._offset, self.at_ms = topic, key, value, offset, at_ms
+        self._partition, self.stamp_ms = partition, stamp_ms
 
     def topic(self) -> str:
         return self._topic
 
     def partition(self) -> int:
-        return 0
+        return self._partition
 
     def offset(self) -> int:
         return self._offset
@@ -50,7 +64,9 @@ class LogRecord:
         return []
 
     def with_value(self, value: bytes) -> LogRecord:
-        return LogRecord(self._topic, self._key, value, self.at_ms, self._offset)
+        return LogRecord(
+            self._topic, self._key, value, self.at_ms, self._offset, self._partition, self.stamp_ms
+        )
 
 
 def occurred_ms(event: dict[str, Any]) -> int | None:
@@ -117,7 +133,28 @@ def read_topics(
 
     With `until` ((full topic name, partition) -> offset, e.g. a group's committed offsets), each
     partition is read up to that offset only, and a partition absent from it not at all; `start`
-    moves a partition's first offset (`omnistock rebuild` reads what a group has committed).
+    moves a partition's first offset (`omnistock rebuild` reads what a group has committed)."""
+    names = {full_name(prefix, topic): topic for topic in topics}
+    found: list[tuple[int, int, LogRecord]] = []
+    for message in read_messages(config, list(names), timeout_s, until, start):
+        value = message.value() or b""
+        stamp = message.timestamp()[1]
+        at = _at(codec, value) or stamp
+        name, partition, offset = message.topic() or "", message.partition() or 0, message.offset() or 0
+        record = LogRecord(names[name], message.key(), value, at, offset, partition, stamp)
+        found.append((stamp, len(found), record))
+    return [record for _, _, record in sorted(found, key=lambda item: (item[0], item[1]))]
+
+
+def read_messages(
+    config: dict[str, Any],
+    names: Sequence[str],
+    timeout_s: float = 10.0,
+    until: Mapping[tuple[str, int], int] | None = None,
+    start: Mapping[tuple[str, int], int] | None = None,
+) -> Iterator[Message]:
+    """The records of the topics `names` (full names), each partition from its start (or `start`) to
+    its end as it stands now (or `until`), in the order fetched.
 
     A partition's end is where its fetch reports end of partition, not what ListOffsets answers: the
     embedded broker answers the base offset of the last batch plus one, which leaves out every record
@@ -128,7 +165,6 @@ def read_topics(
         **config, "enable.auto.commit": False, "auto.offset.reset": "earliest", "enable.partition.eof": True,
     })  # fmt: skip
     try:
-        names = {full_name(prefix, topic): topic for topic in topics}
         metadata = consumer.list_topics(timeout=timeout_s).topics
         present = sorted(set(names) & set(metadata))
         reading = {(name, p) for name in present for p in metadata[name].partitions}
@@ -136,9 +172,8 @@ def read_topics(
         if until is not None:
             reading = {tp for tp in reading if until.get(tp, 0) > max(first[tp], 0)}
         if not reading:
-            return []
+            return
         consumer.assign([TopicPartition(name, p, first[(name, p)]) for name, p in sorted(reading)])
-        found: list[tuple[int, int, LogRecord]] = []
         while reading:
             message = consumer.poll(timeout_s)
             if message is None:
@@ -154,11 +189,7 @@ def read_topics(
             if until is not None and offset >= until[(name, partition)]:
                 reading.discard((name, partition))  # past the stop offset: the workers apply it
                 continue
-            value = message.value() or b""
-            stamp = message.timestamp()[1]
-            at = _at(codec, value) or stamp
-            found.append((stamp, len(found), LogRecord(names[name], message.key(), value, at, offset)))
-        return [record for _, _, record in sorted(found, key=lambda item: (item[0], item[1]))]
+            yield message
     finally:
         consumer.close()
 

@@ -30,6 +30,11 @@ REASONS = (
     UNPROCESSABLE,
 )
 REASON_HEADER = "omnistock.error.reason"
+SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET = (
+    "omnistock.source.topic",
+    "omnistock.source.partition",
+    "omnistock.source.offset",
+)
 MAX_VALUE_BYTES = 512_000  # below librdkafka's message.max.bytes (1,000,000) with room for headers
 MAX_KEY_BYTES = 4_096
 
@@ -54,9 +59,9 @@ def dead_letter(
         key = _cut(key, MAX_KEY_BYTES, "key", headers)
     headers += [
         ("omnistock.error", f"{reason}: {detail}".encode() if detail else reason.encode()),
-        ("omnistock.source.topic", (record.topic() or topic).encode()),
-        ("omnistock.source.partition", str(record.partition()).encode()),
-        ("omnistock.source.offset", str(record.offset()).encode()),
+        (SOURCE_TOPIC, (record.topic() or topic).encode()),
+        (SOURCE_PARTITION, str(record.partition()).encode()),
+        (SOURCE_OFFSET, str(record.offset()).encode()),
         (REASON_HEADER, reason.encode()),
     ]
     return OutRecord(dlq_name(topic), key, value, headers)
@@ -77,3 +82,16 @@ def reason_of(out: OutRecord) -> str:
         if name == REASON_HEADER:
             return value.decode() if isinstance(value, bytes) else str(value)
     return ""
+
+
+def source_of(headers: dict[str, str | bytes | None] | Headers | None) -> tuple[str, int, int] | None:
+    """The (topic, partition, offset) a dead letter came from, None when its headers do not say; the
+    last of each header counts (a replayed dead letter that failed again carries two)."""
+    values = dict(headers) if isinstance(headers, dict) else dict(headers or [])
+    try:
+        topic, partition, offset = (
+            _as_bytes(values[h]) or b"" for h in (SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET)
+        )
+        return topic.decode(), int(partition), int(offset)
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return None

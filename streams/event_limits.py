@@ -46,6 +46,7 @@ class EventLimits:
     dedupe_window_s: int = 3600
     dlq_max_bytes: int = MAX_VALUE_BYTES
     refuse_too_old: bool = True  # False for a rebuild from the topics, which replays every event once
+    refuse_future: bool = True  # False for a rebuild: it skips what the workers dead-lettered instead
     count_window_s: int = 24 * 3600
 
     def __post_init__(self) -> None:
@@ -66,7 +67,8 @@ class EventLimits:
         """(oldest, latest) occurred_at of `topic` accepted at `now_ms`, both included."""
         max_age_ms = self.max_age_ms(topic) if self.refuse_too_old else None
         oldest = now_ms - max_age_ms if max_age_ms is not None else -(2**63)
-        return oldest, now_ms + self.max_clock_skew_s * 1000
+        latest = now_ms + self.max_clock_skew_s * 1000 if self.refuse_future else 2**63
+        return oldest, latest
 
     def out_of_range(self, occurred_at_ms: int, now_ms: int) -> tuple[str, str]:
         """The DLQ reason and detail of an occurred_at outside `accepted(...)`."""

@@ -3,6 +3,7 @@ reads again what a worker committed meanwhile, clears what was written onto the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -74,3 +75,39 @@ def test_rebuild_reads_up_to_the_committed_offsets_then_what_a_worker_committed_
     assert (report.records, report.passes) == (4, 2)
     assert store.client.get(settings.redis_prefix + "written-onto-the-empty-store") is None
     assert (StoreMarker(store.client, settings.redis_prefix).read() or {}).get("origin") == REBUILD
+
+
+def test_rebuild_applies_what_the_workers_applied_whatever_its_time_and_skips_what_they_dead_lettered(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_topics(settings.broker, all_topic_names(settings.topic_prefix), settings.topic_partitions)
+    now_ms = time.time_ns() // 1_000_000
+    stamps = {"r-0": now_ms, "r-1": 4_070_000_000_000, "r-2": now_ms - 3 * 3600_000, "r-3": now_ms}
+    producer = Producer({"bootstrap.servers": settings.broker})
+    offsets: dict[str, tuple[int, int]] = {}
+    for event_id, at in stamps.items():  # r-1 is stamped in 2098: the worker sent it to the DLQ
+        event = {"event_id": event_id, "occurred_at": at, "location_id": "WH-1",
+                 "lines": [{"sku": "SKU-X", "quantity": 1}]}  # fmt: skip
+        producer.produce(
+            settings.topic_prefix + RECEIPTS, orjson.dumps(event), b"WH-1",
+            on_delivery=lambda _e, m, e=event_id: offsets.__setitem__(e, (m.partition(), m.offset())),
+        )  # fmt: skip
+        producer.flush(10)
+    partition, offset = offsets["r-1"]
+    producer.produce(
+        settings.topic_prefix + RECEIPTS + ".dlq", b"(the refused record)", b"WH-1",
+        headers=[("omnistock.error.reason", b"from_the_future"),
+                 ("omnistock.source.topic", (settings.topic_prefix + RECEIPTS).encode()),
+                 ("omnistock.source.partition", str(partition).encode()),
+                 ("omnistock.source.offset", str(offset).encode())],
+    )  # fmt: skip
+    assert producer.flush(10) == 0
+    topic = (settings.topic_prefix + RECEIPTS, partition)
+    monkeypatch.setattr(rebuild_module, "committed_offsets", lambda *_: {topic: 4})
+    store = stock_store(settings, NetworkSource(str(NETWORK)))
+
+    report = rebuild(settings, store.client, store)
+
+    wh1 = [loc for loc in store.read_sync(["SKU-X"])["SKU-X"].locations if loc.location_id == "WH-1"]
+    # r-0, r-2 (three hours old: the worker took it when it came) and r-3; r-1 is on the DLQ
+    assert (wh1[0].on_hand, report.skipped, report.refused) == (3, 1, 0)
