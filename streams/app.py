@@ -17,6 +17,7 @@ from streams.metrics import WorkerMetrics
 from streams.reconciliation import ReconcilingStore, reconcile_once
 from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline, register_agents
+from streams.stopping import FeedStopper
 from streams.worker import StockWorker
 from topics.catalog import full_name
 
@@ -61,6 +62,8 @@ def wire_stock_worker(
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
     agents = register_agents(app, pipelines, metrics)
     topics = list(pipelines)
+    stopper = FeedStopper(settings.shutdown_timeout_s)
+    stopper.connect(app)
 
     if reconciling is not None and settings.reconcile_interval_s > 0:
 
@@ -88,11 +91,14 @@ def wire_stock_worker(
             periodic_interval_s=settings.hold_expiry_interval_s,
             metrics=metrics,
         )
+        stopper.worker = worker
         log.info("stock_feed_started", extra={"topics": list(topics)})
         task = asyncio.ensure_future(worker.run())
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
-            worker.stop()  # finish the batch in hand, commit, close: then let faust go on stopping
+            # Normally the stopper has stopped the feed already; cancelled otherwise, the agents are
+            # gone: drop the batch in hand (uncommitted), commit what is done, close, then go on.
+            worker.abandon()
             await task
             raise

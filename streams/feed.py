@@ -116,9 +116,10 @@ class BatchFeed:
             )
         return len(offsets)
 
-    def close(self) -> None:
+    def close(self, flush_timeout_s: float = 30.0) -> None:
+        """Flush, commit what is done, and leave the group (its partitions go to the others at once)."""
         try:
-            self.commit()
+            self.commit(flush_timeout_s)
         finally:
             self._consumer.close()
 
