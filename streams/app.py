@@ -14,6 +14,7 @@ from omnistock.settings import Settings
 from streams.feed import BatchFeed
 from streams.kafka_config import consumer_config, producer_config
 from streams.metrics import WorkerMetrics
+from streams.offset_watch import OffsetWatch
 from streams.reconciliation import ReconcilingStore, reconcile_once
 from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline, register_agents
@@ -76,7 +77,10 @@ def wire_stock_worker(
         # faust holds stream flow until its own consumer is assigned partitions; it has none here.
         app.flow_control.resume()
         feed = BatchFeed(
-            Consumer(consumer_config(settings)), Producer(producer_config(settings)), settings.topic_prefix
+            Consumer(consumer_config(settings)),
+            Producer(producer_config(settings)),
+            settings.topic_prefix,
+            OffsetWatch(metrics.offsets_reset, settings.topic_prefix),
         )
         feed.subscribe([full_name(settings.topic_prefix, topic) for topic in topics])
         metrics.assigned.set_function(lambda: feed.assigned)

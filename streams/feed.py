@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from streams.offset_watch import RESET_ERRORS, OffsetWatch
 from streams.records import OutRecord
 
 log = logging.getLogger("omnistock.feed")
@@ -30,11 +31,14 @@ class DeliveryFailed(Exception):
 class BatchFeed:
     """Consumes batches, produces outputs, and commits the offsets of what is fully done."""
 
-    def __init__(self, consumer: Consumer, producer: Producer, topic_prefix: str) -> None:
+    def __init__(
+        self, consumer: Consumer, producer: Producer, topic_prefix: str, offsets: OffsetWatch | None = None
+    ) -> None:
         self._consumer = consumer
         self._producer = producer
         self._prefix = topic_prefix
         self._done: dict[tuple[str, int], int] = {}
+        self.offsets = offsets or OffsetWatch()
         self._failures: list[str] = []
         self.assigned = 0
 
@@ -61,6 +65,8 @@ class BatchFeed:
             error = record.error()
             if error is None:
                 good.append(record)
+            elif error.code() in RESET_ERRORS:
+                self.offsets.reset_error(record.topic(), record.partition(), error)
             elif error.code() != KafkaError._PARTITION_EOF:
                 log.warning("consume_error", extra={"error": str(error)})
         return good
@@ -83,9 +89,11 @@ class BatchFeed:
         self._producer.poll(0)
 
     def mark_done(self, records: Sequence[Message]) -> None:
-        done = self._done
+        ends: dict[tuple[str, int], int] = {}
         for record in records:
-            done[(record.topic(), record.partition())] = record.offset() + 1  # type: ignore[index,operator]
+            ends[(record.topic(), record.partition())] = record.offset() + 1  # type: ignore[index,operator]
+        self.offsets.check(ends)
+        self._done.update(ends)
 
     def commit(self, flush_timeout_s: float = 30.0) -> int:
         """Flush outputs, then commit what is done; returns the partitions committed."""
@@ -125,10 +133,12 @@ class BatchFeed:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = len(partitions)
+        self.offsets.forget()
         log.info("partitions_assigned", extra={"partitions": len(partitions)})
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = 0
+        self.offsets.forget()
         # Batches are processed before the next poll, so everything consumed is done: commit it now.
         try:
             self.commit()

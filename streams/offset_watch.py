@@ -1,0 +1,60 @@
+"""Notices a partition's offsets going backwards (a broker that lost its log, a topic recreated)."""
+
+from __future__ import annotations
+
+import logging
+
+from confluent_kafka import KafkaError
+from prometheus_client import Counter
+
+log = logging.getLogger("omnistock.feed")
+# librdkafka's answer to a position beyond the log's end: it applies auto.offset.reset (earliest).
+RESET_ERRORS = frozenset({KafkaError.OFFSET_OUT_OF_RANGE, KafkaError._AUTO_OFFSET_RESET})
+
+
+class OffsetWatch:
+    """The end of what was consumed on each owned partition, compared batch by batch.
+
+    A batch whose last offset is not past the previous batch's end went backwards: the broker lost
+    what it had (Tansu restarted, a topic deleted and recreated) and the consumer went on from the
+    log's start. Each such partition is logged as an error and counted; consuming goes on from there
+    (the store's dedupe makes records seen before change nothing). Only batch ends are compared, so
+    the cost is per partition and batch, not per record. Not seen: a log that was lost and has grown
+    past the old position again before the next fetch (its offsets look new); the broker's leader
+    epochs (KIP-320) are what catches that on Kafka.
+    """
+
+    def __init__(self, resets: Counter | None = None, topic_prefix: str = "") -> None:
+        self._ends: dict[tuple[str, int], int] = {}
+        self._resets, self._prefix = resets, topic_prefix
+
+    def forget(self) -> None:
+        """Partitions were assigned or revoked: a new owner starts where the group committed."""
+        self._ends.clear()
+
+    def check(self, ends: dict[tuple[str, int], int]) -> None:
+        """`ends`: each partition's next offset after the batch just done."""
+        seen = self._ends
+        for key, end in ends.items():
+            previous = seen.get(key)
+            if previous is not None and end <= previous:
+                topic, partition = key
+                # expected: the next offset the partition owed; got: the batch's last offset, below it
+                log.error(
+                    "offsets_went_backwards",
+                    extra={"topic": topic, "partition": partition, "expected": previous, "got": end - 1},
+                )
+                self._count(topic)
+            seen[key] = end
+
+    def reset_error(self, topic: str | None, partition: int | None, error: KafkaError) -> None:
+        """The consumer reported that its position was out of range and reset it."""
+        log.error(
+            "offsets_reset_by_broker",
+            extra={"topic": topic, "partition": partition, "error": str(error)},
+        )
+        self._count(topic or "")
+
+    def _count(self, topic: str) -> None:
+        if self._resets is not None:
+            self._resets.labels(topic.removeprefix(self._prefix)).inc()

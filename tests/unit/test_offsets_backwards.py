@@ -1,0 +1,125 @@
+"""Offsets that go backwards on a partition (a broker that lost its log) are logged as errors and
+counted, and consuming goes on from there; records of a partition revoked mid-poll are left to the
+new owner."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaError, TopicPartition
+from prometheus_client import CollectorRegistry
+
+from streams.feed import BatchFeed
+from streams.metrics import WorkerMetrics
+from streams.offset_watch import OffsetWatch
+
+TOPIC = "shop.pos.sales.v1"
+
+
+class _Message:
+    def __init__(self, partition: int, offset: int, error: KafkaError | None = None) -> None:
+        self._partition, self._offset, self._error = partition, offset, error
+
+    def topic(self) -> str:
+        return TOPIC
+
+    def partition(self) -> int:
+        return self._partition
+
+    def offset(self) -> int:
+        return self._offset
+
+    def error(self) -> KafkaError | None:
+        return self._error
+
+
+class _Consumer:
+    """Each consume() call gives the next scripted list; a callable in the script runs instead."""
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script, self.committed = script, []  # type: ignore[var-annotated]
+
+    def subscribe(self, topics: list[str], on_assign: Any, on_revoke: Any) -> None:
+        self.on_assign, self.on_revoke = on_assign, on_revoke
+
+    def consume(self, num_messages: int, timeout: float) -> list[Any]:
+        step = self.script.pop(0) if self.script else []
+        return step(self) if callable(step) else step
+
+    def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
+        self.committed += [(tp.topic, tp.partition, tp.offset) for tp in offsets]
+
+
+class _Producer:
+    def flush(self, _: float) -> int:
+        return 0
+
+
+def _feed(script: list[Any]) -> tuple[BatchFeed, _Consumer, WorkerMetrics]:
+    metrics = WorkerMetrics.create(CollectorRegistry())
+    consumer = _Consumer(script)
+    feed = BatchFeed(consumer, _Producer(), "shop.", OffsetWatch(metrics.offsets_reset, "shop."))  # type: ignore[arg-type]
+    feed.subscribe([TOPIC])
+    return feed, consumer, metrics
+
+
+def _resets(metrics: WorkerMetrics) -> float:
+    return metrics.offsets_reset.labels("pos.sales.v1")._value.get()
+
+
+def _run(feed: BatchFeed, polls: int) -> None:
+    for _ in range(polls):
+        feed.mark_done(feed.poll(100, 0.0))
+
+
+def test_offsets_that_go_backwards_are_logged_counted_and_consumed_from_the_reset_position(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = [_Message(0, n) for n in range(100)]
+    after = [_Message(0, n) for n in range(10)]  # the broker lost its log: it starts again at 0
+    feed, consumer, metrics = _feed([before, [], after, []])
+
+    with caplog.at_level(logging.ERROR, logger="omnistock.feed"):
+        _run(feed, 2)
+
+    (error,) = [r for r in caplog.records if r.getMessage() == "offsets_went_backwards"]
+    assert (error.topic, error.partition, error.expected, error.got) == (TOPIC, 0, 100, 9)  # type: ignore[attr-defined]
+    assert _resets(metrics) == 1
+    feed.commit()
+    assert consumer.committed == [(TOPIC, 0, 10)]  # it goes on from where the broker's log is now
+
+
+def test_offsets_moving_forward_on_every_partition_count_nothing() -> None:
+    batches = [[_Message(p, n) for p in (0, 1) for n in range(k * 10, k * 10 + 10)] for k in range(3)]
+    feed, _, metrics = _feed([step for batch in batches for step in (batch, [])])
+
+    _run(feed, 3)
+
+    assert _resets(metrics) == 0
+
+
+def test_a_lower_offset_after_the_partitions_were_assigned_again_is_where_the_group_committed() -> None:
+    def reassigned(consumer: _Consumer) -> list[Any]:
+        consumer.on_assign(consumer, [TopicPartition(TOPIC, 0)])
+        return [_Message(0, n) for n in range(40, 50)]
+
+    feed, _, metrics = _feed([[_Message(0, n) for n in range(100)], [], reassigned, []])
+
+    _run(feed, 2)
+
+    assert _resets(metrics) == 0
+
+
+def test_an_offset_out_of_range_reported_by_the_consumer_is_logged_and_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    out_of_range = _Message(0, -1001, KafkaError(KafkaError._AUTO_OFFSET_RESET, "offset reset"))
+    feed, _, metrics = _feed([[out_of_range], []])
+
+    with caplog.at_level(logging.ERROR, logger="omnistock.feed"):
+        assert feed.poll(100, 0.0) == []
+
+    assert [r.getMessage() for r in caplog.records] == ["offsets_reset_by_broker"]
+    assert _resets(metrics) == 1
