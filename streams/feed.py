@@ -39,6 +39,7 @@ class BatchFeed:
         self._prefix = topic_prefix
         self._done: dict[tuple[str, int], int] = {}
         self.offsets = offsets or OffsetWatch()
+        self._revoked: set[tuple[str, int]] = set()  # during the poll under way
         self._failures: list[str] = []
         self.assigned = 0
 
@@ -52,6 +53,7 @@ class BatchFeed:
         within `timeout_s` and what came with it, at once (consume() alone waits for `max_records` or
         the whole timeout: the record would wait for company). Errors are logged."""
         consume = self._consumer.consume
+        self._revoked.clear()
         records = consume(num_messages=max_records, timeout=0)
         if records and len(records) < max_records:
             if top_up_s > 0:
@@ -69,7 +71,17 @@ class BatchFeed:
                 self.offsets.reset_error(record.topic(), record.partition(), error)
             elif error.code() != KafkaError._PARTITION_EOF:
                 log.warning("consume_error", extra={"error": str(error)})
+        if self._revoked:
+            good = self._owned(good)
         return good
+
+    def _owned(self, records: list[Message]) -> list[Message]:
+        """Records fetched before a revoke in the same poll: no longer ours to apply or commit (the new
+        owner starts at the offsets committed on revoke)."""
+        revoked = self._revoked
+        kept = [r for r in records if (r.topic(), r.partition()) not in revoked]
+        log.info("revoked_records_dropped", extra={"records": len(records) - len(kept)})
+        return kept
 
     def produce(self, outputs: Sequence[OutRecord]) -> None:
         produce, prefix = self._producer.produce, self._prefix
@@ -139,6 +151,7 @@ class BatchFeed:
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = 0
         self.offsets.forget()
+        self._revoked.update((p.topic, p.partition) for p in partitions)
         # Batches are processed before the next poll, so everything consumed is done: commit it now.
         try:
             self.commit()

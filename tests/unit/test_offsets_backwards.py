@@ -123,3 +123,19 @@ def test_an_offset_out_of_range_reported_by_the_consumer_is_logged_and_counted(
 
     assert [r.getMessage() for r in caplog.records] == ["offsets_reset_by_broker"]
     assert _resets(metrics) == 1
+
+
+def test_records_of_a_partition_revoked_during_the_poll_are_left_to_its_new_owner() -> None:
+    def revoked(consumer: _Consumer) -> list[Any]:
+        consumer.on_revoke(consumer, [TopicPartition(TOPIC, 0)])
+        return []
+
+    in_hand = [_Message(p, n) for p in (0, 1) for n in range(5)]
+    feed, consumer, _ = _feed([in_hand, revoked])
+
+    kept = feed.poll(100, 0.0, top_up_s=0.005)  # the top-up's consume runs the revoke
+
+    assert {(m.partition(), m.offset()) for m in kept} == {(1, n) for n in range(5)}
+    feed.mark_done(kept)
+    feed.commit()
+    assert consumer.committed == [(TOPIC, 1, 5)]
