@@ -146,6 +146,8 @@ class BatchFeed:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = len(partitions)
         self.offsets.forget()
+        # Given back in the same poll: what comes now is fetched from the group's committed offset.
+        self._revoked.difference_update((p.topic, p.partition) for p in partitions)
         log.info("partitions_assigned", extra={"partitions": len(partitions)})
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -139,3 +139,20 @@ def test_records_of_a_partition_revoked_during_the_poll_are_left_to_its_new_owne
     feed.mark_done(kept)
     feed.commit()
     assert consumer.committed == [(TOPIC, 1, 5)]
+
+
+def _reassigned_from(offset: int) -> Any:
+    def reassigned(consumer: _Consumer) -> list[Any]:
+        consumer.on_revoke(consumer, [TopicPartition(TOPIC, 0)])
+        consumer.on_assign(consumer, [TopicPartition(TOPIC, 0)])
+        return [_Message(0, n) for n in range(offset, offset + 10)]
+
+    return reassigned
+
+
+def test_records_of_a_partition_given_back_in_the_same_poll_are_applied() -> None:
+    feed, _, _ = _feed([[], _reassigned_from(0), []])
+
+    kept = feed.poll(100, 0.0)
+
+    assert [m.offset() for m in kept] == list(range(10))
