@@ -127,6 +127,7 @@ class BatchFeed:
         offsets = [TopicPartition(topic, part, offset) for (topic, part), offset in done.items()]
         try:
             self._consumer.commit(offsets=offsets, asynchronous=False)
+            self.offsets.committed(done)
         except KafkaException as error:
             code = error.args[0].code() if error.args else None
             if code not in GROUP_CHANGED:
@@ -145,14 +146,14 @@ class BatchFeed:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = len(partitions)
-        self.offsets.forget()
+        self.offsets.reassigned()
         # Given back in the same poll: what comes now is fetched from the group's committed offset.
         self._revoked.difference_update((p.topic, p.partition) for p in partitions)
         log.info("partitions_assigned", extra={"partitions": len(partitions)})
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = 0
-        self.offsets.forget()
+        self.offsets.reassigned()
         self._revoked.update((p.topic, p.partition) for p in partitions)
         # Batches are processed before the next poll, so everything consumed is done: commit it now.
         try:

@@ -17,20 +17,32 @@ class OffsetWatch:
 
     A batch whose last offset is not past the previous batch's end went backwards: the broker lost
     what it had (Tansu restarted, a topic deleted and recreated) and the consumer went on from the
-    log's start. Each such partition is logged as an error and counted; consuming goes on from there
-    (the store's dedupe makes records seen before change nothing). Only batch ends are compared, so
-    the cost is per partition and batch, not per record. Not seen: a log that was lost and has grown
-    past the old position again before the next fetch (its offsets look new); the broker's leader
-    epochs (KIP-320) are what catches that on Kafka.
+    log's start, silently (librdkafka applies auto.offset.reset without an error or a log line).
+    Each such partition is logged as an error and counted; consuming goes on from there (the store's
+    dedupe makes records seen before change nothing). Only batch ends are compared, so the cost is
+    per partition and batch, not per record.
+
+    After a rebalance the group's committed offset is where a partition starts again, and it may be
+    below what this worker consumed (its last commit refused as the group moved on): what it
+    committed itself is the floor then. A broker that lost its log also loses the group, so the
+    worker is assigned its partitions again, at offset 0, below what it committed: that is seen.
+    Not seen: a worker that starts on a lost log (it knows no past), and a log lost and grown past
+    the old position before the next fetch (its offsets look new; Kafka's leader epochs, KIP-320,
+    catch that one).
     """
 
     def __init__(self, resets: Counter | None = None, topic_prefix: str = "") -> None:
         self._ends: dict[tuple[str, int], int] = {}
+        self._committed: dict[tuple[str, int], int] = {}
         self._resets, self._prefix = resets, topic_prefix
 
-    def forget(self) -> None:
-        """Partitions were assigned or revoked: a new owner starts where the group committed."""
-        self._ends.clear()
+    def committed(self, offsets: dict[tuple[str, int], int]) -> None:
+        """The group accepted these offsets (called from the committing thread: one dict update)."""
+        self._committed.update(offsets)
+
+    def reassigned(self) -> None:
+        """Partitions were assigned or revoked: each starts again no lower than this worker committed."""
+        self._ends = dict(self._committed)
 
     def check(self, ends: dict[tuple[str, int], int]) -> None:
         """`ends`: each partition's next offset after the batch just done."""

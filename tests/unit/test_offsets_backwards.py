@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 import pytest
-from confluent_kafka import KafkaError, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from streams.feed import BatchFeed
@@ -40,6 +40,7 @@ class _Consumer:
 
     def __init__(self, script: list[Any]) -> None:
         self.script, self.committed = script, []  # type: ignore[var-annotated]
+        self.refuse = False  # commits refused: this member is no longer in the group
 
     def subscribe(self, topics: list[str], on_assign: Any, on_revoke: Any) -> None:
         self.on_assign, self.on_revoke = on_assign, on_revoke
@@ -49,6 +50,8 @@ class _Consumer:
         return step(self) if callable(step) else step
 
     def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
+        if self.refuse:
+            raise KafkaException(KafkaError(KafkaError.UNKNOWN_MEMBER_ID))
         self.committed += [(tp.topic, tp.partition, tp.offset) for tp in offsets]
 
 
@@ -100,16 +103,37 @@ def test_offsets_moving_forward_on_every_partition_count_nothing() -> None:
     assert _resets(metrics) == 0
 
 
-def test_a_lower_offset_after_the_partitions_were_assigned_again_is_where_the_group_committed() -> None:
+def _reassigned_from(offset: int) -> Any:
     def reassigned(consumer: _Consumer) -> list[Any]:
+        consumer.on_revoke(consumer, [TopicPartition(TOPIC, 0)])
         consumer.on_assign(consumer, [TopicPartition(TOPIC, 0)])
-        return [_Message(0, n) for n in range(40, 50)]
+        return [_Message(0, n) for n in range(offset, offset + 10)]
 
-    feed, _, metrics = _feed([[_Message(0, n) for n in range(100)], [], reassigned, []])
+    return reassigned
 
-    _run(feed, 2)
+
+def test_after_a_rebalance_a_partition_may_start_again_where_the_group_committed() -> None:
+    first, second = [_Message(0, n) for n in range(40)], [_Message(0, n) for n in range(40, 100)]
+    feed, consumer, metrics = _feed([first, [], second, [], _reassigned_from(40), []])
+    _run(feed, 1)
+    feed.commit()  # 40 committed
+    _run(feed, 1)
+    consumer.refuse = True  # 100 consumed, never committed: the group moved on first
+
+    _run(feed, 1)
 
     assert _resets(metrics) == 0
+
+
+def test_a_partition_given_back_below_what_this_worker_committed_went_backwards() -> None:
+    # A broker that lost its log loses the group too: the worker is assigned its partitions again, at 0.
+    feed, _, metrics = _feed([[_Message(0, n) for n in range(100)], [], _reassigned_from(0), []])
+    _run(feed, 1)
+    feed.commit()
+
+    _run(feed, 1)
+
+    assert _resets(metrics) == 1
 
 
 def test_an_offset_out_of_range_reported_by_the_consumer_is_logged_and_counted(
@@ -139,15 +163,6 @@ def test_records_of_a_partition_revoked_during_the_poll_are_left_to_its_new_owne
     feed.mark_done(kept)
     feed.commit()
     assert consumer.committed == [(TOPIC, 1, 5)]
-
-
-def _reassigned_from(offset: int) -> Any:
-    def reassigned(consumer: _Consumer) -> list[Any]:
-        consumer.on_revoke(consumer, [TopicPartition(TOPIC, 0)])
-        consumer.on_assign(consumer, [TopicPartition(TOPIC, 0)])
-        return [_Message(0, n) for n in range(offset, offset + 10)]
-
-    return reassigned
 
 
 def test_records_of_a_partition_given_back_in_the_same_poll_are_applied() -> None:
