@@ -4,6 +4,7 @@ uncommitted within its bound, and an agent stops retrying a batch the feed gave 
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ from core.errors import StoreUnavailable
 from streams.metrics import WorkerMetrics
 from streams.stock_agents import BatchJob, apply_with_retry
 from streams.stock_pipeline import BatchOutcome
+from streams.stopping import FeedStopper
 from streams.worker import StockWorker
 
 
@@ -148,3 +150,34 @@ def test_an_agent_stops_retrying_a_batch_the_feed_has_given_up() -> None:
 
     assert outcome is None
     assert calls >= 2  # it was retrying while the store was down
+
+
+class _Stoppable:
+    def __init__(self, closed: bool) -> None:
+        self.stopped, self.abandoned = asyncio.Event(), False
+        if closed:
+            self.stopped.set()
+
+    def abandon(self) -> None:
+        self.abandoned = True
+
+
+def _second_signal(closed: bool) -> tuple[_Stoppable, list[int]]:
+    exits: list[int] = []
+    stopper = FeedStopper(5.0, exit_now=exits.append)
+    worker = _Stoppable(closed)
+    stopper.worker = worker  # type: ignore[assignment]
+    stopper.on_second_signal(signal.SIGTERM)
+    return worker, exits
+
+
+def test_a_second_signal_while_the_feed_runs_drops_its_batch_in_hand() -> None:
+    worker, exits = _second_signal(closed=False)
+
+    assert (worker.abandoned, exits) == (True, [])
+
+
+def test_a_second_signal_once_the_feed_is_closed_ends_the_process_at_once() -> None:
+    worker, exits = _second_signal(closed=True)
+
+    assert (worker.abandoned, exits) == (False, [0])
