@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -40,6 +41,7 @@ class BatchFeed:
         self._done: dict[tuple[str, int], int] = {}
         self.offsets = offsets or OffsetWatch()
         self._revoked: set[tuple[str, int]] = set()  # during the poll under way
+        self._commit_lock = threading.Lock()
         self._failures: list[str] = []
         self.assigned = 0
 
@@ -118,9 +120,16 @@ class BatchFeed:
         return done
 
     def commit_offsets(self, done: dict[tuple[str, int], int], flush_timeout_s: float = 30.0) -> int:
-        """Flush every output produced so far (those of `done` among them), then commit `done`."""
+        """Flush every output produced so far (those of `done` among them), then commit `done`.
+
+        One commit at a time: a revoke's commit (in the poll's thread) waits for the background one
+        under way, whose offsets are older; landing after it, they would take the group back."""
         if not done:
             return 0
+        with self._commit_lock:
+            return self._flush_and_commit(done, flush_timeout_s)
+
+    def _flush_and_commit(self, done: dict[tuple[str, int], int], flush_timeout_s: float) -> int:
         pending = self._producer.flush(flush_timeout_s)
         if pending or self._failures:
             raise DeliveryFailed(f"{pending} outputs undelivered; failures: {self._failures[:3]}")

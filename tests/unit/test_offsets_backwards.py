@@ -5,6 +5,8 @@ new owner."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -171,3 +173,31 @@ def test_records_of_a_partition_given_back_in_the_same_poll_are_applied() -> Non
     kept = feed.poll(100, 0.0)
 
     assert [m.offset() for m in kept] == list(range(10))
+
+
+class _SlowCommits(_Consumer):
+    """The first commit takes 0.2 s before the group holds it, the others none."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.delays = [0.2]
+
+    def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
+        time.sleep(self.delays.pop(0) if self.delays else 0.0)
+        super().commit(offsets, asynchronous)
+
+
+def test_a_revoke_commit_waits_for_the_background_commit_so_the_group_never_goes_back() -> None:
+    consumer = _SlowCommits()
+    feed = BatchFeed(consumer, _Producer(), "")  # type: ignore[arg-type]
+    feed.subscribe([TOPIC])
+    feed.mark_done([_Message(0, 99)])
+    background = threading.Thread(target=feed.commit_offsets, args=(feed.take_done(),))
+    background.start()  # the worker's commit of offset 100, under way
+    time.sleep(0.05)
+    feed.mark_done([_Message(0, 149)])
+
+    consumer.on_revoke(consumer, [TopicPartition(TOPIC, 0)])  # commits 150
+    background.join()
+
+    assert consumer.committed == [(TOPIC, 0, 100), (TOPIC, 0, 150)]
