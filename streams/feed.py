@@ -82,7 +82,8 @@ class BatchFeed:
         owner starts at the offsets committed on revoke)."""
         revoked = self._revoked
         kept = [r for r in records if (r.topic(), r.partition()) not in revoked]
-        log.info("revoked_records_dropped", extra={"records": len(records) - len(kept)})
+        if len(kept) < len(records):
+            log.info("revoked_records_dropped", extra={"records": len(records) - len(kept)})
         return kept
 
     def produce(self, outputs: Sequence[OutRecord]) -> None:
