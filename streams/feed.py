@@ -156,10 +156,19 @@ class BatchFeed:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = len(partitions)
-        self.offsets.reassigned()
+        self.offsets.reassigned(self._group_offsets(partitions))
         # Given back in the same poll: what comes now is fetched from the group's committed offset.
         self._revoked.difference_update((p.topic, p.partition) for p in partitions)
         log.info("partitions_assigned", extra={"partitions": len(partitions)})
+
+    def _group_offsets(self, partitions: list[TopicPartition]) -> dict[tuple[str, int], int]:
+        """Where the group committed each partition (one round trip per assignment; {} if unknown)."""
+        try:
+            committed = self._consumer.committed(partitions, timeout=5)
+        except KafkaException as error:
+            log.warning("committed_offsets_unknown", extra={"error": str(error)})
+            return {}
+        return {(tp.topic, tp.partition): tp.offset for tp in committed if tp.offset >= 0}
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = 0

@@ -22,13 +22,15 @@ class OffsetWatch:
     dedupe makes records seen before change nothing). Only batch ends are compared, so the cost is
     per partition and batch, not per record.
 
-    After a rebalance the group's committed offset is where a partition starts again, and it may be
-    below what this worker consumed (its last commit refused as the group moved on): what it
-    committed itself is the floor then. A broker that lost its log also loses the group, so the
-    worker is assigned its partitions again, at offset 0, below what it committed: that is seen.
-    Not seen: a worker that starts on a lost log (it knows no past), and a log lost and grown past
-    the old position before the next fetch (its offsets look new; Kafka's leader epochs, KIP-320,
-    catch that one).
+    After an assignment a partition starts again at the group's committed offset, which may be
+    below what this worker consumed (its last commit refused as the group moved on): the floor is
+    the group's committed offset (read once per assignment), or what this worker committed itself
+    if higher. So a worker (re)started on a log shorter than its group's offset (librdkafka resets
+    to the start) is seen, and so is a broker that lost its log and the group with it (the worker is
+    assigned its partitions again, at 0, below what it committed). Not seen: a log lost together
+    with the group's offsets (a topic deleted and recreated) under a worker that has committed
+    nothing on it, and a log lost and grown past the old position before the next fetch (its
+    offsets look new; Kafka's leader epochs, KIP-320, catch that one).
     """
 
     def __init__(self, resets: Counter | None = None, topic_prefix: str = "") -> None:
@@ -40,9 +42,13 @@ class OffsetWatch:
         """The group accepted these offsets (called from the committing thread: one dict update)."""
         self._committed.update(offsets)
 
-    def reassigned(self) -> None:
-        """Partitions were assigned or revoked: each starts again no lower than this worker committed."""
-        self._ends = dict(self._committed)
+    def reassigned(self, group: dict[tuple[str, int], int] | None = None) -> None:
+        """Partitions were assigned or revoked: each starts again where the group committed (`group`,
+        read on assignment), and no lower than this worker committed itself."""
+        ends = dict(self._committed)
+        for key, offset in (group or {}).items():
+            ends[key] = max(offset, ends.get(key, offset))
+        self._ends = ends
 
     def check(self, ends: dict[tuple[str, int], int]) -> None:
         """`ends`: each partition's next offset after the batch just done."""

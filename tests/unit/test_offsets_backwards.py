@@ -41,8 +41,15 @@ class _Consumer:
     """Each consume() call gives the next scripted list; a callable in the script runs instead."""
 
     def __init__(self, script: list[Any]) -> None:
-        self.script, self.committed = script, []  # type: ignore[var-annotated]
+        self.script, self.commits = script, []  # type: ignore[var-annotated]
         self.refuse = False  # commits refused: this member is no longer in the group
+        self.group: dict[tuple[str, int], int] = {}  # offsets the group holds from before
+
+    def committed(self, partitions: list[TopicPartition], timeout: float) -> list[TopicPartition]:
+        return [
+            TopicPartition(p.topic, p.partition, self.group.get((p.topic, p.partition), -1001))
+            for p in partitions
+        ]
 
     def subscribe(self, topics: list[str], on_assign: Any, on_revoke: Any) -> None:
         self.on_assign, self.on_revoke = on_assign, on_revoke
@@ -54,7 +61,7 @@ class _Consumer:
     def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
         if self.refuse:
             raise KafkaException(KafkaError(KafkaError.UNKNOWN_MEMBER_ID))
-        self.committed += [(tp.topic, tp.partition, tp.offset) for tp in offsets]
+        self.commits += [(tp.topic, tp.partition, tp.offset) for tp in offsets]
 
 
 class _Producer:
@@ -93,7 +100,7 @@ def test_offsets_that_go_backwards_are_logged_counted_and_consumed_from_the_rese
     assert (error.topic, error.partition, error.expected, error.got) == (TOPIC, 0, 100, 9)  # type: ignore[attr-defined]
     assert _resets(metrics) == 1
     feed.commit()
-    assert consumer.committed == [(TOPIC, 0, 10)]  # it goes on from where the broker's log is now
+    assert consumer.commits == [(TOPIC, 0, 10)]  # it goes on from where the broker's log is now
 
 
 def test_offsets_moving_forward_on_every_partition_count_nothing() -> None:
@@ -164,7 +171,17 @@ def test_records_of_a_partition_revoked_during_the_poll_are_left_to_its_new_owne
     assert {(m.partition(), m.offset()) for m in kept} == {(1, n) for n in range(5)}
     feed.mark_done(kept)
     feed.commit()
-    assert consumer.committed == [(TOPIC, 1, 5)]
+    assert consumer.commits == [(TOPIC, 1, 5)]
+
+
+def test_a_worker_started_where_the_group_committed_beyond_the_log_end_sees_the_reset() -> None:
+    # The group's offset is 1000, the log holds 10 records: librdkafka starts again at 0, silently.
+    feed, consumer, metrics = _feed([[], _reassigned_from(0), []])
+    consumer.group[(TOPIC, 0)] = 1000
+
+    _run(feed, 1)
+
+    assert _resets(metrics) == 1
 
 
 def test_records_of_a_partition_given_back_in_the_same_poll_are_applied() -> None:
@@ -200,4 +217,4 @@ def test_a_revoke_commit_waits_for_the_background_commit_so_the_group_never_goes
     consumer.on_revoke(consumer, [TopicPartition(TOPIC, 0)])  # commits 150
     background.join()
 
-    assert consumer.committed == [(TOPIC, 0, 100), (TOPIC, 0, 150)]
+    assert consumer.commits == [(TOPIC, 0, 100), (TOPIC, 0, 150)]
