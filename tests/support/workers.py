@@ -100,9 +100,12 @@ class Workers:
                     found[(sku, location.location_id)] = location.on_hand
         return found
 
-    def close(self) -> None:
+    def stop_all(self) -> None:
         for process in self.started:
             stop(process)
+
+    def close(self) -> None:
+        self.stop_all()
         delete_prefix(redis.Redis.from_url(self.redis_url), self.env["OMNISTOCK_REDIS_PREFIX"])
 
 
