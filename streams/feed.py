@@ -150,6 +150,9 @@ class BatchFeed:
     def close(self, flush_timeout_s: float = 30.0) -> None:
         """Flush, commit what is done, and leave the group (its partitions go to the others at once)."""
         try:
+            # Every output, also those tied to no offset (the periodic sweeps: expired holds are
+            # released once, in Redis, and published once): a commit flushes only when it has offsets.
+            self._producer.flush(flush_timeout_s)
             self.commit(flush_timeout_s)
         finally:
             self._consumer.close()

@@ -11,6 +11,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from core.errors import StoreUnavailable
+from streams.feed import BatchFeed
 from streams.metrics import WorkerMetrics
 from streams.stock_agents import BatchJob, apply_with_retry
 from streams.stock_pipeline import BatchOutcome
@@ -181,3 +182,26 @@ def test_a_second_signal_once_the_feed_is_closed_ends_the_process_at_once() -> N
     worker, exits = _second_signal(closed=True)
 
     assert (worker.abandoned, exits) == (False, [0])
+
+
+class _CountingProducer:
+    def __init__(self) -> None:
+        self.flushes = 0
+
+    def flush(self, _: float) -> int:
+        self.flushes += 1
+        return 0
+
+
+class _ClosingConsumer:
+    def close(self) -> None: ...
+
+
+def test_closing_the_feed_flushes_outputs_tied_to_no_offset() -> None:
+    producer = _CountingProducer()
+    feed = BatchFeed(_ClosingConsumer(), producer, "")  # type: ignore[arg-type]
+    # e.g. the expired holds of the last sweep: produced, and no record of theirs to commit
+
+    feed.close()
+
+    assert producer.flushes >= 1
