@@ -80,7 +80,7 @@ def wire_stock_worker(
             Consumer(consumer_config(settings)),
             Producer(producer_config(settings)),
             settings.topic_prefix,
-            OffsetWatch(metrics.offsets_reset, settings.topic_prefix),
+            offsets=OffsetWatch(metrics.offsets_reset, settings.topic_prefix),
         )
         feed.subscribe([full_name(settings.topic_prefix, topic) for topic in topics])
         metrics.assigned.set_function(lambda: feed.assigned)

@@ -33,7 +33,7 @@ class BatchFeed:
     """Consumes batches, produces outputs, and commits the offsets of what is fully done."""
 
     def __init__(
-        self, consumer: Consumer, producer: Producer, topic_prefix: str, offsets: OffsetWatch | None = None
+        self, consumer: Consumer, producer: Producer, topic_prefix: str, *, offsets: OffsetWatch | None = None
     ) -> None:
         self._consumer = consumer
         self._producer = producer

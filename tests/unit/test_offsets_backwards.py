@@ -72,7 +72,7 @@ class _Producer:
 def _feed(script: list[Any]) -> tuple[BatchFeed, _Consumer, WorkerMetrics]:
     metrics = WorkerMetrics.create(CollectorRegistry())
     consumer = _Consumer(script)
-    feed = BatchFeed(consumer, _Producer(), "shop.", OffsetWatch(metrics.offsets_reset, "shop."))  # type: ignore[arg-type]
+    feed = BatchFeed(consumer, _Producer(), "shop.", offsets=OffsetWatch(metrics.offsets_reset, "shop."))  # type: ignore[arg-type]
     feed.subscribe([TOPIC])
     return feed, consumer, metrics
 
