@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     batch_max_events: int = 1000
     batch_max_bytes: int = Field(500_000, description="About this many bytes of record values per batch")
     commit_interval_s: float = 0.5
+    # Stopping (SIGTERM, issue 13): the bound on each step of a stop.
+    shutdown_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="On SIGTERM, how long the batch in hand may take to finish, and then the last flush; "
+        "past it the batch is dropped uncommitted (the next owner re-applies it, deduped)",
+    )
     # Idempotency: how long an event_id is remembered per sku, and how far back a count may reach.
     dedupe_window_s: int = 3600
     count_window_s: int = 24 * 3600

@@ -14,9 +14,11 @@ from omnistock.settings import Settings
 from streams.feed import BatchFeed
 from streams.kafka_config import consumer_config, producer_config
 from streams.metrics import WorkerMetrics
+from streams.offset_watch import OffsetWatch
 from streams.reconciliation import ReconcilingStore, reconcile_once
 from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline, register_agents
+from streams.stopping import FeedStopper
 from streams.store_guard import StoreGuard
 from streams.worker import StockWorker
 from topics.catalog import full_name
@@ -63,6 +65,8 @@ def wire_stock_worker(
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
     agents = register_agents(app, pipelines, metrics)
     topics = list(pipelines)
+    stopper = FeedStopper(settings.shutdown_timeout_s)
+    stopper.connect(app)
 
     if reconciling is not None and settings.reconcile_interval_s > 0:
 
@@ -79,7 +83,11 @@ def wire_stock_worker(
         if guard is not None:  # a new deployment gets its store marker; a lost store is reported
             await asyncio.get_running_loop().run_in_executor(None, guard.initialise, consumer, names)
         feed = BatchFeed(
-            consumer, Producer(producer_config(settings)), settings.topic_prefix, metrics.dlq_produce_failures
+            consumer,
+            Producer(producer_config(settings)),
+            settings.topic_prefix,
+            metrics.dlq_produce_failures,
+            offsets=OffsetWatch(metrics.offsets_reset, settings.topic_prefix),
         )
         feed.subscribe(names)
         metrics.assigned.set_function(lambda: feed.assigned)
@@ -95,11 +103,14 @@ def wire_stock_worker(
             metrics=metrics,
             guard=guard,
         )
+        stopper.worker = worker
         log.info("stock_feed_started", extra={"topics": list(topics)})
         task = asyncio.ensure_future(worker.run())
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
-            worker.stop()  # finish the batch in hand, commit, close: then let faust go on stopping
+            # Normally the stopper has stopped the feed already; cancelled otherwise, the agents are
+            # gone: drop the batch in hand (uncommitted), commit what is done, close, then go on.
+            worker.abandon()
             await task
             raise

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from prometheus_client import Counter
 
+from streams.offset_watch import RESET_ERRORS, OffsetWatch
 from streams.records import OutRecord
 from topics.catalog import DLQ_SUFFIX
 
@@ -35,13 +37,22 @@ class BatchFeed:
     """Consumes batches, produces outputs, and commits the offsets of what is fully done."""
 
     def __init__(
-        self, consumer: Consumer, producer: Producer, topic_prefix: str, dlq_failures: Counter | None = None
+        self,
+        consumer: Consumer,
+        producer: Producer,
+        topic_prefix: str,
+        dlq_failures: Counter | None = None,
+        *,
+        offsets: OffsetWatch | None = None,
     ) -> None:
         self._dlq_failures = dlq_failures
         self._consumer = consumer
         self._producer = producer
         self._prefix = topic_prefix
         self._done: dict[tuple[str, int], int] = {}
+        self.offsets = offsets or OffsetWatch()
+        self._revoked: set[tuple[str, int]] = set()  # during the poll under way
+        self._commit_lock = threading.Lock()
         self._failures: list[str] = []
         self.assigned = 0
 
@@ -55,6 +66,7 @@ class BatchFeed:
         within `timeout_s` and what came with it, at once (consume() alone waits for `max_records` or
         the whole timeout: the record would wait for company). Errors are logged."""
         consume = self._consumer.consume
+        self._revoked.clear()
         records = consume(num_messages=max_records, timeout=0)
         if records and len(records) < max_records:
             if top_up_s > 0:
@@ -68,9 +80,22 @@ class BatchFeed:
             error = record.error()
             if error is None:
                 good.append(record)
+            elif error.code() in RESET_ERRORS:
+                self.offsets.reset_error(record.topic(), record.partition(), error)
             elif error.code() != KafkaError._PARTITION_EOF:
                 log.warning("consume_error", extra={"error": str(error)})
+        if self._revoked:
+            good = self._owned(good)
         return good
+
+    def _owned(self, records: list[Message]) -> list[Message]:
+        """Records fetched before a revoke in the same poll: no longer ours to apply or commit (the new
+        owner starts at the offsets committed on revoke)."""
+        revoked = self._revoked
+        kept = [r for r in records if (r.topic(), r.partition()) not in revoked]
+        if len(kept) < len(records):
+            log.info("revoked_records_dropped", extra={"records": len(records) - len(kept)})
+        return kept
 
     def produce(self, outputs: Sequence[OutRecord]) -> None:
         produce, prefix = self._producer.produce, self._prefix
@@ -93,9 +118,11 @@ class BatchFeed:
         self._producer.poll(0)
 
     def mark_done(self, records: Sequence[Message]) -> None:
-        done = self._done
+        ends: dict[tuple[str, int], int] = {}
         for record in records:
-            done[(record.topic(), record.partition())] = record.offset() + 1  # type: ignore[index,operator]
+            ends[(record.topic(), record.partition())] = record.offset() + 1  # type: ignore[index,operator]
+        self.offsets.check(ends)
+        self._done.update(ends)
 
     def commit(self, flush_timeout_s: float = 30.0) -> int:
         """Flush outputs, then commit what is done; returns the partitions committed."""
@@ -108,15 +135,23 @@ class BatchFeed:
         return done
 
     def commit_offsets(self, done: dict[tuple[str, int], int], flush_timeout_s: float = 30.0) -> int:
-        """Flush every output produced so far (those of `done` among them), then commit `done`."""
+        """Flush every output produced so far (those of `done` among them), then commit `done`.
+
+        One commit at a time: a revoke's commit (in the poll's thread) waits for the background one
+        under way, whose offsets are older; landing after it, they would take the group back."""
         if not done:
             return 0
+        with self._commit_lock:
+            return self._flush_and_commit(done, flush_timeout_s)
+
+    def _flush_and_commit(self, done: dict[tuple[str, int], int], flush_timeout_s: float) -> int:
         pending = self._producer.flush(flush_timeout_s)
         if pending or self._failures:
             raise DeliveryFailed(f"{pending} outputs undelivered; failures: {self._failures[:3]}")
         offsets = [TopicPartition(topic, part, offset) for (topic, part), offset in done.items()]
         try:
             self._consumer.commit(offsets=offsets, asynchronous=False)
+            self.offsets.committed(done)
         except KafkaException as error:
             code = error.args[0].code() if error.args else None
             if code not in GROUP_CHANGED:
@@ -126,9 +161,13 @@ class BatchFeed:
             )
         return len(offsets)
 
-    def close(self) -> None:
+    def close(self, flush_timeout_s: float = 30.0) -> None:
+        """Flush, commit what is done, and leave the group (its partitions go to the others at once)."""
         try:
-            self.commit()
+            # Every output, also those tied to no offset (the periodic sweeps: expired holds are
+            # released once, in Redis, and published once): a commit flushes only when it has offsets.
+            self._producer.flush(flush_timeout_s)
+            self.commit(flush_timeout_s)
         finally:
             self._consumer.close()
 
@@ -153,10 +192,24 @@ class BatchFeed:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = len(partitions)
+        self.offsets.reassigned(self._group_offsets(partitions))
+        # Given back in the same poll: what comes now is fetched from the group's committed offset.
+        self._revoked.difference_update((p.topic, p.partition) for p in partitions)
         log.info("partitions_assigned", extra={"partitions": len(partitions)})
+
+    def _group_offsets(self, partitions: list[TopicPartition]) -> dict[tuple[str, int], int]:
+        """Where the group committed each partition (one round trip per assignment; {} if unknown)."""
+        try:
+            committed = self._consumer.committed(partitions, timeout=5)
+        except KafkaException as error:
+            log.warning("committed_offsets_unknown", extra={"error": str(error)})
+            return {}
+        return {(tp.topic, tp.partition): tp.offset for tp in committed if tp.offset >= 0}
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = 0
+        self.offsets.reassigned()
+        self._revoked.update((p.topic, p.partition) for p in partitions)
         # Batches are processed before the next poll, so everything consumed is done: commit it now.
         try:
             self.commit()

@@ -28,6 +28,7 @@ class WorkerMetrics:
     orders_unrouted: Counter
     drift: Counter
     reconciliations: Counter
+    offsets_reset: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
@@ -114,6 +115,12 @@ class WorkerMetrics:
             ),
             reconciliations=Counter(
                 "omnistock_reconciliations_total", "Reconciliation passes completed", registry=registry
+            ),
+            offsets_reset=Counter(
+                "omnistock_offsets_reset_total",
+                "Partitions whose offsets went backwards or were reset by the broker (a lost log)",
+                ["topic"],
+                registry=registry,
             ),
             assigned=Gauge(
                 "omnistock_worker_assigned_partitions",

@@ -44,10 +44,13 @@ class BatchPipeline(Protocol):
 AgentFn = Callable[[Any], Coroutine[Any, Any, None]]  # faust passes its StreamT of BatchJob
 
 
-async def apply_with_retry(pipeline: BatchPipeline, job: BatchJob, metrics: WorkerMetrics) -> BatchOutcome:
-    """Apply the batch; while the store is unreachable, wait and retry the same batch (nothing dropped)."""
+async def apply_with_retry(
+    pipeline: BatchPipeline, job: BatchJob, metrics: WorkerMetrics
+) -> BatchOutcome | None:
+    """Apply the batch; while the store is unreachable, wait and retry the same batch (nothing dropped),
+    until the feed gives the batch up (a worker stopping drops it uncommitted): then None."""
     attempt = 0
-    while True:
+    while not job.done.cancelled():
         try:
             return pipeline.run(job.topic, job.records)
         except StoreUnavailable as error:
@@ -59,6 +62,7 @@ async def apply_with_retry(pipeline: BatchPipeline, job: BatchJob, metrics: Work
             metrics.retries.inc()
             attempt += 1
             await asyncio.sleep(delay)
+    return None
 
 
 def batch_agent(pipeline: BatchPipeline, metrics: WorkerMetrics) -> AgentFn:
@@ -67,9 +71,13 @@ def batch_agent(pipeline: BatchPipeline, metrics: WorkerMetrics) -> AgentFn:
     async def apply_batches(jobs: Any) -> None:  # faust's StreamT of BatchJob
         async for job in jobs:
             try:
-                job.done.set_result(await apply_with_retry(pipeline, job, metrics))
+                outcome = await apply_with_retry(pipeline, job, metrics)
             except Exception as error:  # the feed re-raises it and stops before committing
-                job.done.set_exception(error)
+                if not job.done.done():
+                    job.done.set_exception(error)
+            else:
+                if outcome is not None and not job.done.done():
+                    job.done.set_result(outcome)
 
     return apply_batches
 

@@ -24,6 +24,10 @@ FIRST_POLL = 50
 BUSY_SHARE = 0.1
 
 
+class BatchDropped(Exception):
+    """The batch in hand was given up while stopping: it is not marked done, so never committed."""
+
+
 class StockWorker:
     """Drives the feed and the agents until `stop()`; commits at most every `commit_interval_s`.
 
@@ -31,6 +35,11 @@ class StockWorker:
     about `batch_max_bytes` of them: a batch of 200-line receipts is as much work as 200 times as many
     one-line sales, and a batch must finish well within the consumer's max.poll.interval or the group
     drops the worker. The first poll is small, until sizes are known.
+
+    Stopping (`shutdown`): the batch in hand is finished, its outputs flushed, what is done
+    committed, and the consumer closed (it leaves the group). A batch that cannot finish within the
+    bound, or a second stop signal (`abandon`), is dropped uncommitted: the next owner of its
+    partitions gets it again, and the store's event_id dedupe makes what was applied change nothing.
 
     Under load (the last batch filled at least BUSY_SHARE of its poll) a poll tops up what is already
     fetched for TOP_UP_S, for fuller batches; on a quieter feed each record is taken as soon as it is
@@ -62,9 +71,33 @@ class StockWorker:
         self._metrics = metrics
         self._stopping = asyncio.Event()
         self.stopped = asyncio.Event()
+        self._abandoned = False
+        self._in_flight: list[asyncio.Future[BatchOutcome]] = []
+        self.close_flush_timeout_s = 30.0
 
     def stop(self) -> None:
+        """Stop after the batch in hand (its outputs delivered, its offsets committed)."""
         self._stopping.set()
+
+    def abandon(self) -> None:
+        """Stop now: the batch in hand is dropped uncommitted (the agents may never finish it)."""
+        self._stopping.set()
+        self._abandoned = True
+        if self._in_flight:
+            log.warning("batch_in_hand_dropped", extra={"jobs": len(self._in_flight)})
+            for job in self._in_flight:
+                job.cancel()
+
+    async def shutdown(self, timeout_s: float) -> None:
+        """`stop()`, then `abandon()` if not stopped within `timeout_s`; returns when the consumer is
+        closed (the last flush before the last commit is bounded by `timeout_s` too)."""
+        self.close_flush_timeout_s = timeout_s
+        self.stop()
+        try:
+            await asyncio.wait_for(self.stopped.wait(), timeout_s)
+        except TimeoutError:
+            self.abandon()
+            await self.stopped.wait()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -99,12 +132,14 @@ class StockWorker:
                             None, self._feed.commit_offsets, self._feed.take_done()
                         )
                         last_commit = time.monotonic()
+        except BatchDropped:
+            pass  # abandon() said so; nothing of the batch is marked done
         finally:
             try:
                 if committing is not None:
                     await committing
             finally:
-                await loop.run_in_executor(None, self._feed.close)
+                await loop.run_in_executor(None, self._feed.close, self.close_flush_timeout_s)
                 self.stopped.set()
 
     async def _store_ready(self, committing: asyncio.Future[int] | None) -> bool:
@@ -123,6 +158,18 @@ class StockWorker:
             self._feed.resume()
         return not self._stopping.is_set()
 
+    async def _outcomes(self, jobs: list[asyncio.Future[BatchOutcome]]) -> list[BatchOutcome]:
+        """The agents' outcomes; BatchDropped when `abandon()` came first (the jobs are cancelled)."""
+        if not self._abandoned:
+            try:
+                return await asyncio.gather(*jobs)
+            except asyncio.CancelledError:
+                if not self._abandoned:
+                    raise  # the worker's own task is cancelled
+        for job in jobs:
+            job.cancel()
+        raise BatchDropped
+
     def poll_size(self, records: list[Message]) -> int:
         """How many records of the sizes just seen make about `batch_max_bytes` (within 1..max)."""
         size = sum(len(record.value() or b"") for record in records) / len(records)
@@ -139,12 +186,16 @@ class StockWorker:
             if kind != TIMESTAMP_NOT_AVAILABLE and stamp < oldest.get(topic, stamp + 1):
                 oldest[topic] = stamp
         loop = asyncio.get_running_loop()
-        jobs = []
-        for topic, topic_records in by_topic.items():
-            done: asyncio.Future[BatchOutcome] = loop.create_future()
-            await self._agents[topic].send(value=BatchJob(topic, topic_records, done))
-            jobs.append(done)
-        for outcome in await asyncio.gather(*jobs):
+        jobs = self._in_flight = []
+        try:
+            for topic, topic_records in by_topic.items():
+                done: asyncio.Future[BatchOutcome] = loop.create_future()
+                jobs.append(done)
+                await self._agents[topic].send(value=BatchJob(topic, topic_records, done))
+            outcomes = await self._outcomes(jobs)
+        finally:
+            self._in_flight = []
+        for outcome in outcomes:
             self._feed.produce(outcome.outputs)
         self._feed.mark_done(records)
         if self._metrics is not None:

@@ -127,7 +127,7 @@ class _ScriptedFeed:
     def commit_offsets(self, *_: Any) -> int:
         return 0
 
-    def close(self) -> None: ...
+    def close(self, *_: Any) -> None: ...
 
 
 def test_only_a_poll_after_a_large_batch_may_wait_to_top_it_up() -> None:

@@ -1,0 +1,86 @@
+"""SIGTERM while the store is down: the batch the worker keeps retrying is dropped uncommitted within
+the shutdown bound, the process exits 0, and once the store is back a second worker applies it:
+every position equals the sum of the events sent."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from omnistock.embedded_redis import answers, server_binary
+from omnistock.processes import free_port
+from omnistock.worker_metrics import scrape_totals
+from tests.support.workers import Load, Workers, positions_match
+
+pytestmark = [pytest.mark.broker, pytest.mark.redis]
+
+
+class OwnRedis:
+    """A server of this test's own, with an append-only file: stopped and started again, it keeps its data."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port, self.directory = free_port(), directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.directory.mkdir(exist_ok=True)
+        command = [
+            server_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.directory),
+        ]
+        command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # noqa: S603
+        deadline = time.monotonic() + 10
+        while not answers(self.url, 0.2):
+            assert time.monotonic() < deadline, "the test's Redis did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def _wait_retrying(metrics: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while scrape_totals(metrics).get("omnistock_store_retries_total", 0) < 1:
+        assert time.monotonic() < deadline, "the worker never retried against the stopped store"
+        time.sleep(0.1)
+
+
+def test_a_worker_stopped_while_the_store_is_down_exits_in_its_bound_and_loses_nothing(
+    broker_bootstrap: str, tmp_path: Path
+) -> None:
+    store = OwnRedis(tmp_path / "redis")
+    store.start()
+    workers = Workers(broker_bootstrap, store.url, tmp_path)
+    try:
+        first, metrics = workers.start("first")
+        load = Load(broker_bootstrap, workers.env["OMNISTOCK_TOPIC_PREFIX"])
+        load.send(300)
+        positions_match(workers, load, timeout_s=60)
+        store.stop()
+        load.send(300)
+        _wait_retrying(metrics)
+
+        began = time.monotonic()
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(10) == 0  # the shutdown bound (5 s) drops the batch the agent keeps retrying
+        print(f"stopped in {time.monotonic() - began:.2f} s with the store down")  # noqa: T201
+
+        store.start()
+        workers.start("second")
+        positions_match(workers, load, timeout_s=60)
+    finally:
+        workers.stop_all()  # the keys go with the test's own server
+        store.stop()
