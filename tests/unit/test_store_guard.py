@@ -55,7 +55,7 @@ class _Feed:
         self.log.append("commit")
         return 0
 
-    def close(self) -> None:
+    def close(self, flush_timeout_s: float = 30.0) -> None:
         self.log.append("close")
 
     def pause(self) -> None:
