@@ -100,6 +100,6 @@ class OrderAnswer(BaseModel):
         description="line_id -> the nodes that rejected it (it is never routed back there)"
     )
     decisions: list[DecisionBody] = Field(
-        description="The decisions that placed the shipments, in shipment order; one that expired "
-        "(kept for the retention period) is left out"
+        description="Every routing decision of the order, oldest first (the last says why it ended as "
+        "it did, e.g. UNFULFILLABLE); one that expired (kept for the retention period) is left out"
     )
