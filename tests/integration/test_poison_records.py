@@ -23,6 +23,7 @@ from streams.metrics import WorkerMetrics
 from streams.stock_agents import BatchJob, register_agents
 from streams.stock_pipeline import StockPipeline
 from tests.contract.conftest import NETWORK
+from tests.support.records import FakeRecord
 from topics.mappers import decode_stock_event
 from topics.outputs import availability_change_encoder, cart_hold_encoder
 
@@ -41,27 +42,8 @@ def store(redis_url: str) -> Iterator[RedisStockStore]:
     client.close()
 
 
-class Record:
-    def __init__(self, value: bytes, offset: int) -> None:
-        self._value, self._offset = value, offset
-
-    def topic(self) -> str:
-        return "pos.sales.v1"
-
-    def partition(self) -> int:
-        return 0
-
-    def offset(self) -> int:
-        return self._offset
-
-    def key(self) -> bytes:
-        return b"WH1"
-
-    def value(self) -> bytes:
-        return self._value
-
-    def headers(self) -> None:
-        return None
+def record(value: bytes, offset: int) -> FakeRecord:
+    return FakeRecord("pos.sales.v1", value, offset, key=b"WH1")
 
 
 def sale(event_id: str, quantity: int, at: int = NOW_MS, location: str = "WH1") -> bytes:
@@ -119,16 +101,16 @@ def test_the_worker_goes_on_past_each_poison_record_and_applies_the_good_ones(
     store.apply([AdjustOnHand("r-0", "A", NOW_MS, (OnHandDelta("WH1", 10),))], NOW_MS)
     huge = json.dumps({"event_id": 10**30, "occurred_at": 10**30}).encode()
     records = [
-        Record(sale("s-1", 1), 1),
-        Record(b"{not json", 2),
-        Record(b'{"event_id": "x", "occurred_at": 1e30, "location_id": "WH1", "lines": []}', 3),
-        Record(huge, 4),
-        Record(sale("future", 1, at=NOW_MS + 6 * HOUR_MS), 5),
-        Record(sale("old", 1, at=NOW_MS - 2 * HOUR_MS), 6),
-        Record(sale("nowhere", 1, location="ST-NOWHERE"), 7),
-        Record(SCRIPT_POISON, 8),
-        Record(b"{" + b"x" * 1_000_000, 9),
-        Record(sale("s-2", 2), 10),
+        record(sale("s-1", 1), 1),
+        record(b"{not json", 2),
+        record(b'{"event_id": "x", "occurred_at": 1e30, "location_id": "WH1", "lines": []}', 3),
+        record(huge, 4),
+        record(sale("future", 1, at=NOW_MS + 6 * HOUR_MS), 5),
+        record(sale("old", 1, at=NOW_MS - 2 * HOUR_MS), 6),
+        record(sale("nowhere", 1, location="ST-NOWHERE"), 7),
+        record(SCRIPT_POISON, 8),
+        record(b"{" + b"x" * 1_000_000, 9),
+        record(sale("s-2", 2), 10),
     ]
 
     from streams.app import OmnistockApp
@@ -185,7 +167,7 @@ def test_a_late_duplicate_is_refused_as_too_old_rather_than_applied_twice(store:
     outcomes = []
     for later_s in (0, 5, 9, 11, 30):  # the same receipt again and again, later and later
         clock[0] = NOW_MS + later_s * 1000
-        outcome = pipeline.run("stock.receipts.v1", [Record(receipt, later_s)])
+        outcome = pipeline.run("stock.receipts.v1", [record(receipt, later_s)])
         dead = [dict(out.headers)[REASON_HEADER] for out in outcome.outputs if out.headers]
         outcomes.append(dead[0].decode() if dead else "+".join(outcome.outcomes))
     assert outcomes == ["APPLIED", "DUPLICATE", "too_old_to_dedupe", "too_old_to_dedupe", "too_old_to_dedupe"]
@@ -213,7 +195,7 @@ def test_a_cart_hold_at_a_click_and_collect_store_not_in_the_network_goes_to_the
 
     outcome = pipeline.run(
         "carts.events.v1",
-        [Record(line_set("c-1", "cart-1", "ST-NOWHERE"), 1), Record(line_set("c-2", "cart-2", "WH1"), 2)],
+        [record(line_set("c-1", "cart-1", "ST-NOWHERE"), 1), record(line_set("c-2", "cart-2", "WH1"), 2)],
     )
 
     dead = [dict(out.headers)[REASON_HEADER] for out in outcome.outputs if out.topic == "carts.events.v1.dlq"]
@@ -230,8 +212,8 @@ def test_a_count_uploaded_hours_late_applies_once_on_redis_even_sent_again(store
         {"event_id": "c-late", "occurred_at": NOW_MS - 5 * HOUR_MS, "location_id": "WH1",
          "lines": [{"sku": "A", "on_hand": 20}]}
     )  # fmt: skip
-    first = pipeline.run("stock.counts.v1", [Record(count, 1)])
-    pipeline.run("pos.sales.v1", [Record(sale("s-after", 3), 2)])
-    again = pipeline.run("stock.counts.v1", [Record(count, 3)])
+    first = pipeline.run("stock.counts.v1", [record(count, 1)])
+    pipeline.run("pos.sales.v1", [record(sale("s-after", 3), 2)])
+    again = pipeline.run("stock.counts.v1", [record(count, 3)])
     assert [out for out in first.outputs + again.outputs if out.topic.endswith(".dlq")] == []
     assert on_hand(store, "WH1") == 17

@@ -12,8 +12,10 @@ from core.network import Capability, Location, LocationKind, Network
 from state.memory import InMemoryStockStore
 from streams.event_limits import EventLimits
 from streams.metrics import WorkerMetrics
+from streams.records import Headers
 from streams.stock_agents import BatchJob, register_agents
 from streams.stock_pipeline import AVAILABILITY_CHANGES, StockPipeline
+from tests.support.records import FakeRecord
 from topics.codec import AvroCodec
 from topics.mappers import decode_stock_event
 from topics.outputs import availability_change_encoder, cart_hold_encoder
@@ -26,29 +28,8 @@ STORE = Location(
 NETWORK = Network({"ST-1": STORE})
 
 
-class Record:
-    """A consumed record as confluent-kafka gives it."""
-
-    def __init__(self, topic: str, value: bytes, offset: int = 0, headers: list | None = None) -> None:
-        self._topic, self._value, self._offset, self._headers = topic, value, offset, headers
-
-    def topic(self) -> str:
-        return self._topic
-
-    def partition(self) -> int:
-        return 0
-
-    def offset(self) -> int:
-        return self._offset
-
-    def key(self) -> bytes:
-        return b"ST-1"
-
-    def value(self) -> bytes:
-        return self._value
-
-    def headers(self) -> list | None:
-        return self._headers
+def record(topic: str, value: bytes, offset: int = 0, headers: Headers | None = None) -> FakeRecord:
+    return FakeRecord(topic, value, offset, headers, key=b"ST-1")
 
 
 def event(event_id: str, quantity: int, occurred_at: int = NOW_MS - 60_000) -> bytes:
@@ -72,7 +53,7 @@ def decoded_changes(outputs: list) -> list[dict]:
 
 
 def test_a_receipt_publishes_the_new_figures_of_its_location(pipeline: StockPipeline):
-    outcome = pipeline.run("stock.receipts.v1", [Record("stock.receipts.v1", event("r-1", 10))])
+    outcome = pipeline.run("stock.receipts.v1", [record("stock.receipts.v1", event("r-1", 10))])
     (change,) = decoded_changes(outcome.outputs)
     assert (change["sku"], change["location_id"], change["on_hand"], change["atp"]) == (
         "SKU-A",
@@ -85,17 +66,17 @@ def test_a_receipt_publishes_the_new_figures_of_its_location(pipeline: StockPipe
 
 
 def test_a_sale_sent_twice_changes_the_stock_once_and_publishes_once(pipeline: StockPipeline):
-    pipeline.run("stock.receipts.v1", [Record("stock.receipts.v1", event("r-1", 10))])
+    pipeline.run("stock.receipts.v1", [record("stock.receipts.v1", event("r-1", 10))])
     sale = event("p-1", 3)
-    outcome = pipeline.run("pos.sales.v1", [Record("pos.sales.v1", sale, 1), Record("pos.sales.v1", sale, 2)])
+    outcome = pipeline.run("pos.sales.v1", [record("pos.sales.v1", sale, 1), record("pos.sales.v1", sale, 2)])
     (change,) = decoded_changes(outcome.outputs)
     assert change["on_hand"] == 7
     assert outcome.outcomes["DUPLICATE"] == 1
 
 
 def test_a_malformed_record_becomes_a_dead_letter_with_its_bytes_and_the_reason(pipeline: StockPipeline):
-    bad = Record("pos.sales.v1", b"{not json", 5, [("trace", b"abc")])
-    outcome = pipeline.run("pos.sales.v1", [bad, Record("pos.sales.v1", event("p-2", 1), 6)])
+    bad = record("pos.sales.v1", b"{not json", 5, [("trace", b"abc")])
+    outcome = pipeline.run("pos.sales.v1", [bad, record("pos.sales.v1", event("p-2", 1), 6)])
     (dead,) = [out for out in outcome.outputs if out.topic == "pos.sales.v1.dlq"]
     headers = dict(dead.headers)
     assert dead.value == b"{not json"
@@ -114,7 +95,7 @@ def test_a_count_older_than_the_window_kept_goes_to_the_dlq_as_too_late():
     pipeline = StockPipeline(
         store, decode_stock_event, changes, holds, metrics, lambda: NOW_MS, limits=limits
     )
-    pipeline.run("pos.sales.v1", [Record("pos.sales.v1", event("p-1", 1, occurred_at=NOW_MS))])
+    pipeline.run("pos.sales.v1", [record("pos.sales.v1", event("p-1", 1, occurred_at=NOW_MS))])
     too_old = NOW_MS - 3 * 24 * 3600 * 1000
     count = {
         "event_id": "c-1",
@@ -122,7 +103,7 @@ def test_a_count_older_than_the_window_kept_goes_to_the_dlq_as_too_late():
         "location_id": "ST-1",
         "lines": [{"sku": "SKU-A", "on_hand": 4}],
     }
-    outcome = pipeline.run("stock.counts.v1", [Record("stock.counts.v1", orjson.dumps(count))])
+    outcome = pipeline.run("stock.counts.v1", [record("stock.counts.v1", orjson.dumps(count))])
     (dead,) = outcome.outputs
     assert dead.topic == "stock.counts.v1.dlq"
     assert dict(dead.headers)["omnistock.error"].startswith(b"too_late")
@@ -138,7 +119,7 @@ def test_the_receipts_agent_applies_a_batch_and_resolves_its_future(pipeline: St
         async with agents["stock.receipts.v1"].test_context() as agent:
             done = asyncio.get_running_loop().create_future()
             await agent.put(
-                BatchJob("stock.receipts.v1", [Record("stock.receipts.v1", event("r-9", 4))], done)
+                BatchJob("stock.receipts.v1", [record("stock.receipts.v1", event("r-9", 4))], done)
             )
             outcome = await asyncio.wait_for(done, 5)
         return decoded_changes(outcome.outputs)[0]
@@ -162,7 +143,7 @@ def test_every_published_change_is_appended_to_the_change_log_once_per_batch():
         store, decode_stock_event, changes, holds, metrics, lambda: NOW_MS, change_log=log
     )
     pipeline.run(
-        "stock.receipts.v1", [Record("stock.receipts.v1", event("r-1", 10)), Record("x", event("r-1", 10))]
+        "stock.receipts.v1", [record("stock.receipts.v1", event("r-1", 10)), record("x", event("r-1", 10))]
     )
     ((sku, figures, network_atp),) = log.appends[0]
     assert (sku, figures.location_id, figures.on_hand, network_atp) == ("SKU-A", "ST-1", 10, 8)

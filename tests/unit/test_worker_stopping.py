@@ -17,33 +17,14 @@ from streams.stock_agents import BatchJob, apply_with_retry
 from streams.stock_pipeline import BatchOutcome
 from streams.stopping import FeedStopper
 from streams.worker import StockWorker
-
-
-class _Record:
-    def __init__(self, offset: int) -> None:
-        self._offset = offset
-
-    def topic(self) -> str:
-        return "pos.sales.v1"
-
-    def partition(self) -> int:
-        return 0
-
-    def offset(self) -> int:
-        return self._offset
-
-    def value(self) -> bytes:
-        return b"{}"
-
-    def timestamp(self) -> tuple[int, int]:
-        return (0, 0)  # TIMESTAMP_NOT_AVAILABLE
+from tests.support.records import FakeRecord
 
 
 class _Feed:
     """Gives one batch of three records, then nothing; records what is marked done and the close."""
 
     def __init__(self) -> None:
-        self.batches = [[_Record(n) for n in range(3)]]
+        self.batches = [[FakeRecord("pos.sales.v1", b"{}", n) for n in range(3)]]
         self.done: list[int] = []
         self.closed_with_done: list[int] | None = None
         self.polled = asyncio.Event()
@@ -56,7 +37,7 @@ class _Feed:
 
     def produce(self, _: Any) -> None: ...
 
-    def mark_done(self, records: list[_Record]) -> None:
+    def mark_done(self, records: list[FakeRecord]) -> None:
         self.done += [record.offset() for record in records]
 
     def take_done(self) -> dict[Any, int]:
