@@ -41,10 +41,10 @@ class Figures:
         stop = "" if self.stop_s is None else f", stopped in {self.stop_s:.1f} s"
         settled = self.settled.summary() if self.settled else "not settled"
         extra = "".join(f"; {note}" for note in self.notes)
-        return (
-            f"{self.scenario}: {self.sent} records sent in {self.send_s:.1f} s ({self.distinct} distinct events, "
-            f"{self.sent - self.distinct} duplicates), {self.dead_letters} dead letters{stop}; {settled}{extra}"
-        )
+        sent = f"{self.sent} records sent in {self.send_s:.1f} s"
+        distinct = f"{self.distinct} distinct events, {self.sent - self.distinct} duplicates"
+        dead = f"{self.dead_letters} dead letters"
+        return f"{self.scenario}: {sent} ({distinct}), {dead}{stop}; {settled}{extra}"
 
 
 FIGURES: list[Figures] = []

@@ -42,8 +42,13 @@ def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
             time.sleep(5)
             stack.start_worker(wait_assigned=False)
 
-        report = send_stream(fast_producer(broker_bootstrap), stack.topic_prefix, stream, RATE_PER_S,
-                             {len(stream) * 2 // 5: kill_then_restart})
+        report = send_stream(
+            fast_producer(broker_bootstrap),
+            stack.topic_prefix,
+            stream,
+            RATE_PER_S,
+            {len(stream) * 2 // 5: kill_then_restart},
+        )
         for thread in report.fault_threads:
             thread.join(30)
         figures.sent, figures.send_s = report.sent, report.seconds
@@ -67,8 +72,13 @@ def test_a_worker_stopped_under_load_exits_in_seconds_and_loses_nothing(
         def stop_and_time() -> None:
             figures.stop_s = terminate_timed(victim, STOP_BOUND_S)
 
-        report = send_stream(fast_producer(broker_bootstrap), stack.topic_prefix, stream, RATE_PER_S,
-                             {len(stream) * 2 // 5: stop_and_time})
+        report = send_stream(
+            fast_producer(broker_bootstrap),
+            stack.topic_prefix,
+            stream,
+            RATE_PER_S,
+            {len(stream) * 2 // 5: stop_and_time},
+        )
         for thread in report.fault_threads:
             thread.join(STOP_BOUND_S + 15)
         figures.sent, figures.send_s = report.sent, report.seconds

@@ -47,7 +47,9 @@ class _Builder:
         roll = self.rng.random()
         if roll < 0.25:
             place = self.anywhere()
-            return Sent("stock.receipts.v1", place, {**head, "location_id": place, "lines": self.lines(5, 40)})
+            return Sent(
+                "stock.receipts.v1", place, {**head, "location_id": place, "lines": self.lines(5, 40)}
+            )
         if roll < 0.60:
             place = self.rng.choice(self.shape.stores)
             return Sent("pos.sales.v1", place, {**head, "location_id": place, "lines": self.lines(1, 3)})
@@ -61,9 +63,14 @@ class _Builder:
 
     def returned(self, number: int, head: dict[str, Any]) -> Sent:
         place = self.anywhere()
-        lines = [{**line, "condition": self.rng.choice(("RESELLABLE", "DAMAGED"))} for line in self.lines(1, 2)]
-        return Sent("returns.v1", f"RT-{number}", {**head, "return_id": f"RT-{number}", "location_id": place,
-                                                   "lines": lines})
+        lines = [
+            {**line, "condition": self.rng.choice(("RESELLABLE", "DAMAGED"))} for line in self.lines(1, 2)
+        ]
+        return Sent(
+            "returns.v1",
+            f"RT-{number}",
+            {**head, "return_id": f"RT-{number}", "location_id": place, "lines": lines},
+        )
 
     def transfer(self, number: int, head: dict[str, Any]) -> Sent:
         """A new transfer SHIPPED, or an open one RECEIVED (3 in 4) or CANCELLED (same key: in order)."""
@@ -72,13 +79,21 @@ class _Builder:
             status = "RECEIVED" if self.rng.random() < 0.75 else "CANCELLED"
             return Sent("stock.transfers.v1", shipped["transfer_id"], {**shipped, **head, "status": status})
         source = self.rng.choice(self.shape.warehouses)
-        value = {**head, "transfer_id": f"TR-{number}", "status": "SHIPPED", "from_location_id": source,
-                 "to_location_id": self.rng.choice(self.shape.stores), "lines": self.lines(1, 10)}
+        value = {
+            **head,
+            "transfer_id": f"TR-{number}",
+            "status": "SHIPPED",
+            "from_location_id": source,
+            "to_location_id": self.rng.choice(self.shape.stores),
+            "lines": self.lines(1, 10),
+        }
         self.open_transfers.append(value)
         return Sent("stock.transfers.v1", value["transfer_id"], value)
 
 
-def stock_stream(seed: int, events: int, start_ms: int, step_ms: float, shape: Shape | None = None) -> list[Sent]:
+def stock_stream(
+    seed: int, events: int, start_ms: int, step_ms: float, shape: Shape | None = None
+) -> list[Sent]:
     """`events` distinct events stamped start_ms + i * step_ms, with copies of earlier ones re-sent
     (`duplicate_share` of the stream, on top): the records to produce, in order."""
     rng = random.Random(seed)

@@ -109,7 +109,12 @@ def running_stack(
     api = start_omnistock(["api", "--port", str(api_port)], env, log_dir / "api.log")
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
     stack = Stack(bootstrap, env["OMNISTOCK_TOPIC_PREFIX"], f"http://127.0.0.1:{api_port}", producer)
-    stack.env, stack.log_dir, stack.workers, stack.group_id = env, log_dir, [worker], env["OMNISTOCK_GROUP_ID"]
+    stack.env, stack.log_dir, stack.workers, stack.group_id = (
+        env,
+        log_dir,
+        [worker],
+        env["OMNISTOCK_GROUP_ID"],
+    )
     try:
         wait_worker_assigned(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
         for _ in range(workers - 1):
