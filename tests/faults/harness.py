@@ -32,6 +32,7 @@ class Figures:
     sent: int = 0
     distinct: int = 0
     send_s: float = 0.0
+    poison: int = 0
     dead_letters: int = 0
     stop_s: float | None = None
     settled: Settled | None = None
@@ -42,7 +43,8 @@ class Figures:
         settled = self.settled.summary() if self.settled else "not settled"
         extra = "".join(f"; {note}" for note in self.notes)
         sent = f"{self.sent} records sent in {self.send_s:.1f} s"
-        distinct = f"{self.distinct} distinct events, {self.sent - self.distinct} duplicates"
+        duplicates = self.sent - self.distinct - self.poison
+        distinct = f"{self.distinct} distinct events, {duplicates} duplicates, {self.poison} poison"
         dead = f"{self.dead_letters} dead letters"
         return f"{self.scenario}: {sent} ({distinct}), {dead}{stop}; {settled}{extra}"
 

@@ -70,9 +70,16 @@ def send_stream(
     return SendReport(len(stream), time.monotonic() - started, delivery.ends, threads)
 
 
-def send_raw(producer: Producer, topic: str, key: str, value: bytes, ends: Ends) -> None:
-    """One record as bytes (a poison record); its partition's end is added to `ends`."""
+def send_raw(producer: Producer, topic: str, key: str, value: bytes, ends: Ends) -> tuple[int, int]:
+    """One record as bytes (a poison record): its (partition, offset); its partition's end goes in `ends`."""
+    placed: list[tuple[int, int]] = []
     delivery = Delivery(ends)
-    producer.produce(topic, value, key.encode(), on_delivery=delivery)
+
+    def delivered(error: KafkaError | None, message: Message) -> None:
+        delivery(error, message)
+        placed.append((message.partition(), message.offset()))
+
+    producer.produce(topic, value, key.encode(), on_delivery=delivered)
     assert producer.flush(30) == 0, f"the record for {topic} was not acknowledged"
     assert delivery.failed == [], delivery.failed
+    return placed[0]
