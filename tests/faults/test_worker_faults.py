@@ -79,10 +79,10 @@ def test_a_worker_stopped_under_load_exits_in_seconds_and_loses_nothing(
             RATE_PER_S,
             {len(stream) * 2 // 5: stop_and_time},
         )
+        figures.sent, figures.send_s = report.sent, report.seconds
+        figures.settled = settled = settle_on(stack, oracle, report.ends)  # while it stops, or hangs
         for thread in report.fault_threads:
             thread.join(STOP_BOUND_S + 15)
-        figures.sent, figures.send_s = report.sent, report.seconds
-        figures.settled = settled = settle_on(stack, oracle, report.ends)
         if figures.stop_s is None:
             figures.notes.append(f"still running {STOP_BOUND_S:.0f} s after SIGTERM (then killed)")
         print(figures.line())
