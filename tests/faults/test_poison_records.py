@@ -17,6 +17,8 @@ import pytest
 from confluent_kafka import Message, Producer
 
 from tests.faults.harness import FIGURES, RATE_PER_S, Figures, planned_stream, settle_on, two_workers
+from tests.support.load import Sent
+from tests.support.oracle import StockOracle
 from tests.support.send import Ends, fast_producer, send_raw, send_stream
 from tests.support.stack import Stack
 
@@ -24,6 +26,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.broker, pytest.mark.redis]
 
 DEDUPE_WINDOW_S = 600
 BIG = 1_048_576
+Place = tuple[str, int, int]  # (topic, partition, offset)
 
 
 @dataclass(frozen=True)
@@ -64,47 +67,62 @@ def test_poison_records_go_to_the_dead_letters_and_stop_nothing(
     FIGURES.append(figures)
     settings = {"dedupe_window_s": str(DEDUPE_WINDOW_S)}
     with two_workers(broker_bootstrap, redis_url, tmp_path, **settings) as stack:
-        producer, ends, placed = fast_producer(broker_bootstrap, max_bytes=2 * BIG), {}, {}
-        now_ms = time.time_ns() // 1_000_000
-        late_at = now_ms - (DEDUPE_WINDOW_S - 12) * 1000  # still inside the window when first sent
-        late = Poison("late duplicate", "pos.sales.v1", "ST-1", sale("late-1", late_at), "")
-        send_raw(producer, stack.topic_prefix + late.topic, late.key, late.value, ends)
-        oracle.apply(late.topic, orjson.loads(late.value))  # the first copy is a good event
-        batch = poisons(now_ms)
-        faults = {
-            len(stream) * (n + 1) // 7: sender(stack, producer, p, ends, placed) for n, p in enumerate(batch)
-        }
-        report = send_stream(fast_producer(broker_bootstrap), stack.topic_prefix, stream, RATE_PER_S, faults)
-        for thread in report.fault_threads:
-            thread.join(30)
-        time.sleep(max(0.0, (late_at + DEDUPE_WINDOW_S * 1000 + 3000) / 1000 - time.time()))
-        sender(stack, producer, late, ends, placed)()  # the same record again, now older than the window
-        for place, end in report.ends.items():
-            ends[place] = max(ends.get(place, 0), end)
-        figures.sent, figures.send_s = report.sent + len(placed) + 1, report.seconds
-        figures.distinct, figures.poison = oracle.applied, len(placed)
+        batch, ends, placed = send_poisoned(stack, stream, oracle, figures)
         figures.settled = settled = settle_on(stack, oracle, ends)
-        letters = dead_letters(stack, [*batch, late])
+        letters = dead_letters(stack, batch)
         reasons = {source: header(record, "omnistock.error") for source, record in letters.items()}
         figures.dead_letters = len(letters)
         figures.notes += [f"{name}: {reasons.get(place, 'NOT on the DLQ')}" for name, place in placed.items()]
         print(figures.line())
+        assert set(placed) == {poison.name for poison in batch}, "a poison record could not be sent"
         assert all(worker.poll() is None for worker in stack.workers), "a worker died"
         assert settled.diff == {}, f"positions not equal to the oracle: {settled.summary()}"
         assert settled.stalled == {}, f"partitions behind their end (committed, end): {settled.stalled}"
-        for poison in [*batch, late]:
+        for poison in batch:
             reason = reasons.get(placed[poison.name])
             assert reason, f"{poison.name}: not on {poison.topic}.dlq with an omnistock.error header"
-            assert poison.reason_names in reason, (
-                f"{poison.name}: the reason {reason!r} lacks the contract's name"
-            )
-        big = letters[placed["1 MB record"]]
-        assert len(big.value() or b"") < len(batch[1].value), "the 1 MB dead letter was not truncated"
-        sizes = [bytes(value or b"") for _, value in big.headers() or []]
-        assert str(len(batch[1].value)).encode() in sizes, "no header gives the original size"
+            assert poison.reason_names in reason, f"{poison.name}: the reason {reason!r} lacks its name"
+        assert_truncated(letters[placed["1 MB record"]], len(batch[1].value))
 
 
-def sender(stack: Stack, producer: Producer, poison: Poison, ends: Ends, placed: dict) -> Callable[[], None]:
+def send_poisoned(
+    stack: Stack, stream: list[Sent], oracle: StockOracle, figures: Figures
+) -> tuple[list[Poison], Ends, dict[str, Place]]:
+    """The stream with the poisons spread through it; the late duplicate's first copy (a good event,
+    in the oracle) goes first, its second once the dedupe window has passed. The poisons (late
+    duplicate last), every partition's end, and where each poison landed."""
+    producer, ends, placed = fast_producer(stack.bootstrap, max_bytes=2 * BIG), {}, {}
+    now_ms = time.time_ns() // 1_000_000
+    late_at = now_ms - (DEDUPE_WINDOW_S - 12) * 1000  # still inside the window when first sent
+    late = Poison("late duplicate", "pos.sales.v1", "ST-1", sale("late-1", late_at))
+    send_raw(producer, stack.topic_prefix + late.topic, late.key, late.value, ends)
+    oracle.apply(late.topic, orjson.loads(late.value))
+    batch = poisons(now_ms)
+    faults = {
+        len(stream) * (n + 1) // 7: sender(stack, producer, p, ends, placed) for n, p in enumerate(batch)
+    }
+    report = send_stream(fast_producer(stack.bootstrap), stack.topic_prefix, stream, RATE_PER_S, faults)
+    for thread in report.fault_threads:
+        thread.join(30)
+    time.sleep(max(0.0, (late_at + DEDUPE_WINDOW_S * 1000 + 3000) / 1000 - time.time()))
+    sender(stack, producer, late, ends, placed)()  # the same record again, now older than the window
+    for place, end in report.ends.items():
+        ends[place] = max(ends.get(place, 0), end)
+    figures.sent, figures.send_s = report.sent + len(placed) + 1, report.seconds
+    figures.distinct, figures.poison = oracle.applied, len(placed)
+    return [*batch, late], ends, placed
+
+
+def assert_truncated(letter: Message, original_size: int) -> None:
+    """CONTRACT.md: a value too large is truncated, with headers giving the original size and a hash."""
+    assert len(letter.value() or b"") < original_size, "the 1 MB dead letter was not truncated"
+    values = [bytes(value or b"") for _, value in letter.headers() or []]
+    assert str(original_size).encode() in values, "no header gives the original size"
+
+
+def sender(
+    stack: Stack, producer: Producer, poison: Poison, ends: Ends, placed: dict[str, Place]
+) -> Callable[[], None]:
     def send() -> None:
         partition, offset = send_raw(
             producer, stack.topic_prefix + poison.topic, poison.key, poison.value, ends
