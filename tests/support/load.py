@@ -1,7 +1,8 @@
-"""A deterministic stream of stock events (every delta kind, transfers, duplicates re-sent on purpose).
+"""A deterministic stream of stock events (every kind, counts included, duplicates re-sent on purpose).
 
-Pure: the same seed, start time and shape give the same stream. No counts (see tests/support/oracle.py).
-Each event is keyed as the contract says (location_id, transfer_id, return_id).
+Pure: the same seed, start time and shape give the same stream. Each event is keyed as the contract
+says (location_id, transfer_id, return_id). A count is stamped up to 3 s before it is sent, so deltas
+that occurred after it on other topics arrive before or after it: the case the count rule is for.
 """
 
 from __future__ import annotations
@@ -53,13 +54,25 @@ class _Builder:
         if roll < 0.60:
             place = self.rng.choice(self.shape.stores)
             return Sent("pos.sales.v1", place, {**head, "location_id": place, "lines": self.lines(1, 3)})
-        if roll < 0.70:
+        if roll < 0.66:
             place = self.anywhere()
             value = {**head, "location_id": place, "lines": self.lines(1, 4, signed=True), "reason": "OTHER"}
             return Sent("stock.adjustments.v1", place, value)
+        if roll < 0.70:
+            return self.count(head)
         if roll < 0.80:
             return self.returned(number, head)
         return self.transfer(number, head)
+
+    def count(self, head: dict[str, Any]) -> Sent:
+        place = self.anywhere()
+        lines = [{"sku": line["sku"], "on_hand": line["quantity"]} for line in self.lines(0, 60)]
+        counted_at = head["occurred_at"] - self.rng.randint(0, 3000)
+        return Sent(
+            "stock.counts.v1",
+            place,
+            {**head, "occurred_at": counted_at, "location_id": place, "lines": lines},
+        )
 
     def returned(self, number: int, head: dict[str, Any]) -> Sent:
         place = self.anywhere()

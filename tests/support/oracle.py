@@ -1,8 +1,9 @@
 """The positions a stream of stock events implies by the contract, each event_id applied once (pure).
 
 The fault suite's oracle: on_hand and in_transit per (sku, location) computed from the events sent,
-never from what omnistock did. Counts are not modelled (a count's effect depends on every delta's
-occurred_at around it): the oracle refuses them rather than guess.
+never from what omnistock did. A count is modelled as the contract says, whatever the arrival order:
+on_hand = the newest count (by occurred_at; the later sent on a tie) + every on_hand delta that
+occurred after it; without a count, the sum of the deltas. Events are stamped in epoch ms.
 """
 
 from __future__ import annotations
@@ -39,24 +40,29 @@ class StockOracle:
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
-        self._on_hand: Counter[Key] = Counter()
+        self._deltas: dict[Key, list[tuple[int, int]]] = {}  # on_hand deltas as (occurred_at, quantity)
+        self._counts: dict[Key, tuple[int, int]] = {}  # the newest count as (occurred_at, on_hand)
         self._in_transit: Counter[Key] = Counter()
         self._transfers: dict[tuple[str, str], _Steps] = {}
 
     def apply(self, topic: str, event: Mapping[str, Any]) -> bool:
         """Apply one event of base topic `topic`; False when its event_id was already applied."""
-        if topic == "stock.counts.v1":
-            raise ValueError("the oracle does not model counts")
         if event["event_id"] in self._seen:
             return False
         self._seen.add(event["event_id"])
+        at, place = event["occurred_at"], event.get("location_id", "")
         if topic in DELTA_TOPICS:
             for line in event["lines"]:
-                self._on_hand[line["sku"], event["location_id"]] += DELTA_TOPICS[topic] * line["quantity"]
+                self._delta(line["sku"], place, at, DELTA_TOPICS[topic] * line["quantity"])
         elif topic == "returns.v1":
             for line in event["lines"]:
                 if line["condition"] == "RESELLABLE":
-                    self._on_hand[line["sku"], event["location_id"]] += line["quantity"]
+                    self._delta(line["sku"], place, at, line["quantity"])
+        elif topic == "stock.counts.v1":
+            for line in event["lines"]:
+                newest = self._counts.get((line["sku"], place))
+                if newest is None or at >= newest[0]:
+                    self._counts[line["sku"], place] = (at, line["on_hand"])
         elif topic == "stock.transfers.v1":
             for line in event["lines"]:
                 self._transfer_line(event, line["sku"], line["quantity"])
@@ -74,8 +80,16 @@ class StockOracle:
 
     def positions(self) -> dict[Key, Position]:
         """Every position an event touched (zeros included)."""
-        touched = set(self._on_hand) | set(self._in_transit)
-        return {key: (self._on_hand[key], self._in_transit[key]) for key in touched}
+        touched = set(self._deltas) | set(self._counts) | set(self._in_transit)
+        return {key: (self._on_hand(key), self._in_transit[key]) for key in touched}
+
+    def _on_hand(self, key: Key) -> int:
+        counted_at, counted = self._counts.get(key, (None, 0))
+        deltas = self._deltas.get(key, [])
+        return counted + sum(q for at, q in deltas if counted_at is None or at > counted_at)
+
+    def _delta(self, sku: str, location_id: str, at: int, quantity: int) -> None:
+        self._deltas.setdefault((sku, location_id), []).append((at, quantity))
 
     def _transfer_line(self, event: Mapping[str, Any], sku: str, quantity: int) -> None:
         steps = self._transfers.setdefault((event["transfer_id"], sku), _Steps())
@@ -86,11 +100,11 @@ class StockOracle:
             steps.received = quantity
         elif event["status"] == "CANCELLED" and steps.received is None:
             steps.cancelled = True
-        after = steps.effect()
+        after, at = steps.effect(), event["occurred_at"]
         source, target = event["from_location_id"], event["to_location_id"]
-        self._on_hand[sku, source] += after[0] - before[0]
+        self._delta(sku, source, at, after[0] - before[0])
         self._in_transit[sku, target] += after[1] - before[1]
-        self._on_hand[sku, target] += after[2] - before[2]
+        self._delta(sku, target, at, after[2] - before[2])
 
 
 def differences(

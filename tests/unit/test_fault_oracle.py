@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.load import stock_stream
 from tests.support.oracle import StockOracle, differences, units_below_and_above
 
 
 def delta(event_id: str, location: str, sku: str, quantity: int) -> dict:
-    return {"event_id": event_id, "location_id": location, "lines": [{"sku": sku, "quantity": quantity}]}
+    lines = [{"sku": sku, "quantity": quantity}]
+    return {"event_id": event_id, "occurred_at": 0, "location_id": location, "lines": lines}
 
 
 def transfer(event_id: str, status: str, quantity: int = 4) -> dict:
     return {
+        "occurred_at": 0,
         "event_id": event_id,
         "transfer_id": "T-1",
         "status": status,
@@ -39,7 +39,8 @@ def test_only_resellable_returns_come_back_on_hand():
         {"sku": "A", "quantity": 2, "condition": "RESELLABLE"},
         {"sku": "B", "quantity": 5, "condition": "DAMAGED"},
     ]
-    oracle.apply("returns.v1", {"event_id": "x", "return_id": "R", "location_id": "ST-1", "lines": lines})
+    event = {"event_id": "x", "occurred_at": 0, "return_id": "R", "location_id": "ST-1", "lines": lines}
+    oracle.apply("returns.v1", event)
     assert oracle.positions() == {("A", "ST-1"): (2, 0)}
 
 
@@ -59,9 +60,36 @@ def test_a_cancelled_transfer_puts_the_units_back_where_they_left():
     assert oracle.positions() == {("A", "WH-1"): (0, 0), ("A", "ST-1"): (0, 0)}
 
 
-def test_counts_are_refused_rather_than_guessed():
-    with pytest.raises(ValueError, match="counts"):
-        StockOracle().apply("stock.counts.v1", {"event_id": "c"})
+def count(event_id: str, at: int, on_hand: int) -> dict:
+    return {
+        "event_id": event_id,
+        "occurred_at": at,
+        "location_id": "ST-1",
+        "lines": [{"sku": "A", "on_hand": on_hand}],
+    }
+
+
+def test_a_count_is_the_counted_value_plus_the_deltas_after_it_whatever_their_arrival_order():
+    early, late = StockOracle(), StockOracle()
+    sales = [("pos.sales.v1", {**delta(f"s{at}", "ST-1", "A", 1), "occurred_at": at}) for at in (10, 20, 30)]
+    early.apply_all([("stock.counts.v1", count("c", 20, 50)), *sales])
+    late.apply_all([*sales, ("stock.counts.v1", count("c", 20, 50))])
+    assert early.positions() == late.positions() == {("A", "ST-1"): (49, 0)}  # only the sale at 30 is after
+
+
+def test_a_count_older_than_the_last_applied_count_changes_nothing():
+    oracle = StockOracle()
+    oracle.apply("stock.counts.v1", count("c2", 200, 7))
+    oracle.apply("stock.counts.v1", count("c1", 100, 90))
+    oracle.apply("stock.receipts.v1", {**delta("r", "ST-1", "A", 5), "occurred_at": 150})  # inside the count
+    assert oracle.positions() == {("A", "ST-1"): (7, 0)}
+
+
+def test_a_transfer_step_inside_a_count_moves_in_transit_but_not_the_counted_on_hand():
+    oracle = StockOracle()
+    oracle.apply("stock.counts.v1", {**count("c", 100, 30), "location_id": "WH-1"})
+    oracle.apply("stock.transfers.v1", {**transfer("t1", "SHIPPED"), "occurred_at": 90})
+    assert oracle.positions() == {("A", "WH-1"): (30, 0), ("A", "ST-1"): (0, 4)}
 
 
 def test_a_position_missing_from_the_store_counts_as_zero_and_the_units_off_are_summed():
@@ -79,6 +107,7 @@ def test_the_stream_is_deterministic_and_re_sends_some_events_as_they_were():
         "stock.receipts.v1",
         "pos.sales.v1",
         "stock.adjustments.v1",
+        "stock.counts.v1",
         "returns.v1",
         "stock.transfers.v1",
     }
