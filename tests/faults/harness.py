@@ -70,6 +70,13 @@ def settle_on(stack: Stack, oracle: StockOracle, ends: dict[tuple[str, int], int
     return settle(stack.api, stack.bootstrap, stack.group_id, oracle.positions(), ends, SETTLE_TIMEOUT_S)
 
 
+def partitions_held(stack: Stack, number: int) -> int:
+    """How many partitions worker `number` holds now (its metrics say; 0 when it does not answer)."""
+    from omnistock.worker_metrics import scrape_gauge
+
+    return int(scrape_gauge(stack.metrics[number], "omnistock_worker_assigned_partitions"))
+
+
 def kill_hard(worker: subprocess.Popen[bytes]) -> None:
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(10)

@@ -18,6 +18,7 @@ from tests.faults.harness import (
     STOP_BOUND_S,
     Figures,
     kill_hard,
+    partitions_held,
     planned_stream,
     settle_on,
     terminate_timed,
@@ -35,9 +36,11 @@ def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
     figures = Figures("kill -9 of one of two workers, restarted 5 s later", distinct=oracle.applied)
     FIGURES.append(figures)
     with two_workers(broker_bootstrap, redis_url, tmp_path) as stack:
-        victim = stack.workers[1]
+        victim, held = stack.workers[1], []
 
         def kill_then_restart() -> None:
+            held.append(partitions_held(stack, 1))
+            figures.notes.append(f"the killed worker held {held[0]} partitions")
             kill_hard(victim)
             time.sleep(5)
             stack.start_worker(wait_assigned=False)
@@ -55,6 +58,7 @@ def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
         figures.settled = settled = settle_on(stack, oracle, report.ends)
         print(figures.line())
         assert victim.returncode == -9
+        assert held[0] > 0, "the worker killed held no partitions: its death proved nothing"
         assert settled.diff == {}, f"positions not equal to the oracle: {settled.summary()}"
         assert settled.stalled == {}, f"partitions behind their end (committed, end): {settled.stalled}"
         assert all(worker.poll() is None for worker in stack.workers[2:]), "the restarted worker died"
@@ -67,9 +71,11 @@ def test_a_worker_stopped_under_load_exits_in_seconds_and_loses_nothing(
     figures = Figures("SIGTERM of one of two workers under load", distinct=oracle.applied)
     FIGURES.append(figures)
     with two_workers(broker_bootstrap, redis_url, tmp_path) as stack:
-        victim = stack.workers[1]
+        victim, held = stack.workers[1], []
 
         def stop_and_time() -> None:
+            held.append(partitions_held(stack, 1))
+            figures.notes.append(f"the stopped worker held {held[0]} partitions")
             figures.stop_s = terminate_timed(victim, STOP_BOUND_S)
 
         report = send_stream(
@@ -88,4 +94,5 @@ def test_a_worker_stopped_under_load_exits_in_seconds_and_loses_nothing(
         print(figures.line())
         assert settled.diff == {}, f"positions not equal to the oracle: {settled.summary()}"
         assert settled.stalled == {}, f"partitions behind their end (committed, end): {settled.stalled}"
+        assert held[0] > 0, "the worker stopped held no partitions: its stop proved nothing"
         assert figures.stop_s is not None, f"the worker did not exit within {STOP_BOUND_S:.0f} s of SIGTERM"

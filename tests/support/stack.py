@@ -29,12 +29,14 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path = Path(".")
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)  # each worker's /metrics URL, in the same order
     group_id: str = ""
 
     def start_worker(self, wait_assigned: bool = True) -> subprocess.Popen[bytes]:
         """One more `omnistock worker` in the stack's group (its own metrics port and log file)."""
         worker, metrics = _start_worker(self.env, self.log_dir, len(self.workers))
         self.workers.append(worker)
+        self.metrics.append(metrics)
         if wait_assigned:
             wait_worker_assigned(metrics, 60, worker)
         return worker
@@ -109,14 +111,10 @@ def running_stack(
     api = start_omnistock(["api", "--port", str(api_port)], env, log_dir / "api.log")
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
     stack = Stack(bootstrap, env["OMNISTOCK_TOPIC_PREFIX"], f"http://127.0.0.1:{api_port}", producer)
-    stack.env, stack.log_dir, stack.workers, stack.group_id = (
-        env,
-        log_dir,
-        [worker],
-        env["OMNISTOCK_GROUP_ID"],
-    )
+    stack.env, stack.log_dir, stack.group_id = env, log_dir, env["OMNISTOCK_GROUP_ID"]
+    stack.workers, stack.metrics = [worker], [f"http://127.0.0.1:{metrics_port}/metrics"]
     try:
-        wait_worker_assigned(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
+        wait_worker_assigned(stack.metrics[0], 60, worker)
         for _ in range(workers - 1):
             stack.start_worker()
         wait_http_ok(f"http://127.0.0.1:{api_port}/readyz", 30, api)
