@@ -66,8 +66,11 @@ def two_workers(bootstrap: str, redis_url: str, log_dir: Path, **settings: str) 
         yield stack
 
 
-def settle_on(stack: Stack, oracle: StockOracle, ends: dict[tuple[str, int], int]) -> Settled:
-    return settle(stack.api, stack.bootstrap, stack.group_id, oracle.positions(), ends, SETTLE_TIMEOUT_S)
+def settle_on(
+    stack: Stack, oracle: StockOracle, ends: dict[tuple[str, int], int], also_read: tuple[str, ...] = ()
+) -> Settled:
+    expected = oracle.positions()
+    return settle(stack.api, stack.bootstrap, stack.group_id, expected, ends, SETTLE_TIMEOUT_S, also_read)
 
 
 def partitions_held(stack: Stack, number: int) -> int:

@@ -57,10 +57,17 @@ def committed(bootstrap: str, group_id: str, ends: Ends) -> dict[tuple[str, int]
 
 
 def settle(
-    api: str, bootstrap: str, group_id: str, expected: Mapping[Key, Position], ends: Ends, timeout_s: float
+    api: str,
+    bootstrap: str,
+    group_id: str,
+    expected: Mapping[Key, Position],
+    ends: Ends,
+    timeout_s: float,
+    also_read: Sequence[str] = (),
 ) -> Settled:
-    """Poll until the positions equal `expected` and no partition lags, or `timeout_s` passed."""
-    skus = sorted({sku for sku, _ in expected})
+    """Poll until the positions equal `expected` and no partition lags, or `timeout_s` passed. The skus
+    of `also_read` are read too: none of their positions is expected, so any they have is a difference."""
+    skus = sorted({sku for sku, _ in expected} | set(also_read))
     started = time.monotonic()
     diff = {key: (position, (0, 0)) for key, position in expected.items()}  # until a read succeeds
     stalled: dict[tuple[str, int], tuple[int, int]] = {}
