@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,20 @@ class Stack:
     topic_prefix: str
     api: str
     producer: Producer
+    env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path = Path(".")
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)  # each worker's /metrics URL, in the same order
+    group_id: str = ""
+
+    def start_worker(self, wait_assigned: bool = True) -> subprocess.Popen[bytes]:
+        """One more `omnistock worker` in the stack's group (its own metrics port and log file)."""
+        worker, metrics = _start_worker(self.env, self.log_dir, len(self.workers))
+        self.workers.append(worker)
+        self.metrics.append(metrics)
+        if wait_assigned:
+            wait_worker_assigned(metrics, 60, worker)
+        return worker
 
     def send(self, topic: str, key: str, value: bytes | dict[str, Any]) -> None:
         data = value if isinstance(value, bytes) else orjson.dumps(value)
@@ -74,8 +89,9 @@ def eventually(check: Callable[[], Any], timeout_s: float = 30.0, interval_s: fl
 
 @contextlib.contextmanager
 def running_stack(
-    bootstrap: str, redis_url: str, network_file: Path, log_dir: Path, **settings: str
+    bootstrap: str, redis_url: str, network_file: Path, log_dir: Path, workers: int = 1, **settings: str
 ) -> Iterator[Stack]:
+    """`workers` worker processes in one consumer group and one API; stopped (SIGTERM) and keys removed."""
     run = uuid.uuid4().hex[:10]
     api_port, metrics_port = free_port(), free_port()
     env = {
@@ -94,14 +110,28 @@ def running_stack(
     worker = start_omnistock(["worker"], env, log_dir / "worker.log")
     api = start_omnistock(["api", "--port", str(api_port)], env, log_dir / "api.log")
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
+    stack = Stack(bootstrap, env["OMNISTOCK_TOPIC_PREFIX"], f"http://127.0.0.1:{api_port}", producer)
+    stack.env, stack.log_dir, stack.group_id = env, log_dir, env["OMNISTOCK_GROUP_ID"]
+    stack.workers, stack.metrics = [worker], [f"http://127.0.0.1:{metrics_port}/metrics"]
     try:
-        wait_worker_assigned(f"http://127.0.0.1:{metrics_port}/metrics", 60, worker)
+        wait_worker_assigned(stack.metrics[0], 60, worker)
+        for _ in range(workers - 1):
+            stack.start_worker()
         wait_http_ok(f"http://127.0.0.1:{api_port}/readyz", 30, api)
-        yield Stack(bootstrap, env["OMNISTOCK_TOPIC_PREFIX"], f"http://127.0.0.1:{api_port}", producer)
+        yield stack
     finally:
-        stop(worker)
+        for each in stack.workers:
+            stop(each)
         stop(api)
         _delete_keys(redis_url, env["OMNISTOCK_REDIS_PREFIX"])
+
+
+def _start_worker(env: dict[str, str], log_dir: Path, number: int) -> tuple[subprocess.Popen[bytes], str]:
+    """A worker like the stack's first one, on a metrics port of its own; and its metrics URL."""
+    port = free_port()
+    worker_env = {**env, "OMNISTOCK_WORKER_METRICS_PORT": str(port)}
+    worker = start_omnistock(["worker"], worker_env, log_dir / f"worker-{number}.log")
+    return worker, f"http://127.0.0.1:{port}/metrics"
 
 
 def _delete_keys(url: str, prefix: str) -> None:
