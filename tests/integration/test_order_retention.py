@@ -20,7 +20,7 @@ from state.store import RedisStockStore
 from streams.metrics import WorkerMetrics
 from streams.order_flow import ORDERS
 from streams.order_metrics import OrderMetrics
-from tests.unit.test_stock_pipeline import Record
+from tests.support.records import FakeRecord
 
 pytestmark = pytest.mark.redis
 DAY_S = 86400
@@ -50,7 +50,7 @@ def test_the_worker_keeps_decisions_and_finished_orders_for_the_configured_days(
         "lines": [{"line_id": "l1", "sku": "SKU-NOWHERE", "quantity": 1}],
     })  # fmt: skip
     try:
-        pipelines[ORDERS].run(ORDERS, [Record(ORDERS, placed)])
+        pipelines[ORDERS].run(ORDERS, [FakeRecord(ORDERS, placed)])
 
         (decision,) = client.keys(f"{prefix}dec:*")
         assert DAY_S < client.ttl(decision) <= 2 * DAY_S

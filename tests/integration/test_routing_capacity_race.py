@@ -24,7 +24,7 @@ from streams.order_flow import ORDERS, OrderFlow
 from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter
 from tests.support.promise_network import PARIS_CUSTOMER, network, services, utc
-from tests.unit.test_stock_pipeline import Record
+from tests.support.records import FakeRecord
 from topics.codec import AvroCodec
 from topics.order_outputs import order_outputs
 from topics.outputs import availability_change_encoder
@@ -61,8 +61,8 @@ def _worker(redis_url: str, prefix: str) -> tuple[OrderFlow, RedisOrderStore]:
     return flow, orders
 
 
-def _placed(order_id: str) -> Record:
-    return Record(ORDERS, orjson.dumps({
+def _placed(order_id: str) -> FakeRecord:
+    return FakeRecord(ORDERS, orjson.dumps({
         "event_id": f"{order_id}-placed", "order_id": order_id, "type": "PLACED", "occurred_at": NOW_MS,
         "channel": "web", "lines": [{"line_id": "l1", "sku": "A", "quantity": 1}],
         "delivery": {"method": "HOME_STANDARD", "postcode": "75011"},

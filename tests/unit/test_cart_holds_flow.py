@@ -13,7 +13,7 @@ from state.memory import InMemoryStockStore
 from streams.hold_expiry import HoldExpiry
 from streams.metrics import WorkerMetrics
 from streams.stock_pipeline import AVAILABILITY_CHANGES, CART_HOLDS, StockPipeline
-from tests.unit.test_stock_pipeline import Record
+from tests.support.records import FakeRecord
 from topics.codec import AvroCodec
 from topics.commands import CommandDecoder
 from topics.outputs import availability_change_encoder, cart_hold_encoder
@@ -63,10 +63,10 @@ def expiry(store: InMemoryStockStore, clock: Clock) -> HoldExpiry:
 def receive(pipeline: StockPipeline, quantity: int) -> None:
     lines = [{"sku": "SKU-A", "quantity": quantity}]
     receipt = {"event_id": "r-1", "occurred_at": START_MS - 1000, "location_id": "ST-1", "lines": lines}
-    pipeline.run("stock.receipts.v1", [Record("stock.receipts.v1", orjson.dumps(receipt))])
+    pipeline.run("stock.receipts.v1", [FakeRecord("stock.receipts.v1", orjson.dumps(receipt))])
 
 
-def line_set(event_id: str, cart_id: str, quantity: int) -> Record:
+def line_set(event_id: str, cart_id: str, quantity: int) -> FakeRecord:
     event = {
         "event_id": event_id,
         "occurred_at": START_MS,
@@ -77,7 +77,7 @@ def line_set(event_id: str, cart_id: str, quantity: int) -> Record:
         "location_id": "ST-1",
         "channel": "web",
     }
-    return Record("carts.events.v1", orjson.dumps(event))
+    return FakeRecord("carts.events.v1", orjson.dumps(event))
 
 
 def published(outputs: list, topic: str) -> list[dict]:
@@ -149,6 +149,6 @@ def test_units_a_store_keeps_for_walk_in_customers_are_held_only_by_walk_in_cart
     )
     receive(pipeline, 5)
     cart = orjson.loads(line_set("c-1", "cart-1", 5).value()) | {"channel": channel}
-    outcome = pipeline.run("carts.events.v1", [Record("carts.events.v1", orjson.dumps(cart))])
+    outcome = pipeline.run("carts.events.v1", [FakeRecord("carts.events.v1", orjson.dumps(cart))])
     (hold,) = published(outcome.outputs, CART_HOLDS)
     assert hold["granted"] == granted

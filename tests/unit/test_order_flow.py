@@ -21,7 +21,7 @@ from streams.order_flow import FULFILLMENT, ORDERS, OrderFlow
 from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter
 from tests.support.promise_network import PARIS_CUSTOMER, network, services, utc
-from tests.unit.test_stock_pipeline import Record
+from tests.support.records import FakeRecord
 from topics.codec import AvroCodec
 from topics.order_outputs import order_outputs
 from topics.outputs import availability_change_encoder
@@ -56,7 +56,7 @@ class Harness:
 
     def send(self, topic: str, event: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         body = orjson.dumps({"occurred_at": self.now_ms, "channel": "web", **event})
-        return _by_topic(self.flow.run(topic, [Record(topic, body)]).outputs)
+        return _by_topic(self.flow.run(topic, [FakeRecord(topic, body)]).outputs)
 
     def place(
         self, order_id: str = "O1", quantity: int = 1, **fields: Any
@@ -127,7 +127,9 @@ def test_capacity_taken_earlier_in_a_batch_counts_when_the_batch_routes_again() 
     cancelled = {"event_id": "O1-cancel", "order_id": "O1", "type": "CANCELLED"}
     # O1 is routed first (its cancellation needs it routed), O2 in a second pass of the same batch
     batch = [placed[0], cancelled, placed[1]]
-    records = [Record(ORDERS, orjson.dumps({"occurred_at": NOW_MS, "channel": "web", **e})) for e in batch]
+    records = [
+        FakeRecord(ORDERS, orjson.dumps({"occurred_at": NOW_MS, "channel": "web", **e})) for e in batch
+    ]
 
     out = _by_topic(shop.flow.run(ORDERS, records).outputs)
 
@@ -258,7 +260,7 @@ def test_an_order_with_an_unknown_postcode_is_unfulfillable_with_the_reason() ->
 def test_a_malformed_order_goes_to_the_dead_letter_topic(body: bytes) -> None:
     shop = Harness(WH=3)
 
-    outcome = shop.flow.run(ORDERS, [Record(ORDERS, body)])
+    outcome = shop.flow.run(ORDERS, [FakeRecord(ORDERS, body)])
 
     assert [out.topic for out in outcome.outputs] == ["orders.v1.dlq"]
 
@@ -304,7 +306,7 @@ def test_a_batch_retried_after_the_save_failed_allocates_each_line_once_where_th
         "lines": [{"line_id": "l1", "sku": "A", "quantity": 1}],
         "delivery": {"method": "HOME_STANDARD", "postcode": "75011"},
     })  # fmt: skip
-    records = [Record(ORDERS, body)]
+    records = [FakeRecord(ORDERS, body)]
     with pytest.raises(Exception, match="unreachable"):
         shop.flow.run(ORDERS, records)
     assert shop.at("WH") == (1, 1)  # the failed attempt's allocation, which no order records

@@ -21,7 +21,8 @@ from streams.dlq import REASON_HEADER, dead_letter
 from streams.event_limits import EventLimits
 from streams.metrics import WorkerMetrics
 from streams.stock_pipeline import StockPipeline
-from tests.unit.test_stock_pipeline import NETWORK, NOW_MS, Record, event
+from tests.support.records import FakeRecord
+from tests.unit.test_stock_pipeline import NETWORK, NOW_MS, event
 from topics.mappers import decode_stock_event
 from topics.outputs import availability_change_encoder, cart_hold_encoder
 
@@ -55,8 +56,8 @@ def reasons(outputs: list) -> list[tuple[bytes, bytes]]:
 
 def test_a_batch_failing_without_a_culprit_is_split_until_the_failing_record_is_alone() -> None:
     store = Flaky()
-    records = [Record("stock.receipts.v1", event(f"r-{i}", 1), i) for i in range(7)]
-    records.insert(5, Record("stock.receipts.v1", event("bad", 100), 99))
+    records = [FakeRecord("stock.receipts.v1", event(f"r-{i}", 1), i) for i in range(7)]
+    records.insert(5, FakeRecord("stock.receipts.v1", event("bad", 100), 99))
 
     outcome = pipeline(store).run("stock.receipts.v1", records)
 
@@ -67,7 +68,7 @@ def test_a_batch_failing_without_a_culprit_is_split_until_the_failing_record_is_
 
 def test_the_happy_path_is_one_store_call_per_batch() -> None:
     store = Flaky()
-    pipeline(store).run("stock.receipts.v1", [Record("x", event(f"r-{i}", 1), i) for i in range(50)])
+    pipeline(store).run("stock.receipts.v1", [FakeRecord("x", event(f"r-{i}", 1), i) for i in range(50)])
     assert store.batches == 1
 
 
@@ -100,7 +101,7 @@ def test_an_error_reply_refusing_the_calls_input_is_a_refusal_of_that_event(erro
 
 def test_a_dead_letter_above_the_bound_is_truncated_with_its_size_and_hash() -> None:
     value = b"{" + b"x" * 1_000_000
-    dead = dead_letter("pos.sales.v1", Record("pos.sales.v1", value, 3), "invalid_event", "bad", 1000)
+    dead = dead_letter("pos.sales.v1", FakeRecord("pos.sales.v1", value, 3), "invalid_event", "bad", 1000)
     headers = dict(dead.headers)
     assert dead.value == value[:1000]
     assert headers["omnistock.truncated.value"] == b"true"
@@ -110,7 +111,7 @@ def test_a_dead_letter_above_the_bound_is_truncated_with_its_size_and_hash() -> 
 
 
 def test_a_dead_letter_within_the_bound_keeps_its_bytes_and_says_nothing_of_truncation() -> None:
-    dead = dead_letter("pos.sales.v1", Record("pos.sales.v1", b"{bad", 3), "invalid_event", "", 1000)
+    dead = dead_letter("pos.sales.v1", FakeRecord("pos.sales.v1", b"{bad", 3), "invalid_event", "", 1000)
     assert dead.value == b"{bad"
     assert not any(name.startswith("omnistock.truncated") for name, _ in dead.headers)
 
@@ -118,8 +119,8 @@ def test_a_dead_letter_within_the_bound_keeps_its_bytes_and_says_nothing_of_trun
 def test_an_event_is_accepted_up_to_the_skew_ahead_and_refused_one_millisecond_beyond() -> None:
     store = InMemoryStockStore(lambda: NETWORK)
     limits = EventLimits(max_clock_skew_s=300)
-    at_edge = Record("x", event("edge", 1, occurred_at=NOW_MS + 300_000), 1)
-    beyond = Record("x", event("beyond", 1, occurred_at=NOW_MS + 300_001), 2)
+    at_edge = FakeRecord("x", event("edge", 1, occurred_at=NOW_MS + 300_000), 1)
+    beyond = FakeRecord("x", event("beyond", 1, occurred_at=NOW_MS + 300_001), 2)
     outcome = pipeline(store, limits).run("stock.receipts.v1", [at_edge, beyond])
     assert reasons(outcome.outputs) == [(b"2", b"from_the_future")]
     assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == 1
@@ -130,8 +131,8 @@ def test_a_count_from_the_future_does_not_swallow_the_real_sales_after_it() -> N
     line = [{"sku": "SKU-A", "on_hand": 50}]
     count = {"event_id": "c-1", "occurred_at": NOW_MS + 6 * 3_600_000, "location_id": "ST-1", "lines": line}
     run = pipeline(store).run
-    outcome = run("stock.counts.v1", [Record("stock.counts.v1", orjson.dumps(count), 1)])
-    run("pos.sales.v1", [Record("pos.sales.v1", event("s-1", 3), 2)])
+    outcome = run("stock.counts.v1", [FakeRecord("stock.counts.v1", orjson.dumps(count), 1)])
+    run("pos.sales.v1", [FakeRecord("pos.sales.v1", event("s-1", 3), 2)])
     assert reasons(outcome.outputs) == [(b"1", b"from_the_future")]
     assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == -3  # the sale counted
 
@@ -151,7 +152,7 @@ def test_an_event_sent_again_at_any_later_time_is_never_applied_twice(skew_s: in
                 changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
                 StockPipeline(
                     store, decode_stock_event, changes, holds, metrics, lambda c=clock: c, limits=limits
-                ).run("stock.receipts.v1", [Record("x", value)])
+                ).run("stock.receipts.v1", [FakeRecord("x", value)])
             found = store.read_sync(["SKU-A"]).get("SKU-A")
             assert found is None or found.locations[0].on_hand == 1, (first_s, age_ms)
 
@@ -178,8 +179,9 @@ def test_a_too_old_event_replayed_with_the_replay_header_is_applied() -> None:
     store = InMemoryStockStore(lambda: NETWORK)
     old = event("late-till", 4, occurred_at=NOW_MS - 5 * 3_600_000)  # a till offline for five hours
     run = pipeline(store).run
-    refused = run("stock.receipts.v1", [Record("stock.receipts.v1", old, 1)])
-    replayed = run("stock.receipts.v1", [Record("stock.receipts.v1", old, 2, [("omnistock.replay", b"ops")])])
+    refused = run("stock.receipts.v1", [FakeRecord("stock.receipts.v1", old, 1)])
+    replay = [("omnistock.replay", b"ops")]
+    replayed = run("stock.receipts.v1", [FakeRecord("stock.receipts.v1", old, 2, replay)])
     assert reasons(refused.outputs) == [(b"1", b"too_old_to_dedupe")]
     assert reasons(replayed.outputs) == []
     assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == 4
@@ -196,9 +198,9 @@ def test_a_decoder_failing_unexpectedly_on_one_record_dead_letters_it_alone() ->
     changes, holds = availability_change_encoder(None), cart_hold_encoder(None)
     pipeline = StockPipeline(store, decode, changes, holds, metrics, lambda: NOW_MS)
     records = [
-        Record("x", event("r-1", 2), 1),
-        Record("x", b'{"bug": 1}', 2),
-        Record("x", event("r-2", 3), 3),
+        FakeRecord("x", event("r-1", 2), 1),
+        FakeRecord("x", b'{"bug": 1}', 2),
+        FakeRecord("x", event("r-2", 3), 3),
     ]
     outcome = pipeline.run("stock.receipts.v1", records)
     assert reasons(outcome.outputs) == [(b"2", b"unprocessable")]
@@ -210,9 +212,9 @@ def test_a_count_uploaded_hours_late_is_applied_and_sent_again_changes_nothing()
     line = [{"sku": "SKU-A", "on_hand": 20}]
     count = {"event_id": "c-1", "occurred_at": NOW_MS - 5 * 3_600_000, "location_id": "ST-1", "lines": line}
     value = orjson.dumps(count)
-    first = pipeline(store).run("stock.counts.v1", [Record("stock.counts.v1", value, 1)])
-    pipeline(store).run("pos.sales.v1", [Record("pos.sales.v1", event("s-1", 3), 2)])
-    again = pipeline(store).run("stock.counts.v1", [Record("stock.counts.v1", value, 3)])
+    first = pipeline(store).run("stock.counts.v1", [FakeRecord("stock.counts.v1", value, 1)])
+    pipeline(store).run("pos.sales.v1", [FakeRecord("pos.sales.v1", event("s-1", 3), 2)])
+    again = pipeline(store).run("stock.counts.v1", [FakeRecord("stock.counts.v1", value, 3)])
     assert reasons(first.outputs) == reasons(again.outputs) == []
     assert store.read_sync(["SKU-A"])["SKU-A"].locations[0].on_hand == 17
 
@@ -244,7 +246,7 @@ def test_a_transfer_step_sent_again_at_any_later_time_is_never_applied_twice() -
                 metrics,
                 lambda c=NOW_MS + later_ms: c,
                 limits=limits,
-            ).run("stock.transfers.v1", [Record("x", value)])
+            ).run("stock.transfers.v1", [FakeRecord("x", value)])
         found = store.read_sync(["SKU-A"]).get("SKU-A")
         on_hand = {loc.location_id: loc.on_hand for loc in found.locations} if found else {}
         assert on_hand.get("ST-1", 0) in (0, -4), age_ms  # shipped once at most
