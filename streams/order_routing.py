@@ -181,6 +181,3 @@ class OrderRouter:
         unroutable = tuple(u.line.line_id for u in decision.unrouted if last or u.line.line_id not in lost)
         return RoutingResult(decision.decision_id, tuple(shipments), unroutable=unroutable)
 
-
-def _ids(lines: Sequence[OrderLine]) -> tuple[str, ...]:
-    return tuple(line.line_id for line in lines)

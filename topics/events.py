@@ -102,9 +102,6 @@ class ReturnEvent(Event):
     lines: Annotated[list[ReturnLine], Field(min_length=1, max_length=MAX_LINES)]
 
 
-StockEvent = PosSale | StockReceipt | StockAdjustment | StockCount | StockTransfer | ReturnEvent
-
-
 # Every input topic's model (unprefixed topic name -> model): JSON and Avro values validate the same way.
 INPUT_MODELS: dict[str, type[Event]] = {
     "pos.sales.v1": PosSale,
