@@ -39,6 +39,8 @@ from streams.stock_pipeline import (
     count_batch,
 )
 from streams.stock_pipeline import logged_changes as logged
+from topics.catalog import FULFILLMENT_UPDATES
+from topics.catalog import ORDERS as ORDERS  # re-exported: omnistock/replay_run.py imports it from here
 from topics.codec import AvroCodec
 from topics.decoding import validate_value
 from topics.order_events import FulfillmentUpdate, OrderEvent, OrderEventType
@@ -46,8 +48,8 @@ from topics.order_mappers import NO_DESTINATION, fulfillment_change, order_lines
 from topics.order_outputs import OrderOutputs
 
 log = logging.getLogger("omnistock.orders")
-ORDERS, FULFILLMENT = "orders.v1", "fulfillment.updates.v1"
-ORDER_TOPICS = (ORDERS, FULFILLMENT)
+ORDER_TOPICS = (ORDERS, FULFILLMENT_UPDATES)
+FULFILLMENT = FULFILLMENT_UPDATES  # omnistock/replay_run.py imports it (and ORDERS) from here
 
 
 class LifecycleStore(OrderStore, Protocol):

@@ -21,15 +21,13 @@ from streams.event_limits import EventLimits, replayed
 from streams.isolation import Isolation
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
-from topics.catalog import dlq_name
+from topics.catalog import AVAILABILITY_CHANGES, CART_HOLDS, dlq_name
 
 log = logging.getLogger("omnistock.pipeline")
 DEFAULT_LIMITS = EventLimits()
-AVAILABILITY_CHANGES = "availability.changes.v1"
 CHANGED = frozenset({Outcome.APPLIED, Outcome.TRIMMED, Outcome.EXPIRED})
 
 Decoder = Callable[[str, bytes], list[Command]]
-CART_HOLDS = "carts.holds.v1"
 
 
 class ChangeEncoder(Protocol):

@@ -8,6 +8,17 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from core.movements import TransferStatus
+from topics.catalog import (
+    CART_EVENTS,
+    FULFILLMENT_UPDATES,
+    ORDERS,
+    POS_SALES,
+    RETURNS,
+    STOCK_ADJUSTMENTS,
+    STOCK_COUNTS,
+    STOCK_RECEIPTS,
+    STOCK_TRANSFERS,
+)
 from topics.event_fields import (
     MAX_LINES,
     EpochMs,
@@ -104,13 +115,13 @@ class ReturnEvent(Event):
 
 # Every input topic's model (unprefixed topic name -> model): JSON and Avro values validate the same way.
 INPUT_MODELS: dict[str, type[Event]] = {
-    "pos.sales.v1": PosSale,
-    "stock.receipts.v1": StockReceipt,
-    "stock.adjustments.v1": StockAdjustment,
-    "stock.counts.v1": StockCount,
-    "stock.transfers.v1": StockTransfer,
-    "carts.events.v1": CartEvent,
-    "orders.v1": OrderEvent,
-    "fulfillment.updates.v1": FulfillmentUpdate,
-    "returns.v1": ReturnEvent,
+    POS_SALES: PosSale,
+    STOCK_RECEIPTS: StockReceipt,
+    STOCK_ADJUSTMENTS: StockAdjustment,
+    STOCK_COUNTS: StockCount,
+    STOCK_TRANSFERS: StockTransfer,
+    CART_EVENTS: CartEvent,
+    ORDERS: OrderEvent,
+    FULFILLMENT_UPDATES: FulfillmentUpdate,
+    RETURNS: ReturnEvent,
 }

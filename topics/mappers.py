@@ -11,6 +11,14 @@ from functools import cache
 from typing import Any
 
 from core.movements import AdjustOnHand, Movement, MoveTransfer, OnHandDelta, RecordCount
+from topics.catalog import (
+    POS_SALES,
+    RETURNS,
+    STOCK_ADJUSTMENTS,
+    STOCK_COUNTS,
+    STOCK_RECEIPTS,
+    STOCK_TRANSFERS,
+)
 from topics.codec import AvroCodec
 from topics.decoding import validate_value
 from topics.event_fields import Event
@@ -91,12 +99,12 @@ def map_transfer(event: StockTransfer) -> list[Movement]:
 
 # Unprefixed stock topic -> (model, mapper); the keys are catalog.STOCK_TOPICS.
 STOCK_ROUTES: dict[str, tuple[type[Any], Callable[[Any], list[Movement]]]] = {
-    "pos.sales.v1": (PosSale, map_pos_sale),
-    "stock.receipts.v1": (StockReceipt, map_receipt),
-    "stock.adjustments.v1": (StockAdjustment, map_adjustment),
-    "stock.counts.v1": (StockCount, map_count),
-    "stock.transfers.v1": (StockTransfer, map_transfer),
-    "returns.v1": (ReturnEvent, map_return),
+    POS_SALES: (PosSale, map_pos_sale),
+    STOCK_RECEIPTS: (StockReceipt, map_receipt),
+    STOCK_ADJUSTMENTS: (StockAdjustment, map_adjustment),
+    STOCK_COUNTS: (StockCount, map_count),
+    STOCK_TRANSFERS: (StockTransfer, map_transfer),
+    RETURNS: (ReturnEvent, map_return),
 }
 
 

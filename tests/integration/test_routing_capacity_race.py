@@ -20,11 +20,12 @@ from omnistock.redis_keys import delete_prefix
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
 from streams.metrics import WorkerMetrics
-from streams.order_flow import ORDERS, OrderFlow
+from streams.order_flow import OrderFlow
 from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter
 from tests.support.promise_network import PARIS_CUSTOMER, network, services, utc
 from tests.support.records import FakeRecord
+from topics.catalog import ORDERS
 from topics.codec import AvroCodec
 from topics.order_outputs import order_outputs
 from topics.outputs import availability_change_encoder

@@ -17,11 +17,12 @@ from core.promise_nodes import prepare
 from state.memory import InMemoryStockStore
 from state.memory_order_store import InMemoryOrderStore
 from streams.metrics import WorkerMetrics
-from streams.order_flow import FULFILLMENT, ORDERS, OrderFlow
+from streams.order_flow import OrderFlow
 from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter
 from tests.support.promise_network import PARIS_CUSTOMER, network, services, utc
 from tests.support.records import FakeRecord
+from topics.catalog import FULFILLMENT_UPDATES, ORDERS
 from topics.codec import AvroCodec
 from topics.order_outputs import order_outputs
 from topics.outputs import availability_change_encoder
@@ -68,7 +69,7 @@ class Harness:
         })  # fmt: skip
 
     def update(self, shipment: dict[str, Any], status: str, **fields: Any) -> dict[str, list[dict[str, Any]]]:
-        return self.send(FULFILLMENT, {
+        return self.send(FULFILLMENT_UPDATES, {
             "event_id": f"{shipment['shipment_id']}-{status}-{self.now_ms}", "order_id": shipment["order_id"],
             "shipment_id": shipment["shipment_id"], "location_id": shipment["location_id"], "status": status,
             **fields,

@@ -158,7 +158,8 @@ def test_an_event_sent_again_at_any_later_time_is_never_applied_twice(skew_s: in
 
 
 def test_a_fulfillment_update_from_the_future_goes_to_the_dlq_and_changes_nothing() -> None:
-    from tests.unit.test_order_flow import FULFILLMENT, Harness
+    from tests.unit.test_order_flow import Harness
+    from topics.catalog import FULFILLMENT_UPDATES
 
     shop = Harness(WH=3)
     (request,) = shop.place()["fulfillment.requests.v1"]
@@ -170,8 +171,8 @@ def test_a_fulfillment_update_from_the_future_goes_to_the_dlq_and_changes_nothin
         "status": "SHIPPED",
         "occurred_at": shop.now_ms + 6 * 3_600_000,  # the node's clock, six hours ahead
     }
-    out = shop.send(FULFILLMENT, shipped)
-    assert list(out) == [FULFILLMENT + ".dlq"]
+    out = shop.send(FULFILLMENT_UPDATES, shipped)
+    assert list(out) == [FULFILLMENT_UPDATES + ".dlq"]
     assert shop.at("WH") == (3, 1)  # still allocated, not shipped
 
 
