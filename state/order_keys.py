@@ -16,9 +16,9 @@ from core.allocation import OrderStatus
 from core.errors import StoreUnavailable
 from core.order_shortage import AllocatedHere
 from core.order_types import Order, ShipmentStatus, Unplaced
+from core.stock import SkuLocation
 
 SEP = "|"
-Place = tuple[str, str]  # (sku, location_id)
 CAPACITY_TTL_S = 3 * 86400
 
 
@@ -86,9 +86,9 @@ def sla_members(found: Order | None) -> dict[str, int]:
     }
 
 
-def allocation_entries(found: Order | None) -> dict[Place, dict[str, str]]:
+def allocation_entries(found: Order | None) -> dict[SkuLocation, dict[str, str]]:
     """The order's lines allocated in live, unshipped shipments: place -> field -> value."""
-    entries: dict[Place, dict[str, str]] = {}
+    entries: dict[SkuLocation, dict[str, str]] = {}
     if found is None:
         return entries
     for s in found.shipments:

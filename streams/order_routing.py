@@ -30,10 +30,10 @@ from core.routing import route
 from core.routing_outcome import lost_race, without_lines
 from core.routing_rules import RoutingRules
 from core.routing_types import RoutingDecision
+from core.stock import SkuLocation
 from streams.routing_allocate import allocate_round
 from streams.routing_batch import (
     BatchViews,
-    Place,
     Routed,
     RouteRequest,
     RoutingStock,
@@ -143,7 +143,7 @@ class OrderRouter:
         round_number: int,
     ) -> RoutingDecision:
         base = views.walk_in if is_walk_in(request.channel) else views.online
-        atp: Mapping[Place, int] = base
+        atp: Mapping[SkuLocation, int] = base
         if request.cart_id:  # the cart's own holds are the order's: count them as available
             extra = {
                 (sku, location): base.get((sku, location), 0) + quantity
