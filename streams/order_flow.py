@@ -24,13 +24,7 @@ from core.order_lifecycle import apply_routing, apply_update, cancel, expire, ne
 from core.order_shortage import AllocatedHere, shortage_reroute, shortage_victims
 from core.order_types import OrderContext, RoutingResult, StepOutcome, Unplaced
 from core.routing_types import Delivery
-from streams.dlq import FROM_THE_FUTURE, dead_letter
-from streams.metrics import WorkerMetrics
-from streams.order_metrics import OrderMetrics
-from streams.order_routing import OrderRouter, RouteRequest, RoutingStock
-from streams.order_work import OrderStore, OrderWork
-from streams.records import ConsumedRecord, OutRecord
-from streams.stock_pipeline import (
+from streams.batch import (
     CHANGED,
     BatchOutcome,
     ChangeEncoder,
@@ -38,7 +32,13 @@ from streams.stock_pipeline import (
     change_records,
     count_batch,
 )
-from streams.stock_pipeline import logged_changes as logged
+from streams.batch import logged_changes as logged
+from streams.dlq import FROM_THE_FUTURE, dead_letter
+from streams.metrics import WorkerMetrics
+from streams.order_metrics import OrderMetrics
+from streams.order_routing import OrderRouter, RouteRequest, RoutingStock
+from streams.order_work import OrderStore, OrderWork
+from streams.records import ConsumedRecord, OutRecord
 from topics.catalog import FULFILLMENT_UPDATES
 from topics.catalog import ORDERS as ORDERS  # re-exported: omnistock/replay_run.py imports it from here
 from topics.codec import AvroCodec

@@ -11,11 +11,11 @@ from typing import Any
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
+from streams.batch import BatchOutcome
 from streams.feed import TOP_UP_S, BatchFeed
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
 from streams.stock_agents import BatchJob
-from streams.stock_pipeline import BatchOutcome
 from streams.store_guard import StoreGuard
 
 log = logging.getLogger("omnistock.worker")

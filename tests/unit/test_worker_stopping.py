@@ -11,10 +11,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from core.errors import StoreUnavailable
+from streams.batch import BatchOutcome
 from streams.feed import BatchFeed
 from streams.metrics import WorkerMetrics
 from streams.stock_agents import BatchJob, apply_with_retry
-from streams.stock_pipeline import BatchOutcome
 from streams.stopping import FeedStopper
 from streams.worker import BatchWorker
 from tests.support.records import FakeRecord
