@@ -7,13 +7,9 @@ suite then checks the diff against the truth.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-
-import redis
+from collections.abc import Mapping
 
 from core.allocation import OrderStatus
-from core.errors import StoreUnavailable
 from core.order_shortage import AllocatedHere
 from core.order_types import Order, ShipmentStatus, Unplaced
 from core.stock import SkuLocation
@@ -118,12 +114,3 @@ def finished(found: Order) -> bool:
         return False
     waiting = (Unplaced.REROUTE, Unplaced.BACKORDERED)
     return found.status is not None and not any(why in waiting for why in found.unplaced.values())
-
-
-@contextmanager
-def unavailable() -> Iterator[None]:
-    """Redis connection and timeout errors become StoreUnavailable (the worker retries the batch)."""
-    try:
-        yield
-    except (redis.ConnectionError, redis.TimeoutError) as error:
-        raise StoreUnavailable("redis unreachable", error=str(error)) from error
