@@ -74,6 +74,7 @@ class OrderFlow:
         order_metrics: OrderMetrics,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         change_log: ChangeLog | None = None,
+        *,
         reroute_shortages: bool = True,
         max_clock_skew_s: int = 300,
     ) -> None:
@@ -159,9 +160,14 @@ class OrderFlow:
     def _work(self) -> OrderWork:
         now_ms = self._clock_ms()
         return OrderWork(
-            self._stock, self._orders, self._router, self._outputs, self._order_metrics,
-            self._network().local_days(now_ms), now_ms,
-        )  # fmt: skip
+            stock=self._stock,
+            orders=self._orders,
+            router=self._router,
+            outputs=self._outputs,
+            metrics=self._order_metrics,
+            days=self._network().local_days(now_ms),
+            now_ms=now_ms,
+        )
 
     def _order_event(self, work: OrderWork, event: OrderEvent) -> None:
         known = work.order(event.order_id)

@@ -154,9 +154,17 @@ class OrderRouter:
         excluded = {line.line_id: request.order.rejected_by.get(line.line_id, frozenset()) for line in lines}
         rule_set = self._rules().for_strategy(request.strategy)
         decision = route(
-            prepared, lines, request.delivery, now, atp, rule_set, views.capacity_left, excluded,
-            decision_id=decision_id(request, round_number), timetable=views.timetable,
-        )  # fmt: skip
+            prepared,
+            lines,
+            request.delivery,
+            now,
+            atp,
+            rule_set,
+            capacity_left=views.capacity_left,
+            excluded=excluded,
+            decision_id=decision_id(request, round_number),
+            timetable=views.timetable,
+        )
         for shipment in decision.shipments:
             views.take(shipment.location_id, shipment.lines)
         return decision

@@ -44,6 +44,7 @@ class OrderStore(Protocol):
 class OrderWork:
     def __init__(
         self,
+        *,
         stock: RoutingStock,
         orders: OrderStore,
         router: OrderRouter,

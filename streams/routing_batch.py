@@ -90,9 +90,16 @@ def allocation(
     # One event id per line and round: lines of the same sku must not dedupe each other.
     event_id = f"{request.cause_event_id}:alloc:{round_number}:{line.line_id}"
     return Allocate(
-        event_id, request.order.order_id, line.line_id, line.sku, location_id, line.quantity,
-        request.cart_id, request.channel, backorder,
-    )  # fmt: skip
+        event_id=event_id,
+        order_id=request.order.order_id,
+        line_id=line.line_id,
+        sku=line.sku,
+        location_id=location_id,
+        quantity=line.quantity,
+        cart_id=request.cart_id,
+        channel=request.channel,
+        backorder=backorder,
+    )
 
 
 def decision_id(request: RouteRequest, round_number: int) -> str:

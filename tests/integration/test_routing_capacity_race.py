@@ -55,10 +55,18 @@ def _worker(redis_url: str, prefix: str) -> tuple[OrderFlow, RedisOrderStore]:
     prepared = prepare(NETWORK, services())
     router = OrderRouter(stock, lambda: prepared, lambda: NETWORK.routing, lambda _: 3_600_000)
     flow = OrderFlow(
-        stock, orders, router, order_outputs(None), CODEC, lambda: NETWORK, {"75": PARIS_CUSTOMER},
-        availability_change_encoder(None), WorkerMetrics.create(CollectorRegistry()),
-        OrderMetrics.create(CollectorRegistry()), clock_ms=lambda: NOW_MS,
-    )  # fmt: skip
+        stock=stock,
+        orders=orders,
+        router=router,
+        outputs=order_outputs(None),
+        codec=CODEC,
+        network=lambda: NETWORK,
+        postcodes={"75": PARIS_CUSTOMER},
+        changes=availability_change_encoder(None),
+        metrics=WorkerMetrics.create(CollectorRegistry()),
+        order_metrics=OrderMetrics.create(CollectorRegistry()),
+        clock_ms=lambda: NOW_MS,
+    )
     return flow, orders
 
 

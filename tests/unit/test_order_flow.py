@@ -49,11 +49,18 @@ class Harness:
         net, prepared = self.net, prepare(self.net, services())
         router = OrderRouter(self.stock, lambda: prepared, lambda: net.routing, lambda _: SLA_MS)
         self.flow = OrderFlow(
-            self.stock, self.orders, router, order_outputs(None), CODEC, lambda: net,
-            {"75": PARIS_CUSTOMER}, availability_change_encoder(None),
-            WorkerMetrics.create(CollectorRegistry()), OrderMetrics.create(CollectorRegistry()),
+            stock=self.stock,
+            orders=self.orders,
+            router=router,
+            outputs=order_outputs(None),
+            codec=CODEC,
+            network=lambda: net,
+            postcodes={"75": PARIS_CUSTOMER},
+            changes=availability_change_encoder(None),
+            metrics=WorkerMetrics.create(CollectorRegistry()),
+            order_metrics=OrderMetrics.create(CollectorRegistry()),
             clock_ms=lambda: self.now_ms,
-        )  # fmt: skip
+        )
 
     def send(self, topic: str, event: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         body = orjson.dumps({"occurred_at": self.now_ms, "channel": "web", **event})
