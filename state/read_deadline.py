@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import redis
 
 from core.errors import StoreUnavailable
-from state.redis_calls import store_unavailable
+from state.redis_calls import reraise
 
 
 @asynccontextmanager
@@ -20,9 +20,6 @@ async def read_deadline(deadline_s: float | None) -> AsyncIterator[None]:
         async with asyncio.timeout(deadline_s):
             yield
     except redis.RedisError as error:
-        mapped = store_unavailable(error)
-        if mapped is None:
-            raise
-        raise mapped from error
+        reraise(error)
     except TimeoutError as error:
         raise StoreUnavailable("redis did not answer in time", deadline_s=deadline_s) from error

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import redis
 
@@ -55,10 +55,15 @@ def unavailable() -> Iterator[None]:
     try:
         yield
     except redis.RedisError as error:
-        mapped = store_unavailable(error)
-        if mapped is None:
-            raise
-        raise mapped from error
+        reraise(error)
+
+
+def reraise(error: redis.RedisError) -> NoReturn:
+    """Raises the StoreUnavailable a Redis error means, else the error itself (a refusal)."""
+    mapped = store_unavailable(error)
+    if mapped is None:
+        raise error
+    raise mapped from error
 
 
 def failed(reply: Any, sku: str, event_id: str) -> None:

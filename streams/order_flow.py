@@ -24,14 +24,7 @@ from core.order_lifecycle import apply_routing, apply_update, cancel, expire, ne
 from core.order_shortage import AllocatedHere, shortage_reroute, shortage_victims
 from core.order_types import OrderContext, RoutingResult, StepOutcome, Unplaced
 from core.routing_types import Delivery
-from streams.batch import (
-    CHANGED,
-    BatchOutcome,
-    ChangeEncoder,
-    ChangeLog,
-    change_records,
-    count_batch,
-)
+from streams.batch import CHANGED, BatchOutcome, ChangeEncoder, ChangeLog, change_records, count_batch
 from streams.batch import logged_changes as logged
 from streams.dlq import FROM_THE_FUTURE, dead_letter
 from streams.metrics import WorkerMetrics

@@ -8,17 +8,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from core.movements import TransferStatus
-from topics.catalog import (
-    CART_EVENTS,
-    FULFILLMENT_UPDATES,
-    ORDERS,
-    POS_SALES,
-    RETURNS,
-    STOCK_ADJUSTMENTS,
-    STOCK_COUNTS,
-    STOCK_RECEIPTS,
-    STOCK_TRANSFERS,
-)
+from topics import catalog
 from topics.event_fields import (
     MAX_LINES,
     EpochMs,
@@ -115,13 +105,13 @@ class ReturnEvent(Event):
 
 # Every input topic's model (unprefixed topic name -> model): JSON and Avro values validate the same way.
 INPUT_MODELS: dict[str, type[Event]] = {
-    POS_SALES: PosSale,
-    STOCK_RECEIPTS: StockReceipt,
-    STOCK_ADJUSTMENTS: StockAdjustment,
-    STOCK_COUNTS: StockCount,
-    STOCK_TRANSFERS: StockTransfer,
-    CART_EVENTS: CartEvent,
-    ORDERS: OrderEvent,
-    FULFILLMENT_UPDATES: FulfillmentUpdate,
-    RETURNS: ReturnEvent,
+    catalog.POS_SALES: PosSale,
+    catalog.STOCK_RECEIPTS: StockReceipt,
+    catalog.STOCK_ADJUSTMENTS: StockAdjustment,
+    catalog.STOCK_COUNTS: StockCount,
+    catalog.STOCK_TRANSFERS: StockTransfer,
+    catalog.CART_EVENTS: CartEvent,
+    catalog.ORDERS: OrderEvent,
+    catalog.FULFILLMENT_UPDATES: FulfillmentUpdate,
+    catalog.RETURNS: ReturnEvent,
 }

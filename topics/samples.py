@@ -5,22 +5,12 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from topics.catalog import (
-    CART_EVENTS,
-    FULFILLMENT_UPDATES,
-    ORDERS,
-    POS_SALES,
-    RETURNS,
-    STOCK_ADJUSTMENTS,
-    STOCK_COUNTS,
-    STOCK_RECEIPTS,
-    STOCK_TRANSFERS,
-)
+from topics import catalog
 
 OCCURRED_AT_MS = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 
 SAMPLES: dict[str, dict[str, Any]] = {
-    POS_SALES: {
+    catalog.POS_SALES: {
         "location_id": "STORE-001",
         "lines": [
             {"sku": "SKU-1", "quantity": 2},
@@ -29,18 +19,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         ],
         "receipt_id": "R-42",
     },
-    STOCK_RECEIPTS: {
+    catalog.STOCK_RECEIPTS: {
         "location_id": "WH-1",
         "lines": [{"sku": "SKU-1", "quantity": 100}],
         "reference": "PO-7",
     },
-    STOCK_ADJUSTMENTS: {
+    catalog.STOCK_ADJUSTMENTS: {
         "location_id": "STORE-001",
         "lines": [{"sku": "SKU-1", "quantity": -3}],
         "reason": "SHRINK",
     },
-    STOCK_COUNTS: {"location_id": "STORE-001", "lines": [{"sku": "SKU-1", "on_hand": 12}]},
-    STOCK_TRANSFERS: {
+    catalog.STOCK_COUNTS: {"location_id": "STORE-001", "lines": [{"sku": "SKU-1", "on_hand": 12}]},
+    catalog.STOCK_TRANSFERS: {
         "transfer_id": "T-9",
         "status": "SHIPPED",
         "from_location_id": "WH-1",
@@ -48,14 +38,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "lines": [{"sku": "SKU-1", "quantity": 20}],
         "expected_at": OCCURRED_AT_MS + 86_400_000,
     },
-    CART_EVENTS: {
+    catalog.CART_EVENTS: {
         "cart_id": "C-1",
         "type": "LINE_SET",
         "sku": "SKU-1",
         "quantity": 2,
         "channel": "web",
     },
-    ORDERS: {
+    catalog.ORDERS: {
         "order_id": "O-1",
         "type": "PLACED",
         "lines": [{"line_id": "1", "sku": "SKU-1", "quantity": 2}],
@@ -63,7 +53,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "cart_id": "C-1",
         "channel": "web",
     },
-    FULFILLMENT_UPDATES: {
+    catalog.FULFILLMENT_UPDATES: {
         "order_id": "O-1",
         "shipment_id": "S-1",
         "location_id": "WH-1",
@@ -71,7 +61,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "lines": [{"line_id": "1", "sku": "SKU-1", "quantity": 2}],
         "reason": "not found on shelf",
     },
-    RETURNS: {
+    catalog.RETURNS: {
         "return_id": "RT-1",
         "order_id": "O-1",
         "location_id": "STORE-001",
