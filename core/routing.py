@@ -29,6 +29,7 @@ from core.routing_types import (
     RoutedShipment,
     RoutingDecision,
     UnroutedLine,
+    excluded_candidate,
 )
 
 __all__ = ["route", "decision_id_of"]
@@ -43,6 +44,7 @@ def route(
     rule_set: RuleSet,
     capacity_left: Mapping[str, int | None] | None = None,
     excluded: Mapping[str, frozenset[str]] | None = None,
+    *,
     decision_id: str | None = None,
     method_services: Mapping[DeliveryMethod, str] = METHOD_SERVICES,
     timetable: Timetable | None = None,
@@ -123,7 +125,7 @@ def _candidates(
             continue
         rank = ranks[node_id]
         if not isinstance(verdict, Offer):
-            candidates.append(Candidate(node_id, False, verdict[0], verdict[1], (), None, {}, rank))
+            candidates.append(excluded_candidate(node_id, verdict, rank))
             continue
         serves = [index for index in range(len(lines)) if verdict.mask >> index & 1]
         figures = offer_components(verdict, serves, now)
@@ -133,10 +135,16 @@ def _candidates(
         reason += f"; excluded by the order for {', '.join(barred)}" if barred else ""
         candidates.append(
             Candidate(
-                node_id, node_id in shipped, None, reason, tuple(lines[i].line_id for i in serves),
-                rule_set.weights.weigh(*figures.values()), figures, rank,
+                location_id=node_id,
+                chosen=node_id in shipped,
+                excluded_by=None,
+                reason=reason,
+                lines=tuple(lines[i].line_id for i in serves),
+                score=rule_set.weights.weigh(*figures.values()),
+                components=figures,
+                rank=rank,
             )
-        )  # fmt: skip
+        )
     return tuple(candidates)
 
 

@@ -21,7 +21,7 @@ from core.promise_types import CartLine
 from core.routing_offers import Offer
 from core.routing_rules import RuleSet
 from core.routing_target import Target
-from core.routing_types import Candidate, Filter
+from core.routing_types import Candidate, Filter, excluded_candidate
 
 Verdict = tuple[Filter, str]
 
@@ -48,9 +48,7 @@ class Frame:
             if verdict is not None:
                 node_id = node.location_id
                 self.verdicts[node_id] = verdict
-                self.fixed[node_id] = Candidate(
-                    node_id, False, verdict[0], verdict[1], (), None, {}, self.ranks[node_id]
-                )
+                self.fixed[node_id] = excluded_candidate(node_id, verdict, self.ranks[node_id])
         pickup = target.pickup.location_id if target.pickup is not None else None
         self.open = [n for n in self.nodes if n.location_id not in self.fixed and n.location_id != pickup]
         self.km: dict[tuple[float, float], list[float]] = {}  # destination -> km of each open node
@@ -168,9 +166,20 @@ class NodeJudge:
             if ready is None:
                 return Filter.SERVICE, "not open to prepare the order within the search horizon"
             return Offer(
-                node_id, rank, mask, capacity, 0, 0, node.pick_cost_cents, 0, 0.0, ready, ready, balance,
-                self._bundles(node_id, mask),
-            )  # fmt: skip
+                location_id=node_id,
+                rank=rank,
+                mask=mask,
+                capacity=capacity,
+                parcels=0,
+                parcel_cents=0,
+                pick_cents=node.pick_cost_cents,
+                co2e_grams=0,
+                km=0.0,
+                earliest=ready,
+                latest=ready,
+                balance=balance,
+                bundles=self._bundles(node_id, mask),
+            )
         service = self.target.service
         if service is None:  # unreachable: _fixed_verdict refused the node
             return Filter.CAPABILITY, "no parcels possible to this pickup point"
@@ -182,9 +191,20 @@ class NodeJudge:
         if earliest is None or latest is None:
             return Filter.SERVICE, "the pickup point does not open within the search horizon"
         return Offer(
-            node_id, rank, mask, capacity, 1, parcel_cents, node.pick_cost_cents, co2e_grams,
-            km, earliest, max(earliest, latest), balance, self._bundles(node_id, mask),
-        )  # fmt: skip
+            location_id=node_id,
+            rank=rank,
+            mask=mask,
+            capacity=capacity,
+            parcels=1,
+            parcel_cents=parcel_cents,
+            pick_cents=node.pick_cost_cents,
+            co2e_grams=co2e_grams,
+            km=km,
+            earliest=earliest,
+            latest=max(earliest, latest),
+            balance=balance,
+            bundles=self._bundles(node_id, mask),
+        )
 
     def _bundles(self, node_id: str, mask: int) -> tuple[tuple[int, dict[int, int]], ...]:
         """Per repeated sku of which the node serves two lines or more: its ATP, and those lines."""

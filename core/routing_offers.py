@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Offer:
     """An eligible node's terms for the lines in `mask` (bit i: line i, all filters passed)."""
 

@@ -41,7 +41,7 @@ class Delivery:
     pickup_location_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:
     """One node as routing saw it: what excluded it, or its score for the lines it could take."""
 
@@ -53,6 +53,21 @@ class Candidate:
     score: float | None  # its own shipment of `lines`, weighted; None when excluded
     components: Mapping[str, float]  # unweighted, in core.routing_rules units
     rank: int
+
+
+def excluded_candidate(location_id: str, excluded: tuple[Filter, str], rank: int) -> Candidate:
+    """A node a filter excluded: (the filter, why)."""
+    filter_, reason = excluded
+    return Candidate(
+        location_id=location_id,
+        chosen=False,
+        excluded_by=filter_,
+        reason=reason,
+        lines=(),
+        score=None,
+        components={},
+        rank=rank,
+    )
 
 
 @dataclass(frozen=True, slots=True)

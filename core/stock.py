@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SkuLocation = tuple[str, str]  # (sku, location_id): one cell of the stock table
+
 
 def available_to_promise(on_hand: int, reserved: int, allocated: int, safety_stock: int) -> int:
     """ATP = max(0, on_hand - reserved - allocated - safety_stock): never negative."""

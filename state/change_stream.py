@@ -16,15 +16,14 @@ from typing import Any
 import redis
 import redis.asyncio
 
-from core.errors import StoreUnavailable
 from core.movements import LocationFigures
 from state import lean_pipeline
 from state.read_deadline import read_deadline
+from state.redis_calls import unavailable
 
 DEFAULT_MAXLEN = 100_000
 START = "0-0"  # before any entry
 _STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
-_REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 
 
 def changes_key(prefix: str) -> str:
@@ -82,10 +81,8 @@ class ChangeStream:
             numbers = (f.on_hand, f.in_transit, f.reserved, f.allocated, f.safety_stock, f.atp)
             value = "|".join((sku, f.location_id, *map(str, numbers), str(network_atp)))
             commands.append(("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value))
-        try:
+        with unavailable():
             lean_pipeline.run(self._client, commands, raise_on_error=True)
-        except _REDIS_DOWN as error:
-            raise StoreUnavailable("redis unreachable", error=str(error)) from error
 
 
 def _text(value: bytes | str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from core.network import Network
 from core.promise_atp import promisable
-from core.stock import LocationStock, NetworkStock, SkuStock, available_to_promise
+from core.stock import LocationStock, NetworkStock, SkuLocation, SkuStock, available_to_promise
 
 _SEP = b"|"  # state.keys.SEP, as hiredis returns the field names: bytes
 # A location's figures are one field named by its id (state/lua/common.lua): b"oh,it,rs,al,ss,atp,on,ds,pp",
@@ -17,7 +17,7 @@ _NETWORK_RESERVED = b"|nrs"
 _NETWORK_ATP = b"|atp"  # the sum of the online locations' online ATP, as the scripts keep it
 _UNKNOWN_LOCATION = (0, 0, False)  # a location absent from the network: no defaults, serves no channel
 
-AtpMap = dict[tuple[str, str], int]
+AtpMap = dict[SkuLocation, int]
 LocationRules = tuple[int, int, bool]  # (default safety stock, online protection, serves online)
 # The router's: (location id, its default safety stock as the scripts store it, that default, protection,
 # serves online)

@@ -12,7 +12,7 @@ import orjson
 import redis
 import redis.asyncio
 
-from core.errors import StoreUnavailable
+from state.redis_calls import unavailable
 
 NEW_DEPLOYMENT = "new_deployment"  # the first worker of a consumer group that never committed
 REBUILD = "rebuild"
@@ -37,10 +37,8 @@ class StoreMarker:
 
     def present(self) -> bool:
         """One EXISTS; raises StoreUnavailable when Redis cannot be reached (unknown is not lost)."""
-        try:
+        with unavailable():
             return bool(self._client.exists(self.key))
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            raise StoreUnavailable("redis unreachable", error=str(error)) from error
 
     def read(self) -> dict[str, object] | None:
         value = self._client.get(self.key)

@@ -7,9 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import redis
-
-from core.errors import InvalidEvent, StoreUnavailable
 from core.holds import RenewHold, validate
 from core.ledger_carts import BatchCarts, renewed
 from core.movements import (
@@ -25,13 +22,9 @@ from core.movements import (
 )
 from core.network import Network, is_walk_in
 from state import keys
+from state.redis_calls import OUTCOMES, Call, Request, failed, text
 
-# Error replies without a class of their own in redis-py that mean "not now" (the others that do,
-# OutOfMemoryError, BusyLoadingError, ReadOnlyError, TryAgainError..., are subclasses of ResponseError).
-TRANSIENT = ("BUSY", "NOREPLICAS", "MISCONF")
-OUTCOMES = tuple(Outcome)  # the scripts' outcome codes are the positions in Outcome
 CART_INDEX_TTL_FACTOR = 2  # the cart index outlives the cart's holds; renewals extend it
-Call = tuple[str, tuple[Any, ...], tuple[str, ...]]  # script, (numkeys, *keys, *args), tags (below)
 HoldCommand = SetHold | ReleaseHold | RenewHold | Allocate | ShipAllocation | ReleaseAllocation
 
 
@@ -43,10 +36,6 @@ class Batch(Protocol):
 
     def head(self, sku: str) -> list[Any]: ...
     def location(self, location_id: str) -> tuple[int, int, int]: ...
-
-
-def text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def command(m: HoldCommand, b: Batch) -> Call:
@@ -98,18 +87,6 @@ def figures(reply: Sequence[Any], start: int) -> tuple[LocationFigures, ...]:
     )
 
 
-def failed(reply: Any, sku: str, event_id: str) -> None:
-    """Raises for an error reply: StoreUnavailable when Redis could not run the call (out of memory,
-    loading, read-only, busy, cluster moves: the same call succeeds later), InvalidEvent when the
-    script refused this call's input (INVALID ..., or a script error: the same call fails again)."""
-    if isinstance(reply, Exception):
-        message = str(reply)
-        if type(reply) is redis.ResponseError and not message.startswith(TRANSIENT):
-            code = "store_refused"
-            raise InvalidEvent(message, sku=sku, event_id=event_id, code=code)
-        raise StoreUnavailable("stock script failed", sku=sku, event_id=event_id, error=message)
-
-
 @dataclass(slots=True)
 class CartIndex:
     """One cart's index writes of a batch, coalesced: SREM, SADD of what it does not hold, one PEXPIRE
@@ -138,11 +115,11 @@ class CartIndex:
         self.adds.clear()
         self.removes.clear()
 
-    def commands(self, key: str) -> list[tuple[str, tuple[Any, ...]]]:
+    def commands(self, key: str) -> list[Request]:
         known = self.known
         adds = [s for s in self.adds if known is None or s not in known]
         removes = sorted(s for s in self.removes if known is None or s in known)
-        found: list[tuple[str, tuple[Any, ...]]] = [("!DEL", (key,))] if self.deleted else []
+        found: list[Request] = [("!DEL", (key,))] if self.deleted else []
         found += [("!SREM", (key, *removes))] if removes else []
         found += [("!SADD", (key, *adds))] if adds else []
         if self.ttl_ms is not None:
@@ -168,7 +145,7 @@ class FollowUp:
             found = self.carts[cart_id] = CartIndex(self.known.get(cart_id))
         return found
 
-    def commands(self, prefix: str) -> list[tuple[str, tuple[Any, ...]]]:
+    def commands(self, prefix: str) -> list[Request]:
         due = [("due", (2, keys.due(prefix), keys.due_generations(prefix), *self.due))] if self.due else []
         carts = [c for cart, index in self.carts.items() for c in index.commands(keys.cart(prefix, cart))]
         return due + carts
@@ -187,16 +164,16 @@ def result(m: HoldCommand, reply: Any, follow: FollowUp) -> MovementResult:
 
 
 def renewal(m: RenewCart, skus: Sequence[str], b: Batch) -> list[Call]:
-    """One hold-script call per sku visited, tagged with its sku (for the due index)."""
+    """One hold-script call per sku visited, in the order of `skus`."""
     validate(m)
-    calls = [command(RenewHold(m.event_id, m.cart_id, sku, m.ttl_ms), b) for sku in skus]
-    return [(name, args, (sku,)) for (name, args, _), sku in zip(calls, skus, strict=True)]
+    return [command(RenewHold(m.event_id, m.cart_id, sku, m.ttl_ms), b) for sku in skus]
 
 
 def renewal_result(
-    m: RenewCart, calls: Sequence[Call], replies: Sequence[Any], follow: FollowUp, batch: BatchCarts
+    m: RenewCart, skus: Sequence[str], replies: Sequence[Any], follow: FollowUp, batch: BatchCarts
 ) -> MovementResult:
-    for (_, _, (sku,)), reply in zip(calls, replies, strict=True):
+    """The replies of `renewal(m, skus, ...)`, one per sku (the due index needs each sku's)."""
+    for sku, reply in zip(skus, replies, strict=True):
         failed(reply, sku, m.event_id)
         follow.hold_changed(sku, int(reply[3]), int(reply[4]))  # an earlier expiry moves the due entry
     follow.cart(m.cart_id).expire(m.ttl_ms * CART_INDEX_TTL_FACTOR)

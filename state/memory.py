@@ -8,7 +8,7 @@ from core.ledger import Ledger
 from core.movements import Command, Drift, ExpiredHolds, MovementResult
 from core.network import Network
 from core.promise_atp import channel_atp
-from core.stock import SkuStock
+from core.stock import SkuLocation, SkuStock
 
 
 class InMemoryStockStore:
@@ -46,7 +46,7 @@ class InMemoryStockStore:
                 found[(cart_id, sku)] = (hold.location_id, hold.quantity)
         return found
 
-    def atp_views(self, skus: Sequence[str]) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    def atp_views(self, skus: Sequence[str]) -> tuple[dict[SkuLocation, int], dict[SkuLocation, int]]:
         stocks, network = self.read_sync(skus), self._network()
         return channel_atp(stocks, network), channel_atp(stocks, network, walk_in=True)
 

@@ -7,18 +7,14 @@ suite then checks the diff against the truth.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-
-import redis
+from collections.abc import Mapping
 
 from core.allocation import OrderStatus
-from core.errors import StoreUnavailable
 from core.order_shortage import AllocatedHere
 from core.order_types import Order, ShipmentStatus, Unplaced
+from core.stock import SkuLocation
 
 SEP = "|"
-Place = tuple[str, str]  # (sku, location_id)
 CAPACITY_TTL_S = 3 * 86400
 
 
@@ -86,9 +82,9 @@ def sla_members(found: Order | None) -> dict[str, int]:
     }
 
 
-def allocation_entries(found: Order | None) -> dict[Place, dict[str, str]]:
+def allocation_entries(found: Order | None) -> dict[SkuLocation, dict[str, str]]:
     """The order's lines allocated in live, unshipped shipments: place -> field -> value."""
-    entries: dict[Place, dict[str, str]] = {}
+    entries: dict[SkuLocation, dict[str, str]] = {}
     if found is None:
         return entries
     for s in found.shipments:
@@ -118,12 +114,3 @@ def finished(found: Order) -> bool:
         return False
     waiting = (Unplaced.REROUTE, Unplaced.BACKORDERED)
     return found.status is not None and not any(why in waiting for why in found.unplaced.values())
-
-
-@contextmanager
-def unavailable() -> Iterator[None]:
-    """Redis connection and timeout errors become StoreUnavailable (the worker retries the batch)."""
-    try:
-        yield
-    except (redis.ConnectionError, redis.TimeoutError) as error:
-        raise StoreUnavailable("redis unreachable", error=str(error)) from error

@@ -10,7 +10,8 @@ import redis.asyncio
 from core.order_codec import order_from_dict
 from core.order_types import Order
 from state import order_keys as k
-from state.read_deadline import REDIS_DOWN, read_deadline
+from state.read_deadline import read_deadline
+from state.redis_calls import REDIS_DOWN
 
 
 def decision_ids(order: Order) -> list[str]:

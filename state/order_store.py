@@ -25,6 +25,7 @@ from core.order_types import Order
 from state import lean_pipeline
 from state import order_keys as k
 from state.pick_capacity import GIVE, TAKE, CapacityClaim, CapacityReply, CapacityScript
+from state.redis_calls import unavailable
 
 __all__ = ["OrderWrite", "RedisOrderStore"]
 
@@ -57,7 +58,7 @@ class RedisOrderStore:
         commands: list[lean_pipeline.Command] = [("GET", k.order(self._prefix, o)) for o in order_ids]
         by_day = k.locations_by_day(days)
         commands += [("HMGET", k.capacity(self._prefix, day), *ids) for day, ids in by_day.items()]
-        with k.unavailable():
+        with unavailable():
             found = lean_pipeline.run(self._client, commands, raise_on_error=True)
         return _orders(order_ids, found[: len(order_ids)]), _counts(by_day, found[len(order_ids) :])
 
@@ -81,7 +82,7 @@ class RedisOrderStore:
             key = k.order(self._prefix, write.after.order_id)
             finished = k.finished(write.after)
             commands.append(("SET", key, value, "EX", self._retention_s) if finished else ("SET", key, value))
-        with k.unavailable():
+        with unavailable():
             lean_pipeline.run(self._client, commands, raise_on_error=True)
 
     def _indexes(self, write: OrderWrite) -> list[lean_pipeline.Command]:
@@ -112,7 +113,7 @@ class RedisOrderStore:
 
     def due_shipments(self, now_ms: int, limit: int = 1000) -> list[tuple[str, str]]:
         """(order_id, shipment_id) of the shipments still REQUESTED past their accept-by, oldest first."""
-        with k.unavailable():
+        with unavailable():
             found = self._client.zrangebyscore(k.sla(self._prefix), "-inf", now_ms, start=0, num=limit)
         members = cast(list[bytes | str], found)  # without withscores, members only
         return [k.split(k.text(m)) for m in members]
@@ -120,7 +121,7 @@ class RedisOrderStore:
     def allocations_at(self, places: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[AllocatedHere]]:
         """Per (sku, location): the order lines allocated there, oldest first (every place asked is a
         key of the answer, with [] where nothing is allocated)."""
-        with k.unavailable():
+        with unavailable():
             pipe = self._client.pipeline(transaction=False)
             for sku, location_id in places:
                 pipe.hgetall(k.allocated(self._prefix, sku, location_id))
@@ -145,7 +146,7 @@ class RedisOrderStore:
 
     def _get(self, keys: list[str]) -> list[bytes | None]:
         """GET of each key in one round trip (not MGET: the keys are in different Cluster slots)."""
-        with k.unavailable():
+        with unavailable():
             return lean_pipeline.run(self._client, [("GET", key) for key in keys], raise_on_error=True)
 
 

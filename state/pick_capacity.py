@@ -17,6 +17,7 @@ import redis
 
 from state import lean_pipeline
 from state import order_keys as k
+from state.redis_calls import unavailable
 
 __all__ = ["CapacityClaim", "CapacityReply", "CapacityScript", "TAKE", "GIVE"]
 
@@ -51,17 +52,18 @@ class CapacityScript:
             return []
         for _attempt in range(2):
             if self._sha is None:
-                with k.unavailable():
+                with unavailable():
                     self._sha = str(self._client.script_load(self._source))
             calls = [self._call(self._sha, op, claim) for claim in claims]
-            with k.unavailable():
+            with unavailable():
                 replies = lean_pipeline.run(self._client, calls)
             if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
                 break
             self._sha = None
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
+        with unavailable():  # an error reply: "not now" is StoreUnavailable, a script error is raised
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
         return [CapacityReply(int(r[0]), tuple(bool(x) for x in r[1:])) for r in replies]
 
     def _call(self, sha: str, op: str, claim: CapacityClaim) -> lean_pipeline.Command:

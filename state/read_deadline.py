@@ -9,8 +9,7 @@ from contextlib import asynccontextmanager
 import redis
 
 from core.errors import StoreUnavailable
-
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+from state.redis_calls import reraise
 
 
 @asynccontextmanager
@@ -20,7 +19,7 @@ async def read_deadline(deadline_s: float | None) -> AsyncIterator[None]:
     try:
         async with asyncio.timeout(deadline_s):
             yield
-    except REDIS_DOWN as error:
-        raise StoreUnavailable("redis unreachable", error=str(error)) from error
+    except redis.RedisError as error:
+        reraise(error)
     except TimeoutError as error:
         raise StoreUnavailable("redis did not answer in time", deadline_s=deadline_s) from error

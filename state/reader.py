@@ -10,7 +10,8 @@ from core.network import Network
 from core.stock import SkuStock
 from state import keys
 from state.decode import sku_stock
-from state.read_deadline import REDIS_DOWN, read_deadline
+from state.read_deadline import read_deadline
+from state.redis_calls import REDIS_DOWN
 
 Fields = Mapping[bytes | str, bytes | str]  # one HGETALL answer (bytes names with hiredis)
 

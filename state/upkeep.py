@@ -7,11 +7,11 @@ from typing import Any
 
 import redis
 
-from core.errors import StoreUnavailable
 from core.movements import Drift, ExpiredHolds, ReleasedHold
 from core.network import Network
 from state import keys
-from state.hold_calls import FollowUp, failed, figures, text
+from state.hold_calls import FollowUp, figures
+from state.redis_calls import Request, failed, text, unavailable
 
 EXPIRE_PER_SKU = 1000  # holds released per sku per visit; a sku with more stays due and is revisited
 RECONCILE_CHUNK = 500
@@ -24,7 +24,7 @@ class Upkeep:
     _prefix: str
     _network: Callable[[], Network]
 
-    def _run(self, commands: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+    def _run(self, requests: list[Request]) -> list[Any]:
         raise NotImplementedError  # the store's pipeline runner
 
     def expire_holds(self, now_ms: int, limit: int = 1000) -> list[ExpiredHolds]:
@@ -80,11 +80,9 @@ class Upkeep:
 
     def _all_skus(self) -> list[str]:
         head = keys.stock(self._prefix, "")[:-1]  # "<prefix>stock:{"
-        try:
+        with unavailable():
             found = self._client.scan_iter(match=head.replace("{", "\\{") + "*", count=1000)
             return [text(k)[len(head) : -1] for k in found]
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            raise StoreUnavailable("redis unreachable", error=str(error)) from error
 
 
 def _sku_keys(prefix: str, sku: str) -> tuple[str, str, str]:

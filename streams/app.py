@@ -20,7 +20,7 @@ from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline, register_agents
 from streams.stopping import FeedStopper
 from streams.store_guard import StoreGuard
-from streams.worker import StockWorker
+from streams.worker import BatchWorker
 from topics.catalog import full_name
 
 log = logging.getLogger("omnistock.worker")
@@ -91,7 +91,7 @@ def wire_stock_worker(
         )
         feed.subscribe(names)
         metrics.assigned.set_function(lambda: feed.assigned)
-        worker = StockWorker(
+        worker = BatchWorker(
             feed,
             agents,
             settings.topic_prefix,

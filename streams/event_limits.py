@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from core.ledger import DEDUPE_BUCKETS
 from streams.dlq import FROM_THE_FUTURE, MAX_VALUE_BYTES, TOO_OLD_TO_DEDUPE
 from streams.records import ConsumedRecord
+from topics.catalog import STOCK_COUNTS, STOCK_TRANSFERS
 
 REPLAY_HEADER = "omnistock.replay"
-COUNTS, TRANSFERS = "stock.counts.v1", "stock.transfers.v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +55,9 @@ class EventLimits:
 
     def max_age_ms(self, topic: str) -> int | None:
         """How old an event of `topic` may be and still be recognised if it comes again; None: any."""
-        if topic == COUNTS:
+        if topic == STOCK_COUNTS:
             return None  # a count applied twice changes nothing (see the module docstring)
-        if topic == TRANSFERS:  # its state is kept for the count window after the transfer closes
+        if topic == STOCK_TRANSFERS:  # its state is kept for the count window after the transfer closes
             window_ms = self.count_window_s * 1000
         else:
             window_ms = max(1, self.dedupe_window_s * 1000 // DEDUPE_BUCKETS) * DEDUPE_BUCKETS

@@ -9,9 +9,10 @@ from typing import Protocol
 
 from core.errors import InvalidEvent, StoreUnavailable
 from core.movements import ExpiredHolds, ReleasedHold
+from streams.batch import ChangeEncoder, ChangeLog, change_records
 from streams.metrics import WorkerMetrics
 from streams.records import OutRecord
-from streams.stock_pipeline import CART_HOLDS, ChangeEncoder, ChangeLog, change_records
+from topics.catalog import CART_HOLDS
 
 log = logging.getLogger("omnistock.holds")
 

@@ -24,21 +24,16 @@ from core.order_lifecycle import apply_routing, apply_update, cancel, expire, ne
 from core.order_shortage import AllocatedHere, shortage_reroute, shortage_victims
 from core.order_types import OrderContext, RoutingResult, StepOutcome, Unplaced
 from core.routing_types import Delivery
+from streams.batch import CHANGED, BatchOutcome, ChangeEncoder, ChangeLog, change_records, count_batch
+from streams.batch import logged_changes as logged
 from streams.dlq import FROM_THE_FUTURE, dead_letter
 from streams.metrics import WorkerMetrics
 from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter, RouteRequest, RoutingStock
 from streams.order_work import OrderStore, OrderWork
 from streams.records import ConsumedRecord, OutRecord
-from streams.stock_pipeline import (
-    CHANGED,
-    BatchOutcome,
-    ChangeEncoder,
-    ChangeLog,
-    change_records,
-    count_batch,
-)
-from streams.stock_pipeline import logged_changes as logged
+from topics.catalog import FULFILLMENT_UPDATES
+from topics.catalog import ORDERS as ORDERS  # re-exported: omnistock/replay_run.py imports it from here
 from topics.codec import AvroCodec
 from topics.decoding import validate_value
 from topics.order_events import FulfillmentUpdate, OrderEvent, OrderEventType
@@ -46,8 +41,8 @@ from topics.order_mappers import NO_DESTINATION, fulfillment_change, order_lines
 from topics.order_outputs import OrderOutputs
 
 log = logging.getLogger("omnistock.orders")
-ORDERS, FULFILLMENT = "orders.v1", "fulfillment.updates.v1"
-ORDER_TOPICS = (ORDERS, FULFILLMENT)
+ORDER_TOPICS = (ORDERS, FULFILLMENT_UPDATES)
+FULFILLMENT = FULFILLMENT_UPDATES  # omnistock/replay_run.py imports it (and ORDERS) from here
 
 
 class LifecycleStore(OrderStore, Protocol):
@@ -72,6 +67,7 @@ class OrderFlow:
         order_metrics: OrderMetrics,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         change_log: ChangeLog | None = None,
+        *,
         reroute_shortages: bool = True,
         max_clock_skew_s: int = 300,
     ) -> None:
@@ -157,9 +153,14 @@ class OrderFlow:
     def _work(self) -> OrderWork:
         now_ms = self._clock_ms()
         return OrderWork(
-            self._stock, self._orders, self._router, self._outputs, self._order_metrics,
-            self._network().local_days(now_ms), now_ms,
-        )  # fmt: skip
+            stock=self._stock,
+            orders=self._orders,
+            router=self._router,
+            outputs=self._outputs,
+            metrics=self._order_metrics,
+            days=self._network().local_days(now_ms),
+            now_ms=now_ms,
+        )
 
     def _order_event(self, work: OrderWork, event: OrderEvent) -> None:
         known = work.order(event.order_id)

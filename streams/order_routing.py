@@ -30,10 +30,10 @@ from core.routing import route
 from core.routing_outcome import lost_race, without_lines
 from core.routing_rules import RoutingRules
 from core.routing_types import RoutingDecision
+from core.stock import SkuLocation
 from streams.routing_allocate import allocate_round
 from streams.routing_batch import (
     BatchViews,
-    Place,
     Routed,
     RouteRequest,
     RoutingStock,
@@ -143,7 +143,7 @@ class OrderRouter:
         round_number: int,
     ) -> RoutingDecision:
         base = views.walk_in if is_walk_in(request.channel) else views.online
-        atp: Mapping[Place, int] = base
+        atp: Mapping[SkuLocation, int] = base
         if request.cart_id:  # the cart's own holds are the order's: count them as available
             extra = {
                 (sku, location): base.get((sku, location), 0) + quantity
@@ -154,9 +154,17 @@ class OrderRouter:
         excluded = {line.line_id: request.order.rejected_by.get(line.line_id, frozenset()) for line in lines}
         rule_set = self._rules().for_strategy(request.strategy)
         decision = route(
-            prepared, lines, request.delivery, now, atp, rule_set, views.capacity_left, excluded,
-            decision_id=decision_id(request, round_number), timetable=views.timetable,
-        )  # fmt: skip
+            prepared,
+            lines,
+            request.delivery,
+            now,
+            atp,
+            rule_set,
+            capacity_left=views.capacity_left,
+            excluded=excluded,
+            decision_id=decision_id(request, round_number),
+            timetable=views.timetable,
+        )
         for shipment in decision.shipments:
             views.take(shipment.location_id, shipment.lines)
         return decision
@@ -181,6 +189,3 @@ class OrderRouter:
         unroutable = tuple(u.line.line_id for u in decision.unrouted if last or u.line.line_id not in lost)
         return RoutingResult(decision.decision_id, tuple(shipments), unroutable=unroutable)
 
-
-def _ids(lines: Sequence[OrderLine]) -> tuple[str, ...]:
-    return tuple(line.line_id for line in lines)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from core.allocation import OrderLine
+from core.allocation import line_ids
 from core.geo import Place
 from core.movements import Command, MovementResult, ReleaseAllocation, ShipAllocation
 from core.order_lifecycle import apply_routing
@@ -44,6 +44,7 @@ class OrderStore(Protocol):
 class OrderWork:
     def __init__(
         self,
+        *,
         stock: RoutingStock,
         orders: OrderStore,
         router: OrderRouter,
@@ -104,7 +105,7 @@ class OrderWork:
         lines = tuple(line.line for line in effect.lines)
         delivery = delivery_of(order)
         if delivery is None:  # nowhere to send it: the lines are unroutable
-            result = RoutingResult(f"{effect.event_id}:unroutable", (), unroutable=_ids(lines))
+            result = RoutingResult(f"{effect.event_id}:unroutable", (), unroutable=line_ids(lines))
             self.step(apply_routing(order, result, self.now_ms))
             return
         context = order.context
@@ -181,6 +182,3 @@ def delivery_of(order: Order) -> Delivery | None:
     place = Place(context.lat, context.lon, context.timezone or "UTC")
     return Delivery(DeliveryMethod(order.method), place, context.pickup_location_id)
 
-
-def _ids(lines: Sequence[OrderLine]) -> tuple[str, ...]:
-    return tuple(line.line_id for line in lines)

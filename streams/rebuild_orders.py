@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.movements import Allocate, HoldCommand, ReleaseAllocation, ShipAllocation
+from topics.catalog import FULFILLMENT_REQUESTS, FULFILLMENT_UPDATES
+from topics.catalog import ORDERS as ORDERS  # re-exported: omnistock/rebuild.py imports it from here
 
-ORDERS = "orders.v1"
-UPDATES = "fulfillment.updates.v1"
-REQUESTS = "fulfillment.requests.v1"
+REQUESTS, UPDATES = FULFILLMENT_REQUESTS, FULFILLMENT_UPDATES  # omnistock/rebuild.py imports them from here
 SHIPPING = frozenset({"SHIPPED", "COLLECTED"})
 RELEASING = frozenset({"REJECTED", "CANCELLED"})
 Line = tuple[str, str, int]  # line_id, sku, quantity
@@ -38,7 +38,7 @@ class OrderReplay:
     def commands(self, topic: str, event: Mapping[str, Any], at_ms: int) -> list[HoldCommand]:
         if topic == ORDERS:
             return self._order(event)
-        if topic == REQUESTS:
+        if topic == FULFILLMENT_REQUESTS:
             return self._request(event)
         return self._update(event, at_ms)
 

@@ -85,11 +85,11 @@ def _release_stale(
 ) -> None:
     releases: list[Command] = [
         ReleaseAllocation(
-            f"{requests[i].cause_event_id}:stale@{now_ms}:{line.line_id}",
-            requests[i].order.order_id,
-            line.line_id,
-            line.sku,
-        )  # fmt: skip
+            event_id=f"{requests[i].cause_event_id}:stale@{now_ms}:{line.line_id}",
+            order_id=requests[i].order.order_id,
+            line_id=line.line_id,
+            sku=line.sku,
+        )
         for i, line in stale
     ]
     apply(releases, now_ms)

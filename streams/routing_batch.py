@@ -14,13 +14,13 @@ from core.network import Location, LocationKind
 from core.order_types import Order, RoutingResult
 from core.promise_nodes import PromiseNetwork, Timetable, place_of
 from core.routing_types import Delivery, RoutedShipment, RoutingDecision
+from core.stock import SkuLocation
 
 GRANTED = (Outcome.APPLIED, Outcome.DUPLICATE)
-Place = tuple[str, str]  # (sku, location_id)
 
 
 class RoutingStock(Protocol):
-    def atp_views(self, skus: Sequence[str]) -> tuple[dict[Place, int], dict[Place, int]]:
+    def atp_views(self, skus: Sequence[str]) -> tuple[dict[SkuLocation, int], dict[SkuLocation, int]]:
         """(online ATP, walk-in ATP) per (sku, location) of the skus."""
         ...
 
@@ -52,8 +52,8 @@ class Routed:
 class BatchViews:
     """The batch's stock and capacity, less what its earlier orders took."""
 
-    online: dict[Place, int]
-    walk_in: dict[Place, int]
+    online: dict[SkuLocation, int]
+    walk_in: dict[SkuLocation, int]
     capacity_left: dict[str, int | None]
     timetable: Timetable
     held: dict[tuple[str, str], tuple[str, int]]  # (cart, sku) -> (location, quantity): the orders' holds
@@ -90,9 +90,16 @@ def allocation(
     # One event id per line and round: lines of the same sku must not dedupe each other.
     event_id = f"{request.cause_event_id}:alloc:{round_number}:{line.line_id}"
     return Allocate(
-        event_id, request.order.order_id, line.line_id, line.sku, location_id, line.quantity,
-        request.cart_id, request.channel, backorder,
-    )  # fmt: skip
+        event_id=event_id,
+        order_id=request.order.order_id,
+        line_id=line.line_id,
+        sku=line.sku,
+        location_id=location_id,
+        quantity=line.quantity,
+        cart_id=request.cart_id,
+        channel=request.channel,
+        backorder=backorder,
+    )
 
 
 def decision_id(request: RouteRequest, round_number: int) -> str:

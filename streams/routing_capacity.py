@@ -60,11 +60,11 @@ class BatchCapacity:
             by_node.setdefault(location_id, []).append(index)
         claims = [
             CapacityClaim(
-                self._days[node_id],
-                node_id,
-                _limit(network, node_id),
-                tuple(member(lines[i][1], lines[i][2]) for i in indexes),
-            )  # fmt: skip
+                day=self._days[node_id],
+                location_id=node_id,
+                limit=_limit(network, node_id),
+                members=tuple(member(lines[i][1], lines[i][2]) for i in indexes),
+            )
             for node_id, indexes in by_node.items()
         ]
         run = self._store.give_back_capacity if give_back else self._store.take_capacity

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 import faust
 
 from core.errors import StoreUnavailable
+from streams.batch import BatchOutcome
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord
-from streams.stock_pipeline import BatchOutcome
 
 log = logging.getLogger("omnistock.agents")
 

@@ -8,56 +8,36 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter as Tally
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from core.errors import InvalidEvent
-from core.movements import Command, LocationFigures, MovementResult, Outcome, SetHold
+from core.movements import Command, MovementResult, Outcome, SetHold
 from core.ports import StockWriter
-from streams.dlq import TOO_LATE, UNPROCESSABLE, dead_letter, reason_of
+from streams.batch import (
+    CHANGED,
+    BatchOutcome,
+    ChangeEncoder,
+    ChangeLog,
+    change_records,
+    count_batch,
+    logged_changes,
+)
+from streams.dlq import TOO_LATE, UNPROCESSABLE, dead_letter
 from streams.event_limits import EventLimits, replayed
 from streams.isolation import Isolation
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
-from topics.catalog import dlq_name
+from topics.catalog import CART_HOLDS
 
 log = logging.getLogger("omnistock.pipeline")
 DEFAULT_LIMITS = EventLimits()
-AVAILABILITY_CHANGES = "availability.changes.v1"
-CHANGED = frozenset({Outcome.APPLIED, Outcome.TRIMMED, Outcome.EXPIRED})
 
 Decoder = Callable[[str, bytes], list[Command]]
-CART_HOLDS = "carts.holds.v1"
-
-
-class ChangeEncoder(Protocol):
-    def encode(
-        self, sku: str, figures: LocationFigures, network_atp: int, cause_event_id: str, now_ms: int
-    ) -> bytes: ...
-
-
-ChangeItem = tuple[str, LocationFigures, int]  # sku, figures, network ATP
-
-
-class ChangeLog(Protocol):
-    """Where the API's live stream (SSE) reads changes from: one append per batch."""
-
-    def append(self, items: Sequence[ChangeItem]) -> None: ...
 
 
 class HoldEncoder(Protocol):
     def encode(self, hold: SetHold, result: MovementResult, now_ms: int) -> bytes: ...
-
-
-@dataclass(slots=True)
-class BatchOutcome:
-    """What one batch did: records to produce, and tallies for metrics and the dev screen."""
-
-    outputs: list[OutRecord] = field(default_factory=list)
-    outcomes: Tally[Outcome] = field(default_factory=Tally)
-    dead_letters: int = 0
 
 
 class StockPipeline:
@@ -156,50 +136,3 @@ class StockPipeline:
             skus = ", ".join(too_late[id(source)])
             detail = f"older than the window of deltas kept for counts (skus {skus})"
             batch.outputs.append(dead_letter(topic, source, TOO_LATE, detail, self._limits.dlq_max_bytes))
-
-
-def change_records(
-    sku: str,
-    locations: Sequence[LocationFigures],
-    network_atp: int,
-    cause_event_id: str,
-    changes: ChangeEncoder,
-    now_ms: int,
-) -> list[OutRecord]:
-    """One availability change per location touched, keyed by sku."""
-    key = sku.encode()
-    return [
-        OutRecord(AVAILABILITY_CHANGES, key, changes.encode(sku, f, network_atp, cause_event_id, now_ms))
-        for f in locations
-    ]
-
-
-def logged_changes(results: Sequence[MovementResult]) -> list[ChangeItem]:
-    """The figures each changing result published, for the change log."""
-    return [(r.sku, f, r.network_atp) for r in results if r.outcome in CHANGED for f in r.locations]
-
-
-def count_batch(metrics: WorkerMetrics, topic: str, consumed: int, batch: BatchOutcome) -> None:
-    """Metrics of one applied batch, per topic and outcome (incremented once per batch, not per event)."""
-    outcomes = batch.outcomes
-    dlq = dlq_name(topic)
-    reasons = Tally(reason_of(out) for out in batch.outputs if out.topic == dlq)
-    batch.dead_letters = reasons.total()
-    for reason, count in reasons.items():
-        metrics.dead_letters.labels(reason).inc(count)
-    metrics.consumed.labels(topic).inc(consumed)
-    metrics.batch_size.labels(topic).observe(consumed)
-    metrics.applied.labels(topic).inc(outcomes[Outcome.APPLIED] + outcomes[Outcome.TRIMMED])
-    metrics.duplicates.labels(topic).inc(outcomes[Outcome.DUPLICATE])
-    for reason in (
-        Outcome.INSIDE_COUNT,
-        Outcome.STALE_COUNT,
-        Outcome.TOO_LATE,
-        Outcome.REFUSED,
-        Outcome.NOT_FOUND,
-    ):
-        if outcomes[reason]:
-            metrics.ignored.labels(topic, reason.value.lower()).inc(outcomes[reason])
-    if batch.dead_letters:
-        metrics.dlq.labels(topic).inc(batch.dead_letters)
-    metrics.changes.inc(sum(1 for out in batch.outputs if out.topic == AVAILABILITY_CHANGES))

@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from streams.worker import StockWorker
+from streams.worker import BatchWorker
 
 log = logging.getLogger("omnistock.worker")
 
@@ -39,7 +39,7 @@ class FeedStopper:
 
     def __init__(self, timeout_s: float, exit_now: Callable[[int], None] = _exit_now) -> None:
         self.timeout_s = timeout_s
-        self.worker: StockWorker | None = None
+        self.worker: BatchWorker | None = None
         self._exit_now = exit_now
 
     def connect(self, app: faust.App) -> None:

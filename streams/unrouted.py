@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from core.allocation import OrderLine
+from core.allocation import OrderLine, line_ids
 from core.movements import Command, MovementResult, ReleaseAllocation
 from core.network import Location
 from core.order_types import PlannedShipment, RoutingResult
@@ -77,7 +77,7 @@ class UnroutedLines:
         placed += [line for _, line in backordered]
         decision = without_lines(entry.rounds[-1][0], {line.line_id: why for line in placed})
         decision = with_unrouted(decision, [*(UnroutedLine(line, why) for line in placed), *left])
-        result = RoutingResult(decision.decision_id, (), unroutable=_ids(entry.request.lines))
+        result = RoutingResult(decision.decision_id, (), unroutable=line_ids(entry.request.lines))
         entry.rounds = [(decision, result)]
 
     def _backorder(
@@ -118,6 +118,3 @@ class UnroutedLines:
         if releases:
             self._apply(releases, now_ms)
 
-
-def _ids(lines: Sequence[OrderLine]) -> tuple[str, ...]:
-    return tuple(line.line_id for line in lines)

@@ -11,11 +11,11 @@ from typing import Any
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
+from streams.batch import BatchOutcome
 from streams.feed import TOP_UP_S, BatchFeed
 from streams.metrics import WorkerMetrics
 from streams.records import ConsumedRecord, OutRecord
 from streams.stock_agents import BatchJob
-from streams.stock_pipeline import BatchOutcome
 from streams.store_guard import StoreGuard
 
 log = logging.getLogger("omnistock.worker")
@@ -28,8 +28,10 @@ class BatchDropped(Exception):
     """The batch in hand was given up while stopping: it is not marked done, so never committed."""
 
 
-class StockWorker:
+class BatchWorker:
     """Drives the feed and the agents until `stop()`; commits at most every `commit_interval_s`.
+
+    The agents are the stock, cart and order flows alike: the worker only batches, applies and commits.
 
     A poll takes at most `batch_max_events` records and, from the sizes of the last poll's values,
     about `batch_max_bytes` of them: a batch of 200-line receipts is as much work as 200 times as many

@@ -35,6 +35,23 @@ def full_name(prefix: str, name: str) -> str:
     return prefix + name
 
 
+# Every topic's name (unprefixed): the one place a topic is spelled.
+POS_SALES = "pos.sales.v1"
+STOCK_RECEIPTS = "stock.receipts.v1"
+STOCK_ADJUSTMENTS = "stock.adjustments.v1"
+STOCK_COUNTS = "stock.counts.v1"
+STOCK_TRANSFERS = "stock.transfers.v1"
+CART_EVENTS = "carts.events.v1"
+ORDERS = "orders.v1"
+FULFILLMENT_UPDATES = "fulfillment.updates.v1"
+RETURNS = "returns.v1"
+AVAILABILITY_CHANGES = "availability.changes.v1"
+FULFILLMENT_REQUESTS = "fulfillment.requests.v1"
+ORDER_STATUS = "orders.status.v1"
+ROUTING_DECISIONS = "routing.decisions.v1"
+CART_HOLDS = "carts.holds.v1"
+
+
 def _input(name: str, key_field: str, schema: str) -> TopicSpec:
     return TopicSpec(name, key_field, schema, Role.INPUT)
 
@@ -44,23 +61,23 @@ def _output(name: str, key_field: str, schema: str) -> TopicSpec:
 
 
 INPUT_TOPICS: tuple[TopicSpec, ...] = (
-    _input("pos.sales.v1", "location_id", "pos_sale.v1"),
-    _input("stock.receipts.v1", "location_id", "stock_receipt.v1"),
-    _input("stock.adjustments.v1", "location_id", "stock_adjustment.v1"),
-    _input("stock.counts.v1", "location_id", "stock_count.v1"),
-    _input("stock.transfers.v1", "transfer_id", "stock_transfer.v1"),
-    _input("carts.events.v1", "cart_id", "cart_event.v1"),
-    _input("orders.v1", "order_id", "order_event.v1"),
-    _input("fulfillment.updates.v1", "order_id", "fulfillment_update.v1"),
-    _input("returns.v1", "return_id", "return_event.v1"),
+    _input(POS_SALES, "location_id", "pos_sale.v1"),
+    _input(STOCK_RECEIPTS, "location_id", "stock_receipt.v1"),
+    _input(STOCK_ADJUSTMENTS, "location_id", "stock_adjustment.v1"),
+    _input(STOCK_COUNTS, "location_id", "stock_count.v1"),
+    _input(STOCK_TRANSFERS, "transfer_id", "stock_transfer.v1"),
+    _input(CART_EVENTS, "cart_id", "cart_event.v1"),
+    _input(ORDERS, "order_id", "order_event.v1"),
+    _input(FULFILLMENT_UPDATES, "order_id", "fulfillment_update.v1"),
+    _input(RETURNS, "return_id", "return_event.v1"),
 )
 
 OUTPUT_TOPICS: tuple[TopicSpec, ...] = (
-    _output("availability.changes.v1", "sku", "availability_change.v1"),
-    _output("fulfillment.requests.v1", "order_id", "fulfillment_request.v1"),
-    _output("orders.status.v1", "order_id", "order_status.v1"),
-    _output("routing.decisions.v1", "order_id", "routing_decision.v1"),
-    _output("carts.holds.v1", "cart_id", "cart_hold.v1"),
+    _output(AVAILABILITY_CHANGES, "sku", "availability_change.v1"),
+    _output(FULFILLMENT_REQUESTS, "order_id", "fulfillment_request.v1"),
+    _output(ORDER_STATUS, "order_id", "order_status.v1"),
+    _output(ROUTING_DECISIONS, "order_id", "routing_decision.v1"),
+    _output(CART_HOLDS, "cart_id", "cart_hold.v1"),
 )
 
 DLQ_TOPICS: tuple[TopicSpec, ...] = tuple(
@@ -71,18 +88,16 @@ TOPICS: dict[str, TopicSpec] = {spec.name: spec for spec in INPUT_TOPICS + OUTPU
 
 # The inputs that move on_hand / in_transit directly (names, unprefixed); their events map to core movements.
 STOCK_TOPICS: tuple[str, ...] = (
-    "pos.sales.v1",
-    "stock.receipts.v1",
-    "stock.adjustments.v1",
-    "stock.counts.v1",
-    "stock.transfers.v1",
-    "returns.v1",
+    POS_SALES,
+    STOCK_RECEIPTS,
+    STOCK_ADJUSTMENTS,
+    STOCK_COUNTS,
+    STOCK_TRANSFERS,
+    RETURNS,
 )
 
 # The inputs that hold stock for carts (soft holds with a TTL).
-HOLD_TOPICS: tuple[str, ...] = ("carts.events.v1",)
-
-AVAILABILITY_CHANGES = "availability.changes.v1"
+HOLD_TOPICS: tuple[str, ...] = (CART_EVENTS,)
 
 
 def topic_spec(name: str) -> TopicSpec:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from core.movements import Command
 from topics.cart_mappers import map_cart_event
+from topics.catalog import CART_EVENTS
 from topics.codec import AvroCodec
 from topics.decoding import validate_value
 from topics.mappers import StockEventDecoder
 from topics.order_events import CartEvent
 from topics.registry import make_registry
-
-CARTS = "carts.events.v1"
 
 
 class CommandDecoder:
@@ -22,7 +21,7 @@ class CommandDecoder:
         self._hold_ttl_ms = hold_ttl_ms
 
     def __call__(self, topic: str, value: bytes) -> list[Command]:
-        if topic == CARTS:
+        if topic == CART_EVENTS:
             return map_cart_event(validate_value(self._codec, CartEvent, topic, value), self._hold_ttl_ms)
         return list(self._stock(topic, value))
 

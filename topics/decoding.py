@@ -1,4 +1,4 @@
-"""Bytes of any input topic -> a validated event model (Avro or JSON), or InvalidEvent with a short reason."""
+"""Bytes of an input topic -> its validated event model (Avro or JSON), or InvalidEvent with a reason."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pydantic import ValidationError
 from core.errors import InvalidEvent
 from topics.codec import JSON_START, MAGIC, AvroCodec, describe_first_byte, first_byte, invalid
 from topics.event_fields import Event
-from topics.events import INPUT_MODELS
 
 MAX_ERRORS_SHOWN = 4
 
@@ -47,15 +46,3 @@ def validate_value(codec: AvroCodec, model: type[E], topic: str, value: bytes) -
         raise
     raise invalid(describe_first_byte(value), topic=topic)
 
-
-class EventDecoder:
-    """Validated events of any input topic (unprefixed name), e.g. for the cart and order agents."""
-
-    def __init__(self, codec: AvroCodec) -> None:
-        self._codec = codec
-
-    def event(self, topic: str, value: bytes) -> Event:
-        model = INPUT_MODELS.get(topic)
-        if model is None:
-            raise ValueError(f"{topic} is not an input topic")
-        return validate_value(self._codec, model, topic, value)

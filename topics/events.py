@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from core.movements import TransferStatus
+from topics import catalog
 from topics.event_fields import (
     MAX_LINES,
     EpochMs,
@@ -102,18 +103,15 @@ class ReturnEvent(Event):
     lines: Annotated[list[ReturnLine], Field(min_length=1, max_length=MAX_LINES)]
 
 
-StockEvent = PosSale | StockReceipt | StockAdjustment | StockCount | StockTransfer | ReturnEvent
-
-
 # Every input topic's model (unprefixed topic name -> model): JSON and Avro values validate the same way.
 INPUT_MODELS: dict[str, type[Event]] = {
-    "pos.sales.v1": PosSale,
-    "stock.receipts.v1": StockReceipt,
-    "stock.adjustments.v1": StockAdjustment,
-    "stock.counts.v1": StockCount,
-    "stock.transfers.v1": StockTransfer,
-    "carts.events.v1": CartEvent,
-    "orders.v1": OrderEvent,
-    "fulfillment.updates.v1": FulfillmentUpdate,
-    "returns.v1": ReturnEvent,
+    catalog.POS_SALES: PosSale,
+    catalog.STOCK_RECEIPTS: StockReceipt,
+    catalog.STOCK_ADJUSTMENTS: StockAdjustment,
+    catalog.STOCK_COUNTS: StockCount,
+    catalog.STOCK_TRANSFERS: StockTransfer,
+    catalog.CART_EVENTS: CartEvent,
+    catalog.ORDERS: OrderEvent,
+    catalog.FULFILLMENT_UPDATES: FulfillmentUpdate,
+    catalog.RETURNS: ReturnEvent,
 }

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from core.movements import AdjustOnHand, Movement, MoveTransfer, OnHandDelta, RecordCount
+from topics import catalog
 from topics.codec import AvroCodec
 from topics.decoding import validate_value
 from topics.event_fields import Event
@@ -91,12 +92,12 @@ def map_transfer(event: StockTransfer) -> list[Movement]:
 
 # Unprefixed stock topic -> (model, mapper); the keys are catalog.STOCK_TOPICS.
 STOCK_ROUTES: dict[str, tuple[type[Any], Callable[[Any], list[Movement]]]] = {
-    "pos.sales.v1": (PosSale, map_pos_sale),
-    "stock.receipts.v1": (StockReceipt, map_receipt),
-    "stock.adjustments.v1": (StockAdjustment, map_adjustment),
-    "stock.counts.v1": (StockCount, map_count),
-    "stock.transfers.v1": (StockTransfer, map_transfer),
-    "returns.v1": (ReturnEvent, map_return),
+    catalog.POS_SALES: (PosSale, map_pos_sale),
+    catalog.STOCK_RECEIPTS: (StockReceipt, map_receipt),
+    catalog.STOCK_ADJUSTMENTS: (StockAdjustment, map_adjustment),
+    catalog.STOCK_COUNTS: (StockCount, map_count),
+    catalog.STOCK_TRANSFERS: (StockTransfer, map_transfer),
+    catalog.RETURNS: (ReturnEvent, map_return),
 }
 
 

@@ -13,13 +13,13 @@ from typing import Any
 from core.allocation import OrderLine, OrderStatus
 from core.order_types import Order, Shipment
 from core.routing_types import RoutedShipment, RoutingDecision, decision_dict
+from topics.catalog import FULFILLMENT_REQUESTS as FULFILLMENT_REQUESTS  # omnistock/replay_run.py imports it
+from topics.catalog import ORDER_STATUS
+from topics.catalog import ROUTING_DECISIONS as ROUTING_DECISIONS  # omnistock/replay_run.py imports it
 from topics.codec import AvroCodec
 from topics.records import OutRecord
 from topics.registry import make_registry
 
-FULFILLMENT_REQUESTS = "fulfillment.requests.v1"
-ORDER_STATUS = "orders.status.v1"
-ROUTING_DECISIONS = "routing.decisions.v1"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from topics import catalog
+
 OCCURRED_AT_MS = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 
 SAMPLES: dict[str, dict[str, Any]] = {
-    "pos.sales.v1": {
+    catalog.POS_SALES: {
         "location_id": "STORE-001",
         "lines": [
             {"sku": "SKU-1", "quantity": 2},
@@ -17,18 +19,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         ],
         "receipt_id": "R-42",
     },
-    "stock.receipts.v1": {
+    catalog.STOCK_RECEIPTS: {
         "location_id": "WH-1",
         "lines": [{"sku": "SKU-1", "quantity": 100}],
         "reference": "PO-7",
     },
-    "stock.adjustments.v1": {
+    catalog.STOCK_ADJUSTMENTS: {
         "location_id": "STORE-001",
         "lines": [{"sku": "SKU-1", "quantity": -3}],
         "reason": "SHRINK",
     },
-    "stock.counts.v1": {"location_id": "STORE-001", "lines": [{"sku": "SKU-1", "on_hand": 12}]},
-    "stock.transfers.v1": {
+    catalog.STOCK_COUNTS: {"location_id": "STORE-001", "lines": [{"sku": "SKU-1", "on_hand": 12}]},
+    catalog.STOCK_TRANSFERS: {
         "transfer_id": "T-9",
         "status": "SHIPPED",
         "from_location_id": "WH-1",
@@ -36,14 +38,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "lines": [{"sku": "SKU-1", "quantity": 20}],
         "expected_at": OCCURRED_AT_MS + 86_400_000,
     },
-    "carts.events.v1": {
+    catalog.CART_EVENTS: {
         "cart_id": "C-1",
         "type": "LINE_SET",
         "sku": "SKU-1",
         "quantity": 2,
         "channel": "web",
     },
-    "orders.v1": {
+    catalog.ORDERS: {
         "order_id": "O-1",
         "type": "PLACED",
         "lines": [{"line_id": "1", "sku": "SKU-1", "quantity": 2}],
@@ -51,7 +53,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "cart_id": "C-1",
         "channel": "web",
     },
-    "fulfillment.updates.v1": {
+    catalog.FULFILLMENT_UPDATES: {
         "order_id": "O-1",
         "shipment_id": "S-1",
         "location_id": "WH-1",
@@ -59,7 +61,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "lines": [{"line_id": "1", "sku": "SKU-1", "quantity": 2}],
         "reason": "not found on shelf",
     },
-    "returns.v1": {
+    catalog.RETURNS: {
         "return_id": "RT-1",
         "order_id": "O-1",
         "location_id": "STORE-001",

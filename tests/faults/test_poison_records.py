@@ -31,7 +31,7 @@ MAX_CLOCK_SKEW_S = 10
 POISON_SKU = "SKU-POISON"  # no good event names it: a poison applied would show as a position of it
 LATE_SKU = "SKU-LATE"  # only the late duplicate names it: no count can hide it being applied twice
 BIG = 1_048_576
-Place = tuple[str, int, int]  # (topic, partition, offset)
+Position = tuple[str, int, int]  # (topic, partition, offset)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def test_poison_records_go_to_the_dead_letters_and_stop_nothing(
 
 def send_poisoned(
     stack: Stack, stream: list[Sent], oracle: StockOracle, figures: Figures
-) -> tuple[list[Poison], Ends, dict[str, Place]]:
+) -> tuple[list[Poison], Ends, dict[str, Position]]:
     """The stream with the poisons spread through it; the late duplicate's first copy (a good event,
     in the oracle) goes first, its second once the dedupe window has passed. The poisons (late
     duplicate last), every partition's end, and where each poison landed."""
@@ -128,7 +128,7 @@ def assert_truncated(letter: Message, original_size: int) -> None:
 
 
 def sender(
-    stack: Stack, producer: Producer, poison: Poison, ends: Ends, placed: dict[str, Place]
+    stack: Stack, producer: Producer, poison: Poison, ends: Ends, placed: dict[str, Position]
 ) -> Callable[[], None]:
     def send() -> None:
         partition, offset = send_raw(

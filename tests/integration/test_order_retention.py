@@ -18,9 +18,9 @@ from omnistock.settings import Settings
 from omnistock.worker_wiring import worker_processing
 from state.store import RedisStockStore
 from streams.metrics import WorkerMetrics
-from streams.order_flow import ORDERS
 from streams.order_metrics import OrderMetrics
 from tests.support.records import FakeRecord
+from topics.catalog import ORDERS
 
 pytestmark = pytest.mark.redis
 DAY_S = 86400

@@ -11,7 +11,6 @@ from dataclasses import replace
 import orjson
 import pytest
 import redis
-from prometheus_client import CollectorRegistry
 
 from core.movements import AdjustOnHand, OnHandDelta
 from core.network import Network
@@ -19,15 +18,13 @@ from core.promise_nodes import prepare
 from omnistock.redis_keys import delete_prefix
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
-from streams.metrics import WorkerMetrics
-from streams.order_flow import ORDERS, OrderFlow
-from streams.order_metrics import OrderMetrics
+from streams.order_flow import OrderFlow
 from streams.order_routing import OrderRouter
-from tests.support.promise_network import PARIS_CUSTOMER, network, services, utc
+from tests.support.order_flow import order_flow
+from tests.support.promise_network import network, services, utc
 from tests.support.records import FakeRecord
+from topics.catalog import ORDERS
 from topics.codec import AvroCodec
-from topics.order_outputs import order_outputs
-from topics.outputs import availability_change_encoder
 from topics.registry import LocalSchemaList
 
 pytestmark = pytest.mark.redis
@@ -53,11 +50,7 @@ def _worker(redis_url: str, prefix: str) -> tuple[OrderFlow, RedisOrderStore]:
     stock, orders = RedisStockStore(client, prefix, lambda: NETWORK), RedisOrderStore(client, prefix)
     prepared = prepare(NETWORK, services())
     router = OrderRouter(stock, lambda: prepared, lambda: NETWORK.routing, lambda _: 3_600_000)
-    flow = OrderFlow(
-        stock, orders, router, order_outputs(None), CODEC, lambda: NETWORK, {"75": PARIS_CUSTOMER},
-        availability_change_encoder(None), WorkerMetrics.create(CollectorRegistry()),
-        OrderMetrics.create(CollectorRegistry()), clock_ms=lambda: NOW_MS,
-    )  # fmt: skip
+    flow = order_flow(stock, orders, router, lambda: NETWORK, lambda: NOW_MS)
     return flow, orders
 
 

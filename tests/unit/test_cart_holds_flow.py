@@ -12,8 +12,9 @@ from core.network import Capability, Location, LocationKind, Network
 from state.memory import InMemoryStockStore
 from streams.hold_expiry import HoldExpiry
 from streams.metrics import WorkerMetrics
-from streams.stock_pipeline import AVAILABILITY_CHANGES, CART_HOLDS, StockPipeline
+from streams.stock_pipeline import StockPipeline
 from tests.support.records import FakeRecord
+from topics.catalog import AVAILABILITY_CHANGES, CART_HOLDS
 from topics.codec import AvroCodec
 from topics.commands import CommandDecoder
 from topics.outputs import availability_change_encoder, cart_hold_encoder

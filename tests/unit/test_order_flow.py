@@ -9,22 +9,18 @@ from typing import Any
 
 import orjson
 import pytest
-from prometheus_client import CollectorRegistry
 
 from core.movements import AdjustOnHand, OnHandDelta
 from core.network import Network
 from core.promise_nodes import prepare
 from state.memory import InMemoryStockStore
 from state.memory_order_store import InMemoryOrderStore
-from streams.metrics import WorkerMetrics
-from streams.order_flow import FULFILLMENT, ORDERS, OrderFlow
-from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter
-from tests.support.promise_network import PARIS_CUSTOMER, network, services, utc
+from tests.support.order_flow import order_flow
+from tests.support.promise_network import network, services, utc
 from tests.support.records import FakeRecord
+from topics.catalog import FULFILLMENT_UPDATES, ORDERS
 from topics.codec import AvroCodec
-from topics.order_outputs import order_outputs
-from topics.outputs import availability_change_encoder
 from topics.registry import LocalSchemaList
 
 CODEC = AvroCodec(LocalSchemaList())
@@ -47,12 +43,7 @@ class Harness:
         """A new worker process on the same stores: nothing of the previous flow's memory is left."""
         net, prepared = self.net, prepare(self.net, services())
         router = OrderRouter(self.stock, lambda: prepared, lambda: net.routing, lambda _: SLA_MS)
-        self.flow = OrderFlow(
-            self.stock, self.orders, router, order_outputs(None), CODEC, lambda: net,
-            {"75": PARIS_CUSTOMER}, availability_change_encoder(None),
-            WorkerMetrics.create(CollectorRegistry()), OrderMetrics.create(CollectorRegistry()),
-            clock_ms=lambda: self.now_ms,
-        )  # fmt: skip
+        self.flow = order_flow(self.stock, self.orders, router, lambda: net, lambda: self.now_ms)
 
     def send(self, topic: str, event: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         body = orjson.dumps({"occurred_at": self.now_ms, "channel": "web", **event})
@@ -68,7 +59,7 @@ class Harness:
         })  # fmt: skip
 
     def update(self, shipment: dict[str, Any], status: str, **fields: Any) -> dict[str, list[dict[str, Any]]]:
-        return self.send(FULFILLMENT, {
+        return self.send(FULFILLMENT_UPDATES, {
             "event_id": f"{shipment['shipment_id']}-{status}-{self.now_ms}", "order_id": shipment["order_id"],
             "shipment_id": shipment["shipment_id"], "location_id": shipment["location_id"], "status": status,
             **fields,

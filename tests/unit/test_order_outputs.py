@@ -16,15 +16,9 @@ from core.routing_rules import BUILT_IN
 from core.routing_types import Delivery, DeliveryMethod, RoutingDecision, decision_dict
 from streams.records import OutRecord
 from tests.support.promise_network import PARIS_CUSTOMER, prepared, utc
+from topics.catalog import FULFILLMENT_REQUESTS, ORDER_STATUS, ROUTING_DECISIONS
 from topics.codec import AvroCodec, strip_logical_types
-from topics.order_outputs import (
-    FULFILLMENT_REQUESTS,
-    ORDER_STATUS,
-    ROUTING_DECISIONS,
-    OrderOutputs,
-    epoch_ms,
-    order_outputs,
-)
+from topics.order_outputs import OrderOutputs, epoch_ms, order_outputs
 from topics.registry import LocalSchemaList, load_schema
 
 CODEC = AvroCodec(LocalSchemaList())

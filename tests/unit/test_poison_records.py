@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from core.errors import InvalidEvent, StoreUnavailable
 from core.movements import Command, MovementResult
 from core.network import Network
-from state import hold_calls
+from state import redis_calls
 from state.memory import InMemoryStockStore
 from streams.dlq import REASON_HEADER, dead_letter
 from streams.event_limits import EventLimits
@@ -83,7 +83,7 @@ def test_the_happy_path_is_one_store_call_per_batch() -> None:
 )
 def test_an_error_reply_meaning_not_now_is_store_unavailable(error: Exception) -> None:
     with pytest.raises(StoreUnavailable):
-        hold_calls.failed(error, "A", "e-1")
+        redis_calls.failed(error, "A", "e-1")
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_an_error_reply_meaning_not_now_is_store_unavailable(error: Exception) -
 )
 def test_an_error_reply_refusing_the_calls_input_is_a_refusal_of_that_event(error: Exception) -> None:
     with pytest.raises(InvalidEvent) as refused:
-        hold_calls.failed(error, "A", "e-1")
+        redis_calls.failed(error, "A", "e-1")
     assert refused.value.code == "store_refused"
 
 
@@ -158,7 +158,8 @@ def test_an_event_sent_again_at_any_later_time_is_never_applied_twice(skew_s: in
 
 
 def test_a_fulfillment_update_from_the_future_goes_to_the_dlq_and_changes_nothing() -> None:
-    from tests.unit.test_order_flow import FULFILLMENT, Harness
+    from tests.unit.test_order_flow import Harness
+    from topics.catalog import FULFILLMENT_UPDATES
 
     shop = Harness(WH=3)
     (request,) = shop.place()["fulfillment.requests.v1"]
@@ -170,8 +171,8 @@ def test_a_fulfillment_update_from_the_future_goes_to_the_dlq_and_changes_nothin
         "status": "SHIPPED",
         "occurred_at": shop.now_ms + 6 * 3_600_000,  # the node's clock, six hours ahead
     }
-    out = shop.send(FULFILLMENT, shipped)
-    assert list(out) == [FULFILLMENT + ".dlq"]
+    out = shop.send(FULFILLMENT_UPDATES, shipped)
+    assert list(out) == [FULFILLMENT_UPDATES + ".dlq"]
     assert shop.at("WH") == (3, 1)  # still allocated, not shipped
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.movements import Allocate, ReleaseAllocation, ShipAllocation
-from streams.rebuild_orders import ORDERS, REQUESTS, UPDATES, OrderReplay
+from streams.rebuild_orders import OrderReplay
+from topics.catalog import FULFILLMENT_REQUESTS, FULFILLMENT_UPDATES, ORDERS
 
 
 def placed(order_id: str) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def test_a_request_of_a_placed_order_allocates_its_lines_at_its_node() -> None:
     replay = OrderReplay()
     replay.commands(ORDERS, placed("O-1"), 0)
 
-    (allocate,) = replay.commands(REQUESTS, request("O-1", "S-1", "ST-1"), 0)
+    (allocate,) = replay.commands(FULFILLMENT_REQUESTS, request("O-1", "S-1", "ST-1"), 0)
 
     assert isinstance(allocate, Allocate)
     assert (allocate.order_id, allocate.line_id, allocate.location_id, allocate.quantity) == (
@@ -36,15 +37,15 @@ def test_a_request_of_a_placed_order_allocates_its_lines_at_its_node() -> None:
 
 
 def test_a_request_of_an_order_placed_past_the_committed_offset_is_left_to_the_workers() -> None:
-    assert OrderReplay().commands(REQUESTS, request("O-late", "S-1", "ST-1"), 0) == []
+    assert OrderReplay().commands(FULFILLMENT_REQUESTS, request("O-late", "S-1", "ST-1"), 0) == []
 
 
 def test_a_re_routed_line_is_released_at_its_first_node_before_it_is_allocated_at_the_next() -> None:
     replay = OrderReplay()
     replay.commands(ORDERS, placed("O-1"), 0)
-    replay.commands(REQUESTS, request("O-1", "S-1", "ST-1"), 0)
+    replay.commands(FULFILLMENT_REQUESTS, request("O-1", "S-1", "ST-1"), 0)
 
-    release, allocate = replay.commands(REQUESTS, request("O-1", "S-2", "WH-1"), 0)
+    release, allocate = replay.commands(FULFILLMENT_REQUESTS, request("O-1", "S-2", "WH-1"), 0)
 
     assert isinstance(release, ReleaseAllocation)
     assert isinstance(allocate, Allocate)
@@ -54,9 +55,9 @@ def test_a_re_routed_line_is_released_at_its_first_node_before_it_is_allocated_a
 def test_a_shipped_update_takes_the_request_lines_out_of_stock_with_the_workers_own_event_id() -> None:
     replay = OrderReplay()
     replay.commands(ORDERS, placed("O-1"), 0)
-    replay.commands(REQUESTS, request("O-1", "S-1", "ST-1", quantity=3), 0)
+    replay.commands(FULFILLMENT_REQUESTS, request("O-1", "S-1", "ST-1", quantity=3), 0)
 
-    (ship,) = replay.commands(UPDATES, update("O-1", "S-1", "SHIPPED"), 1234)
+    (ship,) = replay.commands(FULFILLMENT_UPDATES, update("O-1", "S-1", "SHIPPED"), 1234)
 
     assert ship == ShipAllocation("S-1:ship:l1", "O-1", "l1", "SKU-A", "ST-1", 3, 1234)
     assert replay.open["O-1"] == {}
@@ -66,9 +67,9 @@ def test_a_rejection_and_an_order_cancellation_release_what_is_open() -> None:
     replay = OrderReplay()
     for order_id in ("O-1", "O-2"):
         replay.commands(ORDERS, placed(order_id), 0)
-        replay.commands(REQUESTS, request(order_id, f"S-{order_id}", "ST-1"), 0)
+        replay.commands(FULFILLMENT_REQUESTS, request(order_id, f"S-{order_id}", "ST-1"), 0)
 
-    (rejected,) = replay.commands(UPDATES, update("O-1", "S-O-1", "REJECTED"), 0)
+    (rejected,) = replay.commands(FULFILLMENT_UPDATES, update("O-1", "S-O-1", "REJECTED"), 0)
     (cancelled,) = replay.commands(ORDERS, {"event_id": "c", "order_id": "O-2", "type": "CANCELLED"}, 0)
 
     assert isinstance(rejected, ReleaseAllocation)
@@ -79,5 +80,5 @@ def test_a_rejection_and_an_order_cancellation_release_what_is_open() -> None:
 def test_an_update_for_a_shipment_no_request_names_is_counted_and_changes_nothing() -> None:
     replay = OrderReplay()
 
-    assert replay.commands(UPDATES, update("O-9", "S-9", "SHIPPED"), 0) == []
+    assert replay.commands(FULFILLMENT_UPDATES, update("O-9", "S-9", "SHIPPED"), 0) == []
     assert replay.unmatched == 1

@@ -22,7 +22,20 @@ FULL = (1 << LINES) - 1
 def offer(index: int, mask: int, cents: int, hours: int, km: int, capacity: int | None) -> Offer:
     when = NOW + timedelta(hours=hours)
     balance = {line: 0.5 for line in range(LINES) if mask >> line & 1}
-    return Offer(f"N{index}", index % 3, mask, capacity, 1, cents, 40, 150 + km // 5, km, when, when, balance)
+    return Offer(
+        location_id=f"N{index}",
+        rank=index % 3,
+        mask=mask,
+        capacity=capacity,
+        parcels=1,
+        parcel_cents=cents,
+        pick_cents=40,
+        co2e_grams=150 + km // 5,
+        km=km,
+        earliest=when,
+        latest=when,
+        balance=balance,
+    )
 
 
 offers = st.lists(

@@ -14,8 +14,9 @@ from streams.event_limits import EventLimits
 from streams.metrics import WorkerMetrics
 from streams.records import Headers
 from streams.stock_agents import BatchJob, register_agents
-from streams.stock_pipeline import AVAILABILITY_CHANGES, StockPipeline
+from streams.stock_pipeline import StockPipeline
 from tests.support.records import FakeRecord
+from topics.catalog import AVAILABILITY_CHANGES
 from topics.codec import AvroCodec
 from topics.mappers import decode_stock_event
 from topics.outputs import availability_change_encoder, cart_hold_encoder

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from state.epoch import NEW_DEPLOYMENT
 from streams.store_guard import StoreGuard
-from streams.worker import StockWorker
+from streams.worker import BatchWorker
 
 
 class _Marker:
@@ -33,7 +33,7 @@ class _Record:
 
 
 class _Feed:
-    def __init__(self, log: list[str], worker: list[StockWorker], batches: int = 1) -> None:
+    def __init__(self, log: list[str], worker: list[BatchWorker], batches: int = 1) -> None:
         self.log, self._worker, self.batches = log, worker, batches
 
     def poll(self, *_: Any) -> list[Any]:
@@ -70,9 +70,9 @@ class _Feed:
 
 def _run(missing_checks: int, stop_while_holding: bool = False) -> tuple[list[str], StoreGuard]:
     log: list[str] = []
-    holder: list[StockWorker] = []
+    holder: list[BatchWorker] = []
     guard = StoreGuard(_Marker(missing_checks, log), CollectorRegistry(), wait_s=0.01)
-    worker = StockWorker(_Feed(log, holder), {}, "", 1000, 60.0, guard=guard)  # type: ignore[arg-type]
+    worker = BatchWorker(_Feed(log, holder), {}, "", 1000, 60.0, guard=guard)  # type: ignore[arg-type]
     holder.append(worker)
 
     async def apply(_: Any) -> None:

@@ -9,7 +9,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from streams.feed import TOP_UP_S, BatchFeed
-from streams.worker import FIRST_POLL, StockWorker
+from streams.worker import FIRST_POLL, BatchWorker
 
 
 class _Record:
@@ -20,8 +20,8 @@ class _Record:
         return self._value
 
 
-def _worker(batch_max_events: int = 1000, batch_max_bytes: int = 100_000) -> StockWorker:
-    return StockWorker(None, {}, "", batch_max_events, 0.5, batch_max_bytes=batch_max_bytes)  # type: ignore[arg-type]
+def _worker(batch_max_events: int = 1000, batch_max_bytes: int = 100_000) -> BatchWorker:
+    return BatchWorker(None, {}, "", batch_max_events, 0.5, batch_max_bytes=batch_max_bytes)  # type: ignore[arg-type]
 
 
 def test_the_first_poll_is_small_until_record_sizes_are_known() -> None:
@@ -109,7 +109,7 @@ def test_a_poll_without_a_top_up_takes_what_is_fetched_at_once() -> None:
 class _ScriptedFeed:
     """A feed whose polls return the next of `batches` and record the top-up each was allowed."""
 
-    def __init__(self, batches: list[int], worker: list[StockWorker]) -> None:
+    def __init__(self, batches: list[int], worker: list[BatchWorker]) -> None:
         self.batches, self.top_ups, self._worker = batches, [], worker  # type: ignore[var-annotated]
 
     def poll(self, max_records: int, timeout_s: float, top_up_s: float = 0.0) -> list[Any]:
@@ -131,9 +131,9 @@ class _ScriptedFeed:
 
 
 def test_only_a_poll_after_a_large_batch_may_wait_to_top_it_up() -> None:
-    holder: list[StockWorker] = []
+    holder: list[BatchWorker] = []
     feed = _ScriptedFeed([2, 300, 3], holder)
-    worker = StockWorker(feed, {}, "", 1000, 60.0, batch_max_bytes=100_000)  # type: ignore[arg-type]
+    worker = BatchWorker(feed, {}, "", 1000, 60.0, batch_max_bytes=100_000)  # type: ignore[arg-type]
     holder.append(worker)
     worker._apply = _no_apply  # type: ignore[method-assign]
 

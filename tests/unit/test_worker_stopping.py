@@ -11,12 +11,12 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from core.errors import StoreUnavailable
+from streams.batch import BatchOutcome
 from streams.feed import BatchFeed
 from streams.metrics import WorkerMetrics
 from streams.stock_agents import BatchJob, apply_with_retry
-from streams.stock_pipeline import BatchOutcome
 from streams.stopping import FeedStopper
-from streams.worker import StockWorker
+from streams.worker import BatchWorker
 from tests.support.records import FakeRecord
 
 
@@ -64,8 +64,8 @@ class _Agent:
             value.done.set_result(BatchOutcome())
 
 
-def _worker(feed: _Feed, agent: _Agent) -> StockWorker:
-    return StockWorker(feed, {"pos.sales.v1": agent}, "", 1000, 60.0)  # type: ignore[arg-type]
+def _worker(feed: _Feed, agent: _Agent) -> BatchWorker:
+    return BatchWorker(feed, {"pos.sales.v1": agent}, "", 1000, 60.0)  # type: ignore[arg-type]
 
 
 async def _stop_once_the_batch_is_sent(answers: bool, timeout_s: float) -> tuple[_Feed, float]:
