@@ -29,9 +29,10 @@ from prometheus_client import CollectorRegistry
 
 from core.errors import InvalidEvent
 from core.movements import Command, Outcome
-from omnistock.redis_keys import delete_prefix
-from omnistock.replay_log import LogRecord, event_of, read_messages, read_topics
+from omnistock.replay.log import LogRecord, event_of, read_messages, read_topics
 from omnistock.settings import Settings
+from omnistock.stack.redis_keys import delete_prefix
+from omnistock.wiring.options import kafka_options
 from state.epoch import REBUILD, StoreMarker
 from state.store import RedisStockStore
 from streams.dlq import source_of
@@ -144,7 +145,8 @@ def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> 
     codec = AvroCodec(make_registry(settings.schema_registry_url, settings.topic_prefix))
     dead: set[Source] = set()
     applier = _Applier(settings, store, codec, dead)
-    group = Consumer(consumer_config(settings))  # never subscribes: only reads the group's offsets
+    # never subscribes: only reads the group's offsets
+    group = Consumer(consumer_config(kafka_options(settings)))
     try:
         names = [full_name(settings.topic_prefix, topic) for topic in GROUP_TOPICS]
         read: Offsets = {}
@@ -165,7 +167,7 @@ def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> 
 
 def dead_lettered(settings: Settings) -> set[Source]:
     """Where every record on the group topics' DLQs came from."""
-    config = consumer_config(settings, group_id="omnistock-rebuild")
+    config = consumer_config(kafka_options(settings), group_id="omnistock-rebuild")
     names = [full_name(settings.topic_prefix, dlq_name(topic)) for topic in GROUP_TOPICS]
     sources = (source_of(message.headers()) for message in read_messages(config, names))
     return {source for source in sources if source is not None}
@@ -176,7 +178,7 @@ def _records(
 ) -> list[LogRecord]:
     """The group topics' records between `start` and `until`; on the first pass the requests too, to
     their end (a later pass only adds the workers' last moments, whose requests the first read)."""
-    config = consumer_config(settings, group_id="omnistock-rebuild")
+    config = consumer_config(kafka_options(settings), group_id="omnistock-rebuild")
     topics: list[str] = list(GROUP_TOPICS)
     stops = dict(until)
     if first:

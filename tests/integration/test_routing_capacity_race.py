@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from core.movements import AdjustOnHand, OnHandDelta
 from core.network import Network
 from core.promise_nodes import prepare
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
 from streams.metrics import WorkerMetrics
