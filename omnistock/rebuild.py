@@ -40,16 +40,23 @@ from streams.event_limits import EventLimits
 from streams.group_offsets import Offsets, committed_offsets
 from streams.kafka_config import consumer_config
 from streams.metrics import WorkerMetrics
-from streams.rebuild_orders import ORDERS, REQUESTS, UPDATES, OrderReplay
+from streams.rebuild_orders import OrderReplay
 from streams.stock_pipeline import StockPipeline
-from topics.catalog import STOCK_TOPICS, dlq_name, full_name
+from topics.catalog import (
+    FULFILLMENT_REQUESTS,
+    FULFILLMENT_UPDATES,
+    ORDERS,
+    STOCK_TOPICS,
+    dlq_name,
+    full_name,
+)
 from topics.codec import AvroCodec
 from topics.commands import CommandDecoder
 from topics.outputs import availability_change_encoder, cart_hold_encoder
 from topics.registry import make_registry
 
 BATCH = 1000
-GROUP_TOPICS = (*STOCK_TOPICS, ORDERS, UPDATES)  # read up to the workers' committed offsets
+GROUP_TOPICS = (*STOCK_TOPICS, ORDERS, FULFILLMENT_UPDATES)  # read up to the workers' committed offsets
 TO_THE_END = 2**62
 # The workers refused by time (from the future, too old) against their clock at the time; what they
 # refused is on the DLQ and skipped here, so rebuild checks no time of its own.
@@ -182,10 +189,10 @@ def _records(
     topics: list[str] = list(GROUP_TOPICS)
     stops = dict(until)
     if first:
-        requests = full_name(settings.topic_prefix, REQUESTS)
+        requests = full_name(settings.topic_prefix, FULFILLMENT_REQUESTS)
         metadata = group.list_topics(timeout=10).topics
         if requests in metadata:
-            topics.append(REQUESTS)
+            topics.append(FULFILLMENT_REQUESTS)
             stops |= {(requests, p): TO_THE_END for p in metadata[requests].partitions}
     return read_topics(config, settings.topic_prefix, codec, topics, until=stops, start=start)
 

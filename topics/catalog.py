@@ -35,6 +35,23 @@ def full_name(prefix: str, name: str) -> str:
     return prefix + name
 
 
+# Every topic's name (unprefixed): the one place a topic is spelled.
+POS_SALES = "pos.sales.v1"
+STOCK_RECEIPTS = "stock.receipts.v1"
+STOCK_ADJUSTMENTS = "stock.adjustments.v1"
+STOCK_COUNTS = "stock.counts.v1"
+STOCK_TRANSFERS = "stock.transfers.v1"
+CART_EVENTS = "carts.events.v1"
+ORDERS = "orders.v1"
+FULFILLMENT_UPDATES = "fulfillment.updates.v1"
+RETURNS = "returns.v1"
+AVAILABILITY_CHANGES = "availability.changes.v1"
+FULFILLMENT_REQUESTS = "fulfillment.requests.v1"
+ORDER_STATUS = "orders.status.v1"
+ROUTING_DECISIONS = "routing.decisions.v1"
+CART_HOLDS = "carts.holds.v1"
+
+
 def _input(name: str, key_field: str, schema: str) -> TopicSpec:
     return TopicSpec(name, key_field, schema, Role.INPUT)
 

@@ -9,14 +9,14 @@ from collections.abc import Callable
 import orjson
 
 from core.movements import LocationFigures
-from topics.catalog import topic_spec
+from topics.catalog import POS_SALES, STOCK_COUNTS, STOCK_TRANSFERS, topic_spec
 from topics.codec import AvroCodec
 from topics.mappers import STOCK_ROUTES, StockEventDecoder
 from topics.outputs import AvailabilityChangeEncoder
 from topics.registry import LocalSchemaList
 from topics.samples import sample_event
 
-TOPICS = ("pos.sales.v1", "stock.counts.v1", "stock.transfers.v1")
+TOPICS = (POS_SALES, STOCK_COUNTS, STOCK_TRANSFERS)
 
 
 def per_call_us(fn: Callable[[], object], repeat: int = 5, seconds: float = 0.2) -> float:

@@ -9,9 +9,7 @@ from collections.abc import Iterator
 import orjson
 
 from core.network import LocationKind, Network
-
-SALES = "pos.sales.v1"
-RECEIPTS = "stock.receipts.v1"
+from topics.catalog import POS_SALES, STOCK_RECEIPTS
 
 
 def bench_events(
@@ -36,4 +34,4 @@ def bench_events(
             "location_id": location,
             "lines": lines,
         }
-        yield (RECEIPTS if receipt else SALES), location.encode(), orjson.dumps(event)
+        yield (STOCK_RECEIPTS if receipt else POS_SALES), location.encode(), orjson.dumps(event)

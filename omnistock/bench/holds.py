@@ -37,10 +37,9 @@ from omnistock.stack.redis_keys import delete_prefix
 from state import hold_calls, keys
 from state.scripts import Scripts
 from state.store import RedisStockStore
-from topics.catalog import all_topic_names
+from topics.catalog import CART_EVENTS, STOCK_RECEIPTS, all_topic_names
 from topics.commands import command_decoder
 
-CARTS, RECEIPTS = "carts.events.v1", "stock.receipts.v1"
 SKU_COUNT, STOCK_PER_LOCATION, BATCH = 2000, 1000, 1000
 TARGET_PER_S = 5000
 OUTCOMES = tuple(Outcome)
@@ -108,7 +107,7 @@ def store_holds(store: RedisStockStore, values: list[bytes], ttl_ms: int) -> tup
     decode, tally = command_decoder(None, ttl_ms), Counter[str]()
     started = time.perf_counter()
     for start in range(0, len(values), BATCH):
-        commands = [c for value in values[start : start + BATCH] for c in decode(CARTS, value)]
+        commands = [c for value in values[start : start + BATCH] for c in decode(CART_EVENTS, value)]
         results = store.apply(commands, time.time_ns() // 1_000_000)
         tally.update(
             r.outcome.value for r, c in zip(results, commands, strict=True) if isinstance(c, SetHold)
@@ -168,9 +167,9 @@ def worker_holds(
     url = f"http://127.0.0.1:{port}/metrics"
     try:
         wait_worker_assigned(url, 60, worker)
-        _wait_consumed(url, RECEIPTS, len(stock), 300)
-        produce_all(settings.broker, topic_prefix + CARTS, carts)
-        return _wait_consumed(url, CARTS, len(carts), 600)
+        _wait_consumed(url, STOCK_RECEIPTS, len(stock), 300)
+        produce_all(settings.broker, topic_prefix + CART_EVENTS, carts)
+        return _wait_consumed(url, CART_EVENTS, len(carts), 600)
     finally:
         stop(worker)
 
@@ -195,7 +194,7 @@ def run_bench_holds(settings: Settings, events: int) -> int:
                 f"{len(stock_records)} receipts ({SKU_COUNT} skus x {len(stock.locations)} locations), "
                 f"then {events} LINE_SET cart events ({len(stock.stores)} click & collect stores)..."
             )
-            produce_all(broker.bootstrap, topic_prefix + RECEIPTS, stock_records)
+            produce_all(broker.bootstrap, topic_prefix + STOCK_RECEIPTS, stock_records)
             tuned = settings.model_copy(update={"broker": broker.bootstrap})
             stock_values = [value for _key, value in stock_records]
             omni = worker_holds(tuned, topic_prefix, prefixes["omni"], stock_values, cart_records)

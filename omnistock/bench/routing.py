@@ -30,9 +30,6 @@ from omnistock.bench.orders import order_events, pickup_points, stock_atp
 from omnistock.bench.promise import load_inputs
 from omnistock.bench.promise_http import seed_atp
 from omnistock.bench.routing_outputs import (
-    ORDERS,
-    REQUESTS,
-    STATUS,
     OutputReader,
     Outputs,
     worker_line,
@@ -47,7 +44,7 @@ from omnistock.stack.embedded_redis import ensure_redis
 from omnistock.stack.processes import free_port, start_omnistock, stop, wait_worker_assigned
 from omnistock.stack.redis_keys import delete_prefix
 from state.store import RedisStockStore
-from topics.catalog import all_topic_names
+from topics.catalog import FULFILLMENT_REQUESTS, ORDER_STATUS, ORDERS, all_topic_names
 from topics.codec import AvroCodec
 from topics.registry import make_registry
 
@@ -92,8 +89,8 @@ def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
             # One reader per phase, of what that phase measures: the embedded broker's cost per fetch
             # grows with the batches stored in the partition (it lists them all), so a reader of the
             # status topic during the timed phase would load the broker the worker depends on.
-            requests = OutputReader(broker.bootstrap, topic_prefix, parts, (REQUESTS,))
-            statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (STATUS,))
+            requests = OutputReader(broker.bootstrap, topic_prefix, parts, (FULFILLMENT_REQUESTS,))
+            statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (ORDER_STATUS,))
             try:
                 scrapes = [worker_sums(url)]
                 meter.mark()
@@ -106,7 +103,7 @@ def run_bench_routing(settings: Settings, orders: int, rate: float) -> int:
                 paced_summary, sent = latency(requests, broker.bootstrap, orders_topic, paced, rate)
                 cpu.append(meter.shares())
                 scrapes.append(worker_sums(url))
-                statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (STATUS,))
+                statuses = OutputReader(broker.bootstrap, topic_prefix, parts, (ORDER_STATUS,))
                 every = [e["order_id"] for e in fast + paced]
                 statuses.read_until(lambda out: all(i in out.statuses for i in every), 60, "every status")
             finally:

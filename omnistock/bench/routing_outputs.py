@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, Consumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-ORDERS, STATUS, REQUESTS = "orders.v1", "orders.status.v1", "fulfillment.requests.v1"
+from topics.catalog import FULFILLMENT_REQUESTS, ORDERS
 
 
 @dataclass
@@ -31,7 +31,7 @@ class OutputReader:
             "bootstrap.servers": bootstrap, "group.id": f"bench-routing-reader-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False, "fetch.wait.max.ms": 5, "enable.partition.eof": False,
         })  # fmt: skip
-        self._requests = topic_prefix + REQUESTS
+        self._requests = topic_prefix + FULFILLMENT_REQUESTS
         self._consumer.assign([
             TopicPartition(topic_prefix + name, p, OFFSET_BEGINNING)
             for name in topics for p in range(partitions)

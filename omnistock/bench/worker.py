@@ -14,7 +14,7 @@ from pathlib import Path
 import redis
 from confluent_kafka import Producer
 
-from omnistock.bench.events import RECEIPTS, SALES, bench_events
+from omnistock.bench.events import bench_events
 from omnistock.bench.raw import run_raw
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import default_network_path, load_network
@@ -26,7 +26,7 @@ from omnistock.stack.redis_keys import delete_prefix
 from omnistock.stack.worker_metrics import scrape_totals
 from omnistock.wiring.options import kafka_options
 from streams.kafka_config import consumer_config, producer_config
-from topics.catalog import all_topic_names
+from topics.catalog import AVAILABILITY_CHANGES, POS_SALES, STOCK_RECEIPTS, all_topic_names
 
 RUN_DIR = Path(".omnistock/bench")
 
@@ -102,8 +102,8 @@ def run_bench(settings: Settings, what: str, events: int) -> int:
             raw_done, raw_s = run_raw(
                 consumer_config(kafka_options(tuned), f"bench-raw-{run}"),
                 producer_config(kafka_options(tuned)),
-                [topic_prefix + SALES, topic_prefix + RECEIPTS],
-                topic_prefix + "availability.changes.v1",
+                [topic_prefix + POS_SALES, topic_prefix + STOCK_RECEIPTS],
+                topic_prefix + AVAILABILITY_CHANGES,
                 client,
                 raw_prefix,
                 load_network(default_network_path()),

@@ -35,7 +35,7 @@ from omnistock.stack.processes import free_port, start_omnistock, stop, wait_htt
 from omnistock.stack.redis_keys import delete_prefix
 from omnistock.wiring.options import kafka_options
 from streams.kafka_config import producer_config
-from topics.catalog import all_topic_names
+from topics.catalog import ORDERS, all_topic_names
 
 RUN_DIR = Path(".omnistock/dev")
 # The simulated tills, warehouses and shoppers send in batches of up to 200 ms, as such feeds do. The
@@ -170,7 +170,7 @@ class _Feeds:
         def send(topic: str, key: bytes, value: bytes) -> None:
             self.producer.produce(self.prefix + topic, value, key)
             self.sent[name] += 1
-            if topic == "orders.v1":
+            if topic == ORDERS:
                 self.placed.append((time.monotonic(), key.decode()))
             self.producer.poll(0)
 

@@ -33,12 +33,11 @@ from omnistock.wiring.worker import worker_processing
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
 from streams.metrics import WorkerMetrics
-from streams.order_flow import FULFILLMENT, ORDERS
 from streams.order_metrics import OrderMetrics
 from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline
+from topics.catalog import FULFILLMENT_REQUESTS, FULFILLMENT_UPDATES, ORDERS, ROUTING_DECISIONS
 from topics.codec import AvroCodec
-from topics.order_outputs import FULFILLMENT_REQUESTS, ROUTING_DECISIONS
 
 SWEEP_EVERY_MS = 1000  # the worker's default hold_expiry_interval_s
 
@@ -90,7 +89,7 @@ class _Feeder:
         topic = record.topic()
         if topic not in self._pipelines:
             return
-        if topic == FULFILLMENT:
+        if topic == FULFILLMENT_UPDATES:
             matched = self._matched(record)
             if matched is None:
                 self.out.unmatched_updates += 1
@@ -135,15 +134,17 @@ class _Feeder:
             "order_id": order_id, "shipment_id": shipment_id, "location_id": location_id,
             "status": "ACCEPTED",
         }  # fmt: skip
-        record = LogRecord(FULFILLMENT, order_id.encode(), orjson.dumps(accepted), self._clock.now_ms, 0)
-        self._collect(self._pipelines[FULFILLMENT].run(FULFILLMENT, [record]).outputs)
+        record = LogRecord(
+            FULFILLMENT_UPDATES, order_id.encode(), orjson.dumps(accepted), self._clock.now_ms, 0
+        )
+        self._collect(self._pipelines[FULFILLMENT_UPDATES].run(FULFILLMENT_UPDATES, [record]).outputs)
 
 
 def answered_pairs(records: Sequence[LogRecord], codec: AvroCodec) -> frozenset[tuple[str, str]]:
     """The (order, node) pairs the log has fulfillment updates for."""
     pairs = set()
     for record in records:
-        if record.topic() == FULFILLMENT and (event := event_of(codec, record.value())) is not None:
+        if record.topic() == FULFILLMENT_UPDATES and (event := event_of(codec, record.value())) is not None:
             pairs.add((str(event.get("order_id")), str(event.get("location_id"))))
     return frozenset(pairs)
 

@@ -17,6 +17,14 @@ from zoneinfo import ZoneInfo
 
 from core.network import Location, Network
 from omnistock.sim.stock import SimStock
+from topics.catalog import (
+    POS_SALES,
+    RETURNS,
+    STOCK_ADJUSTMENTS,
+    STOCK_COUNTS,
+    STOCK_RECEIPTS,
+    STOCK_TRANSFERS,
+)
 
 Item = tuple[str, str, dict[str, object]]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -92,7 +100,7 @@ class EventMaker:
         )
         event["lines"] = [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()]
         event["receipt_id"] = f"{location_id}-{next(self._sequence):08d}"
-        return ("pos.sales.v1", location_id, event)
+        return (POS_SALES, location_id, event)
 
     def customer_return(self, location: Location, at_ms: int, rng: random.Random) -> Item:
         lines = []
@@ -111,7 +119,7 @@ class EventMaker:
             "location_id": location.location_id,
             "lines": lines,
         }
-        return ("returns.v1", return_id, stamp(event, at_ms, rng))
+        return (RETURNS, return_id, stamp(event, at_ms, rng))
 
     def adjustment(self, location: Location, at_ms: int, rng: random.Random) -> Item:
         reason = rng.choices(("DAMAGED", "SHRINK", "FOUND", "OTHER"), (40, 35, 20, 5))[0]
@@ -123,7 +131,7 @@ class EventMaker:
             "lines": [{"sku": sku, "quantity": quantity}],
             "reason": reason,
         }
-        return ("stock.adjustments.v1", location.location_id, stamp(event, at_ms, rng))
+        return (STOCK_ADJUSTMENTS, location.location_id, stamp(event, at_ms, rng))
 
     def count(self, location: Location, at_ms: int, rng: random.Random) -> Item:
         """A cycle count of 5-20 skus; one line in ten finds a unit more or less than believed."""
@@ -134,7 +142,7 @@ class EventMaker:
             self.stock.set(location_id, sku, counted)
             lines.append({"sku": sku, "on_hand": counted})
         return (
-            "stock.counts.v1",
+            STOCK_COUNTS,
             location_id,
             stamp({"location_id": location_id, "lines": lines}, at_ms, rng),
         )
@@ -150,7 +158,7 @@ class EventMaker:
             self.stock.put(location_id, sku, quantity)
         lines = [{"sku": sku, "quantity": quantity} for sku, quantity in cases.items()]
         event = {"location_id": location_id, "lines": lines, "reference": f"PO-{next(self._sequence):08d}"}
-        return ("stock.receipts.v1", location_id, stamp(event, at_ms, rng))
+        return (STOCK_RECEIPTS, location_id, stamp(event, at_ms, rng))
 
     def replenishment(self, destination: Location, at_ms: int, rng: random.Random) -> Item:
         """A transfer SHIPPED from the nearest warehouse now; its RECEIVED step is scheduled for later."""
@@ -170,10 +178,10 @@ class EventMaker:
         }
         received = stamp({**step, "status": "RECEIVED", "expected_at": expected_ms}, arrival_ms, rng)
         heapq.heappush(
-            self._arrivals, (arrival_ms, next(self._sequence), ("stock.transfers.v1", transfer_id, received))
+            self._arrivals, (arrival_ms, next(self._sequence), (STOCK_TRANSFERS, transfer_id, received))
         )
         return (
-            "stock.transfers.v1",
+            STOCK_TRANSFERS,
             transfer_id,
             stamp({**step, "status": "SHIPPED", "expected_at": expected_ms}, at_ms, rng),
         )

@@ -27,12 +27,12 @@ from confluent_kafka import Consumer
 from core.errors import InvalidEvent
 from core.network import LocationKind, Network
 from omnistock.sim.events import Item
+from topics.catalog import FULFILLMENT_REQUESTS, FULFILLMENT_UPDATES, ORDER_STATUS
 from topics.codec import AvroCodec
 from topics.registry import make_registry
 
 log = logging.getLogger("omnistock.sim_fulfillment")
 
-REQUESTS, STATUSES, UPDATES = "fulfillment.requests.v1", "orders.status.v1", "fulfillment.updates.v1"
 SILENT, REJECTED, NOT_FOUND = 0.03, 0.03, 0.04  # shares of requests (the rest are served)
 _REJECT_REASONS = ("CAPACITY", "STORE_BUSY", "DAMAGED")
 _TAKEN_BACK = frozenset({"REJECTED", "CANCELLED"})
@@ -158,7 +158,7 @@ class FulfillmentDesk:
             shipment.shipped = True
             self._took(shipment.location_id, shipment.lines)
         self.answered[step.status] = self.answered.get(step.status, 0) + 1
-        return (UPDATES, shipment.order_id, event)
+        return (FULFILLMENT_UPDATES, shipment.order_id, event)
 
     def _took(self, location_id: str, lines: Lines) -> None:
         for line in lines:
@@ -210,7 +210,7 @@ def run_fulfillment(
     how many were sent. `send(topic_base_name, key, value)` gets JSON values (the contract allows them)."""
     codec, sent = AvroCodec(make_registry(None, topic_prefix)), 0
     consumer = Consumer(dict(settings))
-    consumer.subscribe([topic_prefix + REQUESTS, topic_prefix + STATUSES])
+    consumer.subscribe([topic_prefix + FULFILLMENT_REQUESTS, topic_prefix + ORDER_STATUS])
     try:
         while not stop_event.is_set():
             for record in consumer.consume(500, 0.1):
@@ -230,7 +230,7 @@ def _take_in(desk: FulfillmentDesk, codec: AvroCodec, topic: str, value: bytes) 
     except InvalidEvent as error:
         log.warning("fulfillment_record_unreadable", extra={"topic": topic, "error": error.message})
         return
-    if topic == REQUESTS:
+    if topic == FULFILLMENT_REQUESTS:
         desk.request(record, time.monotonic())
     else:
         desk.status(record)

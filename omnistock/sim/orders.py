@@ -20,6 +20,7 @@ from core.geo import Place
 from core.network import Capability, Location, LocationKind, Network
 from omnistock.sim.events import Item, stamp
 from omnistock.sim.stock import Catalogue
+from topics.catalog import CART_EVENTS, ORDERS
 
 _MINUTE_MS = 60_000
 # Online sessions per hour by Paris local hour, relative (a quiet night, a lunch bump, an evening peak).
@@ -78,7 +79,7 @@ class WebShop:
         at = at_ms
         for event in more:
             at += rng.randint(1, 4) * _MINUTE_MS
-            self._later(at, ("carts.events.v1", cart_id, stamp(event, at, rng)))
+            self._later(at, (CART_EVENTS, cart_id, stamp(event, at, rng)))
         at += rng.randint(1, 10) * _MINUTE_MS
         fate = rng.random()
         if fate < 0.75:
@@ -86,8 +87,8 @@ class WebShop:
         elif fate < 0.9:  # the storefront gives up on an idle cart; the others lapse by the hold TTL
             at += rng.randint(20, 40) * _MINUTE_MS
             event = {"cart_id": cart_id, "type": "ABANDONED", "channel": "web"}
-            self._later(at, ("carts.events.v1", cart_id, stamp(event, at, rng)))
-        return ("carts.events.v1", cart_id, stamp(first, at_ms, rng))
+            self._later(at, (CART_EVENTS, cart_id, stamp(event, at, rng)))
+        return (CART_EVENTS, cart_id, stamp(first, at_ms, rng))
 
     def follow_ups_before(self, end_ms: int) -> list[tuple[int, Item]]:
         due = []
@@ -124,8 +125,8 @@ class WebShop:
         if rng.random() < 1 / 30:
             at = at_ms + rng.randint(5, 60) * _MINUTE_MS
             cancel = {"order_id": order_id, "type": "CANCELLED", "channel": "web"}
-            self._later(at, ("orders.v1", order_id, stamp(cancel, at, rng)))
-        return ("orders.v1", order_id, stamp(event, at_ms, rng))
+            self._later(at, (ORDERS, order_id, stamp(cancel, at, rng)))
+        return (ORDERS, order_id, stamp(event, at_ms, rng))
 
     def _lines(self, rng: random.Random) -> list[tuple[str, int]]:
         """1-4 distinct popular skus, mostly one unit each."""

@@ -34,6 +34,7 @@ from omnistock.postcodes import load_postcodes
 from omnistock.sim.events import EventMaker, Item, distance_km, is_open, stamp, to_ms
 from omnistock.sim.orders import EVENTS_PER_SESSION, SESSIONS_PER_HOUR, WebShop, web_intensity
 from omnistock.sim.stock import Catalogue, SimStock
+from topics.catalog import STOCK_COUNTS, STOCK_RECEIPTS
 
 _Action = Callable[[Location, int, random.Random], Item]
 # Relative till activity by local hour, and by weekday (Saturday busiest, Sunday short mornings).
@@ -117,7 +118,7 @@ class Simulation:
                         "location_id": location_id,
                         "lines": [{"sku": s, "on_hand": q} for s, q in chunk],
                     }
-                    items.append(("stock.counts.v1", location_id, stamp(event, at_ms, rng)))
+                    items.append((STOCK_COUNTS, location_id, stamp(event, at_ms, rng)))
                 else:
                     lines = [{"sku": s, "quantity": q} for s, q in chunk]
                     event = {
@@ -125,7 +126,7 @@ class Simulation:
                         "lines": lines,
                         "reference": f"INIT-{location_id}-{start}",
                     }
-                    items.append(("stock.receipts.v1", location_id, stamp(event, at_ms, rng)))
+                    items.append((STOCK_RECEIPTS, location_id, stamp(event, at_ms, rng)))
         return items
 
     def events_between(

@@ -1,9 +1,12 @@
 """The house's imports point one way: only omnistock/ imports omnistock, core imports none of the
-project, and no modules of the project import each other in a circle."""
+project, no modules of the project import each other in a circle; omnistock/ takes topic names from
+the catalog."""
 
 import ast
 from collections.abc import Iterator
 from pathlib import Path
+
+from topics.catalog import TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "topics", "state", "streams", "api", "omnistock")
@@ -111,3 +114,27 @@ def test_the_circle_finder_sees_a_circle_of_three_and_not_a_chain():
 
 def test_the_graph_sees_the_wiring_import_the_streams_app():
     assert "streams.app" in _import_graph()["omnistock.wiring.worker"]
+
+
+def _topic_literals(path: Path, names: set[str]) -> Iterator[str]:
+    """String constants in the code (docstrings and f-string text aside) that spell a topic's name."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and node.value in names and id(node) not in docstrings:
+            yield f"{path.relative_to(ROOT)}:{node.lineno} {node.value}"
+
+
+def test_omnistock_spells_no_topic_name_the_catalog_spells():
+    names = set(TOPICS)
+    spelled = [
+        hit for path in sorted((ROOT / "omnistock").rglob("*.py")) for hit in _topic_literals(path, names)
+    ]
+    assert spelled == []
