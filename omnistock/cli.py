@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sim_hour_s=args.sim_hour_s,
         )
     elif args.command == "rebuild":
-        from omnistock.wiring.commands import run_rebuild_command
+        from omnistock.rebuild import run_rebuild_command
 
         return run_rebuild_command(settings, args.force)
     elif args.command == "reconcile":

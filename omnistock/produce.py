@@ -9,7 +9,7 @@ import orjson
 from confluent_kafka import Producer
 
 from omnistock.settings import Settings
-from omnistock.wiring.options import kafka_options
+from omnistock.stream_options import kafka_options
 from streams.kafka_config import producer_config
 from topics.catalog import INPUT_TOPICS, full_name
 

@@ -29,10 +29,12 @@ from prometheus_client import CollectorRegistry
 
 from core.errors import InvalidEvent
 from core.movements import Command, Outcome
+from omnistock.logs import configure_logging
 from omnistock.replay.log import LogRecord, event_of, read_messages, read_topics
 from omnistock.settings import Settings
 from omnistock.stack.redis_keys import delete_prefix
-from omnistock.wiring.options import kafka_options
+from omnistock.stream_options import kafka_options
+from omnistock.wiring.stores import network_source, stock_store
 from state.epoch import REBUILD, StoreMarker
 from state.store import RedisStockStore
 from streams.dlq import source_of
@@ -223,3 +225,9 @@ def run_rebuild(
         "store marker written"
     )
     return 0
+
+
+def run_rebuild_command(settings: Settings, force: bool) -> int:
+    """`omnistock rebuild [--force]` on the store the worker would use."""
+    configure_logging(settings.log_level)
+    return run_rebuild(settings, force, lambda s: stock_store(s, network_source(s)), print)

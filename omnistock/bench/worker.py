@@ -24,7 +24,7 @@ from omnistock.stack.embedded_redis import ensure_redis
 from omnistock.stack.processes import free_port, start_omnistock, stop, wait_worker_assigned
 from omnistock.stack.redis_keys import delete_prefix
 from omnistock.stack.worker_metrics import scrape_totals
-from omnistock.wiring.options import kafka_options
+from omnistock.stream_options import kafka_options
 from streams.kafka_config import consumer_config, producer_config
 from topics.catalog import AVAILABILITY_CHANGES, POS_SALES, STOCK_RECEIPTS, all_topic_names
 

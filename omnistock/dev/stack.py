@@ -33,7 +33,7 @@ from omnistock.stack.embedded_broker import EmbeddedBroker
 from omnistock.stack.embedded_redis import ensure_redis
 from omnistock.stack.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
 from omnistock.stack.redis_keys import delete_prefix
-from omnistock.wiring.options import kafka_options
+from omnistock.stream_options import kafka_options
 from streams.kafka_config import producer_config
 from topics.catalog import ORDERS, all_topic_names
 

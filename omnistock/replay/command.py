@@ -30,7 +30,7 @@ from omnistock.replay.kpis import Kpi, kpis, table
 from omnistock.replay.log import LogRecord, read_log_file, read_topics
 from omnistock.replay.run import RunOutputs, replay_once
 from omnistock.settings import Settings
-from omnistock.wiring.options import kafka_options
+from omnistock.stream_options import kafka_options
 from streams.kafka_config import consumer_config
 from topics.catalog import INPUT_TOPICS
 from topics.codec import AvroCodec

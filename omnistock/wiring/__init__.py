@@ -1,1 +1,1 @@
-"""The composition root: each process (worker, api, commands) built from settings; called by omnistock.cli."""
+"""The composition root: the worker, the API and reconcile built from settings; called by omnistock.cli."""

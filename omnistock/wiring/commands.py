@@ -1,8 +1,7 @@
-"""The one-shot commands built from settings: `omnistock reconcile` and `omnistock rebuild`."""
+"""`omnistock reconcile` built from settings: the store the worker would use, repaired and reported."""
 
 from __future__ import annotations
 
-from omnistock.logs import configure_logging
 from omnistock.settings import Settings
 from omnistock.wiring.stores import network_source, stock_store
 
@@ -20,10 +19,3 @@ def run_reconcile(settings: Settings, skus: list[str]) -> int:
     )
     return 0
 
-
-def run_rebuild_command(settings: Settings, force: bool) -> int:
-    """`omnistock rebuild [--force]`: see omnistock.rebuild."""
-    from omnistock.rebuild import run_rebuild
-
-    configure_logging(settings.log_level)
-    return run_rebuild(settings, force, lambda s: stock_store(s, network_source(s)), print)

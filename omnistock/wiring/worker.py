@@ -21,7 +21,7 @@ from omnistock.logs import JsonFormatter, configure_logging
 from omnistock.network_file import NetworkSource
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
-from omnistock.wiring.options import kafka_options, worker_options
+from omnistock.stream_options import kafka_options, worker_options
 from omnistock.wiring.stores import network_source, stock_store
 from state.change_stream import ChangeStream, changes_key
 from state.epoch import StoreMarker
