@@ -72,19 +72,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
     if args.command == "worker":
-        from omnistock.wiring import run_worker
+        from omnistock.wiring.worker import run_worker
 
         run_worker(settings)
     elif args.command == "api":
-        from omnistock.wiring import run_api
+        from omnistock.wiring.api import serve_api
 
-        run_api(settings, args.host, args.port)
+        serve_api(settings, args.host, args.port)
     elif args.command == "produce":
         from omnistock.produce import produce_file
 
         return produce_file(settings, args.topic, args.file)
     elif args.command == "dev":
-        from omnistock.dev_stack import run_dev
+        from omnistock.dev.stack import run_dev
 
         return run_dev(
             settings,
@@ -94,11 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sim_hour_s=args.sim_hour_s,
         )
     elif args.command == "rebuild":
-        from omnistock.wiring import run_rebuild_command
+        from omnistock.rebuild import run_rebuild_command
 
         return run_rebuild_command(settings, args.force)
     elif args.command == "reconcile":
-        from omnistock.wiring import run_reconcile
+        from omnistock.wiring.commands import run_reconcile
 
         return run_reconcile(settings, args.skus)
     elif args.command in ("set-backorder", "set-safety-stock"):
@@ -106,29 +106,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_sku_setting(settings, args)
     elif args.command == "replay":
-        from omnistock.replay import run_replay
+        from omnistock.replay.command import run_replay
 
         return run_replay(settings, args.log, args.rules, args.strategy, args.from_topics)
     elif args.command == "bench" and args.what == "api":
-        from omnistock.bench_api import run_bench_api
+        from omnistock.bench.api import run_bench_api
 
         return run_bench_api(settings, requests=args.requests or 10_000, rate=args.rate or 1000.0)
     elif args.command == "bench" and args.what == "promise":
-        from omnistock.bench_promise_http import run_bench_promise
+        from omnistock.bench.promise_http import run_bench_promise
 
         return run_bench_promise(
             settings, calls=args.calls, requests=args.requests or 4000, rate=args.rate or 200.0
         )
     elif args.command == "bench" and args.what == "routing":
-        from omnistock.bench_routing import run_bench_routing
+        from omnistock.bench.routing import run_bench_routing
 
         return run_bench_routing(settings, orders=args.orders, rate=args.rate or 200.0)
     elif args.command == "bench" and args.what == "holds":
-        from omnistock.bench_holds import run_bench_holds
+        from omnistock.bench.holds import run_bench_holds
 
         return run_bench_holds(settings, events=args.events)
     elif args.command == "bench":
-        from omnistock.bench import run_bench
+        from omnistock.bench.worker import run_bench
 
         return run_bench(settings, args.what, events=args.events)
     return 0

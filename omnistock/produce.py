@@ -9,6 +9,7 @@ import orjson
 from confluent_kafka import Producer
 
 from omnistock.settings import Settings
+from omnistock.stream_options import kafka_options
 from streams.kafka_config import producer_config
 from topics.catalog import INPUT_TOPICS, full_name
 
@@ -41,7 +42,7 @@ def produce_file(settings: Settings, topic: str, path: str) -> int:
     if errors:
         print("nothing produced; fix these lines first:\n  " + "\n  ".join(errors), file=sys.stderr)
         return 1
-    producer = Producer(producer_config(settings))
+    producer = Producer(producer_config(kafka_options(settings)))
     name = full_name(settings.topic_prefix, topic)
     for key, value in records:
         producer.produce(name, value, key)

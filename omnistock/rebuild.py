@@ -29,9 +29,12 @@ from prometheus_client import CollectorRegistry
 
 from core.errors import InvalidEvent
 from core.movements import Command, Outcome
-from omnistock.redis_keys import delete_prefix
-from omnistock.replay_log import LogRecord, event_of, read_messages, read_topics
+from omnistock.logs import configure_logging
+from omnistock.replay.log import LogRecord, event_of, read_messages, read_topics
 from omnistock.settings import Settings
+from omnistock.stack.redis_keys import delete_prefix
+from omnistock.stream_options import kafka_options
+from omnistock.wiring.stores import network_source, stock_store
 from state.epoch import REBUILD, StoreMarker
 from state.store import RedisStockStore
 from streams.dlq import source_of
@@ -39,16 +42,23 @@ from streams.event_limits import EventLimits
 from streams.group_offsets import Offsets, committed_offsets
 from streams.kafka_config import consumer_config
 from streams.metrics import WorkerMetrics
-from streams.rebuild_orders import ORDERS, REQUESTS, UPDATES, OrderReplay
+from streams.rebuild_orders import OrderReplay
 from streams.stock_pipeline import StockPipeline
-from topics.catalog import STOCK_TOPICS, dlq_name, full_name
+from topics.catalog import (
+    FULFILLMENT_REQUESTS,
+    FULFILLMENT_UPDATES,
+    ORDERS,
+    STOCK_TOPICS,
+    dlq_name,
+    full_name,
+)
 from topics.codec import AvroCodec
 from topics.commands import CommandDecoder
 from topics.outputs import availability_change_encoder, cart_hold_encoder
 from topics.registry import make_registry
 
 BATCH = 1000
-GROUP_TOPICS = (*STOCK_TOPICS, ORDERS, UPDATES)  # read up to the workers' committed offsets
+GROUP_TOPICS = (*STOCK_TOPICS, ORDERS, FULFILLMENT_UPDATES)  # read up to the workers' committed offsets
 TO_THE_END = 2**62
 # The workers refused by time (from the future, too old) against their clock at the time; what they
 # refused is on the DLQ and skipped here, so rebuild checks no time of its own.
@@ -144,7 +154,8 @@ def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> 
     codec = AvroCodec(make_registry(settings.schema_registry_url, settings.topic_prefix))
     dead: set[Source] = set()
     applier = _Applier(settings, store, codec, dead)
-    group = Consumer(consumer_config(settings))  # never subscribes: only reads the group's offsets
+    # never subscribes: only reads the group's offsets
+    group = Consumer(consumer_config(kafka_options(settings)))
     try:
         names = [full_name(settings.topic_prefix, topic) for topic in GROUP_TOPICS]
         read: Offsets = {}
@@ -165,7 +176,7 @@ def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> 
 
 def dead_lettered(settings: Settings) -> set[Source]:
     """Where every record on the group topics' DLQs came from."""
-    config = consumer_config(settings, group_id="omnistock-rebuild")
+    config = consumer_config(kafka_options(settings), group_id="omnistock-rebuild")
     names = [full_name(settings.topic_prefix, dlq_name(topic)) for topic in GROUP_TOPICS]
     sources = (source_of(message.headers()) for message in read_messages(config, names))
     return {source for source in sources if source is not None}
@@ -176,14 +187,14 @@ def _records(
 ) -> list[LogRecord]:
     """The group topics' records between `start` and `until`; on the first pass the requests too, to
     their end (a later pass only adds the workers' last moments, whose requests the first read)."""
-    config = consumer_config(settings, group_id="omnistock-rebuild")
+    config = consumer_config(kafka_options(settings), group_id="omnistock-rebuild")
     topics: list[str] = list(GROUP_TOPICS)
     stops = dict(until)
     if first:
-        requests = full_name(settings.topic_prefix, REQUESTS)
+        requests = full_name(settings.topic_prefix, FULFILLMENT_REQUESTS)
         metadata = group.list_topics(timeout=10).topics
         if requests in metadata:
-            topics.append(REQUESTS)
+            topics.append(FULFILLMENT_REQUESTS)
             stops |= {(requests, p): TO_THE_END for p in metadata[requests].partitions}
     return read_topics(config, settings.topic_prefix, codec, topics, until=stops, start=start)
 
@@ -214,3 +225,9 @@ def run_rebuild(
         "store marker written"
     )
     return 0
+
+
+def run_rebuild_command(settings: Settings, force: bool) -> int:
+    """`omnistock rebuild [--force]` on the store the worker would use."""
+    configure_logging(settings.log_level)
+    return run_rebuild(settings, force, lambda s: stock_store(s, network_source(s)), print)

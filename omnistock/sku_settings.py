@@ -8,7 +8,7 @@ import time
 
 from core.network import Network
 from omnistock.settings import Settings
-from omnistock.wiring import network_source, stock_store
+from omnistock.wiring.stores import network_source, stock_store
 from state.store import RedisStockStore
 
 

@@ -10,11 +10,11 @@ import faust
 from confluent_kafka import Consumer, Producer
 from faust.app.base import BootStrategy
 
-from omnistock.settings import Settings
 from streams.feed import BatchFeed
 from streams.kafka_config import consumer_config, producer_config
 from streams.metrics import WorkerMetrics
 from streams.offset_watch import OffsetWatch
+from streams.options import KafkaOptions, WorkerOptions
 from streams.reconciliation import ReconcilingStore, reconcile_once
 from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline, register_agents
@@ -37,25 +37,25 @@ class OmnistockApp(faust.App):
     BootStrategy = AgentsOnlyBoot
 
 
-def build_faust_app(settings: Settings, loghandlers: list[logging.Handler] | None = None) -> faust.App:
-    brokers = ";".join("kafka://" + host for host in settings.broker.split(","))
+def build_faust_app(options: KafkaOptions, loghandlers: list[logging.Handler] | None = None) -> faust.App:
+    brokers = ";".join("kafka://" + host for host in options.broker.split(","))
     return OmnistockApp(
-        settings.group_id + "-agents",
+        options.group_id + "-agents",
         broker=brokers,
         autodiscover=False,
         web_enabled=False,
         topic_disable_leader=True,
-        broker_session_timeout=settings.group_session_timeout_s,
-        broker_heartbeat_interval=settings.group_heartbeat_interval_s,
-        broker_rebalance_timeout=settings.group_rebalance_timeout_s,
+        broker_session_timeout=options.group_session_timeout_s,
+        broker_heartbeat_interval=options.group_heartbeat_interval_s,
+        broker_rebalance_timeout=options.group_rebalance_timeout_s,
         consumer_auto_offset_reset="earliest",
         loghandlers=loghandlers or [],
     )
 
 
-def wire_stock_worker(
+def wire_worker(
     app: faust.App,
-    settings: Settings,
+    options: WorkerOptions,
     pipelines: Mapping[str, BatchPipeline],
     metrics: WorkerMetrics,
     periodic: Callable[[], list[OutRecord]] | None = None,
@@ -65,41 +65,41 @@ def wire_stock_worker(
     """Register the agents and the feeding task on `app`; Kafka clients are created when the task starts."""
     agents = register_agents(app, pipelines, metrics)
     topics = list(pipelines)
-    stopper = FeedStopper(settings.shutdown_timeout_s)
+    stopper = FeedStopper(options.shutdown_timeout_s)
     stopper.connect(app)
 
-    if reconciling is not None and settings.reconcile_interval_s > 0:
+    if reconciling is not None and options.reconcile_interval_s > 0:
 
-        @app.timer(interval=settings.reconcile_interval_s)  # type: ignore[untyped-decorator]
+        @app.timer(interval=options.reconcile_interval_s)  # type: ignore[untyped-decorator]
         async def reconcile_stock() -> None:
             await reconcile_once(reconciling, metrics)
 
     @app.task  # type: ignore[untyped-decorator]
-    async def feed_stock_agents() -> None:
+    async def feed_agents() -> None:
         # faust holds stream flow until its own consumer is assigned partitions; it has none here.
         app.flow_control.resume()
-        consumer = Consumer(consumer_config(settings))
-        names = [full_name(settings.topic_prefix, topic) for topic in topics]
+        consumer = Consumer(consumer_config(options.kafka))
+        names = [full_name(options.topic_prefix, topic) for topic in topics]
         if guard is not None:  # a new deployment gets its store marker; a lost store is reported
             await asyncio.get_running_loop().run_in_executor(None, guard.initialise, consumer, names)
         feed = BatchFeed(
             consumer,
-            Producer(producer_config(settings)),
-            settings.topic_prefix,
+            Producer(producer_config(options.kafka)),
+            options.topic_prefix,
             metrics.dlq_produce_failures,
-            offsets=OffsetWatch(metrics.offsets_reset, settings.topic_prefix),
+            offsets=OffsetWatch(metrics.offsets_reset, options.topic_prefix),
         )
         feed.subscribe(names)
         metrics.assigned.set_function(lambda: feed.assigned)
         worker = BatchWorker(
             feed,
             agents,
-            settings.topic_prefix,
-            settings.batch_max_events,
-            settings.commit_interval_s,
-            batch_max_bytes=settings.batch_max_bytes,
+            options.topic_prefix,
+            options.batch_max_events,
+            options.commit_interval_s,
+            batch_max_bytes=options.batch_max_bytes,
             periodic=periodic,
-            periodic_interval_s=settings.hold_expiry_interval_s,
+            periodic_interval_s=options.hold_expiry_interval_s,
             metrics=metrics,
             guard=guard,
         )

@@ -20,7 +20,7 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def broker_bootstrap() -> Iterator[str]:
-    from omnistock.embedded_broker import EmbeddedBroker
+    from omnistock.stack.embedded_broker import EmbeddedBroker
 
     try:
         broker = EmbeddedBroker()

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from omnistock.embedded_redis import answers, ensure_redis
+from omnistock.stack.embedded_redis import answers, ensure_redis
 
 
 def free_port() -> int:

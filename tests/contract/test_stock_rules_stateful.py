@@ -31,7 +31,7 @@ from core.movements import (
     SetHold,
     ShipAllocation,
 )
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 from state.memory import InMemoryStockStore
 from state.store import RedisStockStore
 from tests.contract.conftest import NETWORK

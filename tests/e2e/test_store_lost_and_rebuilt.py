@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import redis
 
-from omnistock.embedded_redis import EmbeddedRedis, ensure_redis
-from omnistock.processes import free_port
+from omnistock.stack.embedded_redis import EmbeddedRedis, ensure_redis
+from omnistock.stack.processes import free_port
 from tests.support.stack import Stack, eventually, running_stack
 from topics.codec import AvroCodec
 from topics.registry import LocalSchemaList

@@ -75,7 +75,7 @@ def settle_on(
 
 def partitions_held(stack: Stack, number: int) -> int:
     """How many partitions worker `number` holds now (its metrics say; 0 when it does not answer)."""
-    from omnistock.worker_metrics import scrape_gauge
+    from omnistock.stack.worker_metrics import scrape_gauge
 
     return int(scrape_gauge(stack.metrics[number], "omnistock_worker_assigned_partitions"))
 

@@ -9,8 +9,8 @@ import httpx
 import orjson
 from prometheus_client import CollectorRegistry
 
-from omnistock.api_wiring import api_app, uvicorn_config
 from omnistock.settings import Settings
+from omnistock.wiring.api import api_app, uvicorn_config
 from tests.support.http_server import serving
 
 KEYS = '{"k-reader-3f9a": ["availability:read"]}'

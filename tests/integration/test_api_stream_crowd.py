@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from core.movements import LocationFigures
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 from state.change_stream import ChangeStream, changes_key
 
 pytestmark = pytest.mark.redis

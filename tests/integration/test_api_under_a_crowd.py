@@ -12,11 +12,11 @@ import pytest
 import redis
 from prometheus_client import CollectorRegistry
 
-from omnistock.api_wiring import api_app
-from omnistock.bench_promise_http import seed_atp
+from omnistock.bench.promise_http import seed_atp
 from omnistock.network_file import default_network_path, load_network
-from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
+from omnistock.stack.redis_keys import delete_prefix
+from omnistock.wiring.api import api_app
 from state.store import RedisStockStore
 
 pytestmark = pytest.mark.redis

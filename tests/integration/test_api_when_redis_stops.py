@@ -13,9 +13,9 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from omnistock.api_wiring import api_app
-from omnistock.embedded_redis import EmbeddedRedis, ensure_redis
 from omnistock.settings import Settings
+from omnistock.stack.embedded_redis import EmbeddedRedis, ensure_redis
+from omnistock.wiring.api import api_app
 
 DEADLINE_S = 0.5
 BOUND_S = 2.0  # the deadline, and room for a loaded machine

@@ -8,9 +8,9 @@ import pytest
 import redis
 
 from core.ledger import DEDUPE_BUCKETS
-from omnistock.bench_raw import adjust_call, location_policy
+from omnistock.bench.raw import adjust_call, location_policy
 from omnistock.network_file import default_network_path, load_network
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 from state.scripts import Scripts
 from state.store import RedisStockStore
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from omnistock.embedded_broker import EmbeddedBroker
 from omnistock.kafka_admin import create_topics
-from omnistock.worker_metrics import scrape_totals
+from omnistock.stack.embedded_broker import EmbeddedBroker
+from omnistock.stack.worker_metrics import scrape_totals
 from tests.support.workers import Load, Workers, positions_match
 from topics.catalog import all_topic_names
 

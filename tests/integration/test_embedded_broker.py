@@ -11,8 +11,8 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
-from omnistock.embedded_broker import EmbeddedBroker
 from omnistock.kafka_admin import create_topics
+from omnistock.stack.embedded_broker import EmbeddedBroker
 
 pytestmark = pytest.mark.broker
 

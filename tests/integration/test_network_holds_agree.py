@@ -20,10 +20,10 @@ from core.order_lifecycle import new_order
 from core.promise_nodes import prepare
 from core.promise_types import CartLine, PromiseResult
 from core.routing_types import Delivery, DeliveryMethod
-from omnistock.bench_promise_http import NOW_MS, seed_atp
+from omnistock.bench.promise_http import NOW_MS, seed_atp
 from omnistock.network_file import default_network_path, load_network
 from omnistock.postcodes import load_postcodes
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 from state.memory_order_store import InMemoryOrderStore
 from state.reader import AsyncRedisStockReader
 from state.store import RedisStockStore

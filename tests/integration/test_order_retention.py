@@ -13,9 +13,9 @@ import redis
 from prometheus_client import CollectorRegistry
 
 from omnistock.network_file import NetworkSource, default_network_path
-from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
-from omnistock.worker_wiring import worker_processing
+from omnistock.stack.redis_keys import delete_prefix
+from omnistock.wiring.worker import worker_processing
 from state.store import RedisStockStore
 from streams.metrics import WorkerMetrics
 from streams.order_metrics import OrderMetrics

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from core.errors import EventsRefused
 from core.movements import AdjustOnHand, Command, OnHandDelta, Outcome
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 from state.store import RedisStockStore
 from streams.dlq import REASON_HEADER
 from streams.event_limits import EventLimits

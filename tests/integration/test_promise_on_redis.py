@@ -14,10 +14,10 @@ import redis.asyncio as aioredis
 from api.promise_desk import PromiseDesk
 from core.movements import SetHold
 from core.promise_types import CartLine, PromiseResult
-from omnistock.bench_promise_http import NOW_MS, seed_atp
+from omnistock.bench.promise_http import NOW_MS, seed_atp
 from omnistock.network_file import default_network_path, load_network
 from omnistock.postcodes import load_postcodes
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 from state.reader import AsyncRedisStockReader
 from state.store import RedisStockStore
 

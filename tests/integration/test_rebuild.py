@@ -18,7 +18,7 @@ from omnistock.kafka_admin import create_topics
 from omnistock.network_file import NetworkSource
 from omnistock.rebuild import rebuild
 from omnistock.settings import Settings
-from omnistock.wiring import stock_store
+from omnistock.wiring.stores import stock_store
 from state.epoch import REBUILD, StoreMarker
 from topics.catalog import all_topic_names
 

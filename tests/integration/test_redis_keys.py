@@ -7,7 +7,7 @@ import uuid
 import pytest
 import redis
 
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 
 pytestmark = pytest.mark.redis
 

@@ -24,9 +24,9 @@ from confluent_kafka import Producer
 from core.routing_rules import RoutingRules
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import NetworkSource, default_network_path
-from omnistock.replay import compare, load_rules
-from omnistock.replay_kpis import Kpi
-from omnistock.replay_log import LogRecord, read_log, read_topics
+from omnistock.replay.command import compare, load_rules
+from omnistock.replay.kpis import Kpi
+from omnistock.replay.log import LogRecord, read_log, read_topics
 from omnistock.settings import Settings
 from topics.catalog import INPUT_TOPICS, all_topic_names
 from topics.codec import AvroCodec

@@ -15,7 +15,7 @@ import redis
 from core.movements import AdjustOnHand, OnHandDelta
 from core.network import Network
 from core.promise_nodes import prepare
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.redis_keys import delete_prefix
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
 from streams.order_flow import OrderFlow

@@ -11,9 +11,9 @@ import redis
 
 from core.movements import AdjustOnHand, OnHandDelta
 from omnistock.cli import main
-from omnistock.redis_keys import delete_prefix
 from omnistock.settings import Settings
-from omnistock.wiring import network_source, stock_store
+from omnistock.stack.redis_keys import delete_prefix
+from omnistock.wiring.stores import network_source, stock_store
 
 pytestmark = pytest.mark.redis
 WAREHOUSE = "WH-PARIS-BUSSY"

@@ -12,8 +12,8 @@ from redis.retry import Retry
 
 from core.errors import StoreUnavailable
 from core.movements import AdjustOnHand, Allocate, OnHandDelta, Outcome
-from omnistock.processes import free_port
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.processes import free_port
+from omnistock.stack.redis_keys import delete_prefix
 from state.store import RedisStockStore
 from tests.contract.conftest import NETWORK
 

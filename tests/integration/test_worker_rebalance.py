@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from omnistock.worker_metrics import scrape_totals
+from omnistock.stack.worker_metrics import scrape_totals
 from tests.support.workers import Load, Workers, positions_match
 
 pytestmark = [pytest.mark.broker, pytest.mark.redis]

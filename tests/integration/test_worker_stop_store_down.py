@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from omnistock.embedded_redis import answers, server_binary
-from omnistock.processes import free_port
-from omnistock.worker_metrics import scrape_totals
+from omnistock.stack.embedded_redis import answers, server_binary
+from omnistock.stack.processes import free_port
+from omnistock.stack.worker_metrics import scrape_totals
 from tests.support.workers import Load, Workers, positions_match
 
 pytestmark = [pytest.mark.broker, pytest.mark.redis]

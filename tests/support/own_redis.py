@@ -13,8 +13,8 @@ from pathlib import Path
 
 import redis
 
-from omnistock.embedded_redis import answers, server_binary
-from omnistock.processes import free_port
+from omnistock.stack.embedded_redis import answers, server_binary
+from omnistock.stack.processes import free_port
 
 
 class OwnRedis:

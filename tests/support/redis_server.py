@@ -12,7 +12,7 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 @contextmanager
 def redis_url() -> Iterator[str]:
     """Yields a URL that answers PING; raises RuntimeError (with the reason) when none can be had."""
-    from omnistock.embedded_redis import ensure_redis
+    from omnistock.stack.embedded_redis import ensure_redis
 
     url = os.environ.get("OMNISTOCK_REDIS_URL", DEFAULT_URL)
     try:

@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, Producer
 
-from omnistock.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.processes import free_port, start_omnistock, stop, wait_http_ok, wait_worker_assigned
+from omnistock.stack.redis_keys import delete_prefix
 
 
 @dataclass

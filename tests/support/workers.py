@@ -15,8 +15,8 @@ import redis
 from confluent_kafka import Producer
 
 from omnistock.network_file import NetworkSource
-from omnistock.processes import free_port, start_omnistock, stop, wait_worker_assigned
-from omnistock.redis_keys import delete_prefix
+from omnistock.stack.processes import free_port, start_omnistock, stop, wait_worker_assigned
+from omnistock.stack.redis_keys import delete_prefix
 from state.store import RedisStockStore
 
 NETWORK = Path(__file__).parent.parent / "e2e" / "network.yaml"

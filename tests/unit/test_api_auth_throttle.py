@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 
 from api.app import create_app
 from core.stock import LocationStock
-from omnistock.api_wiring import api_app
 from omnistock.settings import Settings
+from omnistock.wiring.api import api_app
 from tests.support.fake_reader import FakeReader, sku_stock
 
 KEY = "k-reader-3f9a"

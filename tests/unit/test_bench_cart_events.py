@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import orjson
 
-from omnistock.bench_cart_events import RECEIPT_LINES, cart_events, encoded, receipts
+from omnistock.bench.cart_events import RECEIPT_LINES, cart_events, encoded, receipts
 from topics.order_events import CartEvent, CartEventType
 
 SKUS = [f"SKU-{i:05d}" for i in range(1, 51)]

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from omnistock.latency import percentile, percentiles_by_slice, schedule, summarize
-from omnistock.load_client import Request, open_loop
+from omnistock.bench.latency import percentile, percentiles_by_slice, schedule, summarize
+from omnistock.bench.load_client import Request, open_loop
 
 
 def test_the_schedule_spaces_requests_evenly_at_the_rate() -> None:

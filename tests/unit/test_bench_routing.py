@@ -10,10 +10,10 @@ import redis
 
 from core.geo import Place
 from core.network import LocationKind
-from omnistock.bench_orders import order_events, pickup_points, stock_atp
-from omnistock.bench_routing import run_pids
-from omnistock.bench_routing_outputs import worker_line
-from omnistock.bench_routing_phases import drift
+from omnistock.bench.orders import order_events, pickup_points, stock_atp
+from omnistock.bench.routing import run_pids
+from omnistock.bench.routing_outputs import worker_line
+from omnistock.bench.routing_phases import drift
 from omnistock.network_file import default_network_path, load_network
 from topics.order_events import OrderEvent
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from omnistock.cpu_meter import CpuMeter, cpu_line
+from omnistock.bench.cpu_meter import CpuMeter, cpu_line
 
 
 def test_a_process_that_spins_shows_about_one_core_and_a_sleeping_one_none() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omnistock.dev_screen import Scrape, order_figures
-from omnistock.dev_stack import dev_network_file
+from omnistock.dev.screen import Scrape, order_figures
+from omnistock.dev.stack import dev_network_file
 from omnistock.network_file import default_network_path, load_network
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from core.network import LocationKind, Network
 from omnistock.network_file import default_network_path, load_network
-from omnistock.sim_events import Item
-from omnistock.sim_fulfillment import NOT_FOUND, REJECTED, SILENT, FulfillmentDesk, plan
+from omnistock.sim.events import Item
+from omnistock.sim.fulfillment import NOT_FOUND, REJECTED, SILENT, FulfillmentDesk, plan
 from topics.order_events import FulfillmentUpdate
 
 NOW_MS = 1_717_400_000_000

@@ -13,7 +13,7 @@ from core.geo import place_of_postcode
 from core.network import Capability, LocationKind, Network
 from omnistock.network_file import default_network_path, load_network
 from omnistock.postcodes import load_postcodes
-from omnistock.simulate import Item, Simulation
+from omnistock.sim.simulation import Item, Simulation
 from topics.order_events import CartEvent, OrderEvent
 
 FRIDAY = datetime(2024, 6, 7, 4, tzinfo=UTC)

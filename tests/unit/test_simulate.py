@@ -13,7 +13,9 @@ import pytest
 
 from core.network import LocationKind, Network
 from omnistock.network_file import default_network_path, load_network
-from omnistock.simulate import Item, Simulation, run_simulation
+from omnistock.sim.events import Item
+from omnistock.sim.run import run_simulation
+from omnistock.sim.simulation import Simulation
 from topics.events import INPUT_MODELS
 
 MONDAY = datetime(2024, 6, 3, tzinfo=UTC)  # a Monday in summer time: Paris is UTC+2, London UTC+1

@@ -1,0 +1,1 @@
+"""`omnistock bench`: every benchmark and load client (worker, holds, api, promise, routing, store, codec)."""

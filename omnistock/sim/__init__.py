@@ -1,0 +1,1 @@
+"""The simulated retail network: stores, warehouses, suppliers and web shoppers making events."""

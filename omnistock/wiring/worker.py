@@ -1,0 +1,171 @@
+"""`omnistock worker` from settings: the faust app, the stock and order pipelines, the periodic sweeps."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import time
+from collections.abc import Callable
+
+import faust
+from prometheus_client import REGISTRY, start_http_server
+
+from core.carriers import CarrierServices
+from core.errors import StoreUnavailable
+from core.network import Location, Network
+from core.promise_nodes import PromiseNetwork, prepare
+from core.routing_rules import RoutingRules
+from omnistock.kafka_admin import create_topics
+from omnistock.logs import JsonFormatter, configure_logging
+from omnistock.network_file import NetworkSource
+from omnistock.postcodes import load_postcodes
+from omnistock.settings import Settings
+from omnistock.stream_options import kafka_options, worker_options
+from omnistock.wiring.stores import network_source, stock_store
+from state.change_stream import ChangeStream, changes_key
+from state.epoch import StoreMarker
+from state.order_store import RedisOrderStore
+from state.store import RedisStockStore
+from streams.app import build_faust_app, wire_worker
+from streams.event_limits import EventLimits
+from streams.hold_expiry import HoldExpiry
+from streams.metrics import WorkerMetrics
+from streams.order_flow import ORDER_TOPICS, OrderFlow
+from streams.order_metrics import OrderMetrics
+from streams.order_routing import OrderRouter
+from streams.records import OutRecord
+from streams.stock_agents import BatchPipeline
+from streams.stock_pipeline import StockPipeline
+from streams.store_guard import StoreGuard
+from topics.catalog import HOLD_TOPICS, STOCK_TOPICS, all_topic_names
+from topics.codec import AvroCodec
+from topics.commands import CommandDecoder
+from topics.order_outputs import order_outputs
+from topics.outputs import availability_change_encoder, cart_hold_encoder
+from topics.registry import make_registry
+
+log = logging.getLogger("omnistock.worker")
+NO_SERVICES = CarrierServices({})
+# A batch makes tens of thousands of short-lived objects: collecting the young generation every 700
+# allocations (CPython's default) walks them again and again; every 20,000 costs little memory.
+GC_YOUNG_THRESHOLD = 20_000
+
+
+def run_worker(settings: Settings) -> None:
+    """`omnistock worker`: create missing topics, then run the faust worker until stopped."""
+    configure_logging(settings.log_level)
+    create_topics(settings.broker, all_topic_names(settings.topic_prefix), settings.topic_partitions)
+    metrics = WorkerMetrics.create(REGISTRY)
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    app: faust.App = build_faust_app(kafka_options(settings), loghandlers=[handler])
+    network = network_source(settings)
+    store = stock_store(settings, network)
+    pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
+    guard = StoreGuard(StoreMarker(store.client, settings.redis_prefix), REGISTRY)
+    wire_worker(app, worker_options(settings), pipelines, metrics, sweep, reconciling=store, guard=guard)
+    # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
+    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
+    # What start-up built (faust, the network, schemas) lives as long as the process: out of the
+    # collector's sight, full collections no longer walk it (fewer and shorter pauses mid-batch).
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+    worker.execute_from_commandline()
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class PreparedNetwork:
+    """The current network prepared for routing, once per network version (the file reloads)."""
+
+    def __init__(self, network: Callable[[], Network]) -> None:
+        self._network = network
+        self._prepared: PromiseNetwork | None = None
+
+    def __call__(self) -> PromiseNetwork:
+        network = self._network()
+        if self._prepared is None or self._prepared.network is not network:
+            self._prepared = prepare(network, network.services or NO_SERVICES)
+        return self._prepared
+
+
+def order_flow(
+    settings: Settings,
+    store: RedisStockStore,
+    network: NetworkSource,
+    codec: AvroCodec,
+    metrics: WorkerMetrics,
+    order_metrics: OrderMetrics,
+    change_log: ChangeStream,
+    rules: Callable[[], RoutingRules] | None = None,
+    clock_ms: Callable[[], int] = wall_clock_ms,
+) -> OrderFlow:
+    """`rules` and `clock_ms` default to the network's rules and the wall clock; `omnistock replay`
+    passes a draft rule set and the log's clock."""
+    default_sla_ms = round(settings.routing_sla_minutes * 60_000)
+
+    def sla_ms(location: Location) -> int:
+        minutes = location.accept_sla_minutes
+        return default_sla_ms if minutes is None else round(minutes * 60_000)
+
+    router = OrderRouter(
+        store,
+        PreparedNetwork(network.current),
+        rules or (lambda: network.current().routing),
+        sla_ms,
+        settings.routing_partial,
+    )
+    registry, prefix = settings.schema_registry_url, settings.topic_prefix
+    retention_s = round(settings.order_retention_days * 86400)
+    return OrderFlow(
+        store, RedisOrderStore(store.client, settings.redis_prefix, retention_s), router,
+        order_outputs(registry, prefix),
+        codec, network.current, load_postcodes(settings.postcode_file),
+        availability_change_encoder(registry, prefix), metrics, order_metrics, clock_ms, change_log,
+        reroute_shortages=settings.shortage_policy == "reroute", max_clock_skew_s=settings.max_clock_skew_s,
+    )  # fmt: skip
+
+
+def worker_processing(
+    settings: Settings,
+    metrics: WorkerMetrics,
+    order_metrics: OrderMetrics,
+    store: RedisStockStore,
+    network: NetworkSource,
+    rules: Callable[[], RoutingRules] | None = None,
+    clock_ms: Callable[[], int] = wall_clock_ms,
+) -> tuple[dict[str, BatchPipeline], Callable[[], list[OutRecord]]]:
+    """The pipeline of each applied topic, and the periodic sweep (expired holds, late shipments)."""
+    registry, prefix = settings.schema_registry_url, settings.topic_prefix
+    codec = AvroCodec(make_registry(registry, prefix))
+    changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
+    change_log = ChangeStream(store.client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
+    orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
+    decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
+    limits = EventLimits(
+        settings.max_clock_skew_s,
+        settings.dedupe_window_s,
+        settings.dlq_max_value_bytes,
+        count_window_s=settings.count_window_s,
+    )
+    stock = StockPipeline(
+        store, decode, changes, holds, metrics, clock_ms, change_log, orders.shortage, limits
+    )
+    pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
+    pipelines |= dict.fromkeys(ORDER_TOPICS, orders)
+    hold_expiry = HoldExpiry(store, changes, holds, metrics, clock_ms, change_log=change_log)
+
+    def sweep() -> list[OutRecord]:
+        outputs = hold_expiry.sweep()
+        try:
+            outputs += orders.sweep()
+        except StoreUnavailable as error:  # nothing changed: the next sweep finds the same shipments
+            log.warning("order_sweep_store_unavailable", extra={"error": str(error)})
+        return outputs
+
+    return pipelines, sweep
