@@ -32,8 +32,7 @@ from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter, RouteRequest, RoutingStock
 from streams.order_work import OrderStore, OrderWork
 from streams.records import ConsumedRecord, OutRecord
-from topics.catalog import FULFILLMENT_UPDATES
-from topics.catalog import ORDERS as ORDERS  # re-exported: omnistock/replay_run.py imports it from here
+from topics.catalog import FULFILLMENT_UPDATES, ORDERS
 from topics.codec import AvroCodec
 from topics.decoding import validate_value
 from topics.order_events import FulfillmentUpdate, OrderEvent, OrderEventType
@@ -42,7 +41,6 @@ from topics.order_outputs import OrderOutputs
 
 log = logging.getLogger("omnistock.orders")
 ORDER_TOPICS = (ORDERS, FULFILLMENT_UPDATES)
-FULFILLMENT = FULFILLMENT_UPDATES  # omnistock/replay_run.py imports it (and ORDERS) from here
 
 
 class LifecycleStore(OrderStore, Protocol):
@@ -55,6 +53,7 @@ class LifecycleStore(OrderStore, Protocol):
 class OrderFlow:
     def __init__(
         self,
+        *,
         stock: RoutingStock,
         orders: LifecycleStore,
         router: OrderRouter,
@@ -67,7 +66,6 @@ class OrderFlow:
         order_metrics: OrderMetrics,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         change_log: ChangeLog | None = None,
-        *,
         reroute_shortages: bool = True,
         max_clock_skew_s: int = 300,
     ) -> None:

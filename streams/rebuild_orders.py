@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.movements import Allocate, HoldCommand, ReleaseAllocation, ShipAllocation
-from topics.catalog import FULFILLMENT_REQUESTS, FULFILLMENT_UPDATES
-from topics.catalog import ORDERS as ORDERS  # re-exported: omnistock/rebuild.py imports it from here
+from topics.catalog import FULFILLMENT_REQUESTS, ORDERS
 
-REQUESTS, UPDATES = FULFILLMENT_REQUESTS, FULFILLMENT_UPDATES  # omnistock/rebuild.py imports them from here
 SHIPPING = frozenset({"SHIPPED", "COLLECTED"})
 RELEASING = frozenset({"REJECTED", "CANCELLED"})
 Line = tuple[str, str, int]  # line_id, sku, quantity

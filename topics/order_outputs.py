@@ -13,9 +13,7 @@ from typing import Any
 from core.allocation import OrderLine, OrderStatus
 from core.order_types import Order, Shipment
 from core.routing_types import RoutedShipment, RoutingDecision, decision_dict
-from topics.catalog import FULFILLMENT_REQUESTS as FULFILLMENT_REQUESTS  # omnistock/replay_run.py imports it
-from topics.catalog import ORDER_STATUS
-from topics.catalog import ROUTING_DECISIONS as ROUTING_DECISIONS  # omnistock/replay_run.py imports it
+from topics.catalog import FULFILLMENT_REQUESTS, ORDER_STATUS, ROUTING_DECISIONS
 from topics.codec import AvroCodec
 from topics.records import OutRecord
 from topics.registry import make_registry

@@ -123,12 +123,21 @@ def order_flow(
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     retention_s = round(settings.order_retention_days * 86400)
     return OrderFlow(
-        store, RedisOrderStore(store.client, settings.redis_prefix, retention_s), router,
-        order_outputs(registry, prefix),
-        codec, network.current, load_postcodes(settings.postcode_file),
-        availability_change_encoder(registry, prefix), metrics, order_metrics, clock_ms, change_log,
-        reroute_shortages=settings.shortage_policy == "reroute", max_clock_skew_s=settings.max_clock_skew_s,
-    )  # fmt: skip
+        stock=store,
+        orders=RedisOrderStore(store.client, settings.redis_prefix, retention_s),
+        router=router,
+        outputs=order_outputs(registry, prefix),
+        codec=codec,
+        network=network.current,
+        postcodes=load_postcodes(settings.postcode_file),
+        changes=availability_change_encoder(registry, prefix),
+        metrics=metrics,
+        order_metrics=order_metrics,
+        clock_ms=clock_ms,
+        change_log=change_log,
+        reroute_shortages=settings.shortage_policy == "reroute",
+        max_clock_skew_s=settings.max_clock_skew_s,
+    )
 
 
 def worker_processing(
