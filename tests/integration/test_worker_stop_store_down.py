@@ -5,50 +5,16 @@ every position equals the sum of the events sent."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from omnistock.stack.embedded_redis import answers, server_binary
-from omnistock.stack.processes import free_port
 from omnistock.stack.worker_metrics import scrape_totals
+from tests.support.own_redis import OwnRedis, own_redis
 from tests.support.workers import Load, Workers, positions_match
 
 pytestmark = [pytest.mark.broker, pytest.mark.redis]
-
-
-class OwnRedis:
-    """A server of this test's own, with an append-only file: stopped and started again, it keeps its data."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port, self.directory = free_port(), directory
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.directory.mkdir(exist_ok=True)
-        command = [
-            server_binary(),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--dir",
-            str(self.directory),
-        ]
-        command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # noqa: S603
-        deadline = time.monotonic() + 10
-        while not answers(self.url, 0.2):
-            assert time.monotonic() < deadline, "the test's Redis did not start"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
 
 
 def _wait_retrying(metrics: str, timeout_s: float = 30.0) -> None:
@@ -61,8 +27,11 @@ def _wait_retrying(metrics: str, timeout_s: float = 30.0) -> None:
 def test_a_worker_stopped_while_the_store_is_down_exits_in_its_bound_and_loses_nothing(
     broker_bootstrap: str, tmp_path: Path
 ) -> None:
-    store = OwnRedis(tmp_path / "redis")
-    store.start()
+    with own_redis(appendonly=True) as store:
+        _stop_while_the_store_is_down(broker_bootstrap, store, tmp_path)
+
+
+def _stop_while_the_store_is_down(broker_bootstrap: str, store: OwnRedis, tmp_path: Path) -> None:
     workers = Workers(broker_bootstrap, store.url, tmp_path)
     try:
         first, metrics = workers.start("first")
@@ -83,4 +52,3 @@ def test_a_worker_stopped_while_the_store_is_down_exits_in_its_bound_and_loses_n
         positions_match(workers, load, timeout_s=60)
     finally:
         workers.stop_all()  # the keys go with the test's own server
-        store.stop()

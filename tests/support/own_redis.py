@@ -1,5 +1,5 @@
-"""A Redis server of the test's own, on a free port: the fault suite wipes and restarts it, never the
-shared one. With `appendonly`, every write is in the AOF before it is acknowledged (fsync always)."""
+"""A Redis server of the test's own, on a free port: tests that wipe, stop or restart Redis use it,
+never the shared one. With `appendonly`, every write is in the AOF before it is acknowledged."""
 
 from __future__ import annotations
 
