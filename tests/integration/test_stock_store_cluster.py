@@ -160,3 +160,19 @@ def test_omnistock_redis_cluster_makes_the_wiring_build_its_store_on_the_cluster
         client.delete(*client.scan_iter(match=settings.redis_prefix + "*"))
     finally:
         client.close()
+
+
+def test_reconcile_of_every_sku_finds_the_skus_of_all_three_masters(
+    store: RedisStockStore, client: RedisCluster
+) -> None:
+    skus = skus_on_every_node(client, per_node=1)
+    store.apply([receipt(sku) for sku in skus], NOW)
+    for sku in skus:  # a reserved figure with no hold behind it, on each node
+        key = keys.stock(store.prefix, sku)
+        figures = client.hget(key, "WH1").decode().split(",")
+        figures[2] = "4"
+        client.hset(key, "WH1", ",".join(figures))
+    drifts = store.reconcile(None)
+    assert sorted((d.sku, d.location_id, d.stored, d.actual) for d in drifts) == sorted(
+        (sku, "WH1", 4, 0) for sku in skus
+    )
