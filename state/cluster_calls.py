@@ -32,13 +32,21 @@ class ClusterScriptRunner:
     def __init__(self, client: RedisCluster) -> None:
         self._client = client
         self._scripts = Scripts()  # a script's SHA is the same on every node
+        self._stale = False  # a node was out of reach: the slot map is read again before the next calls
 
     def run(self, requests: list[Request]) -> list[Any]:
         replies: list[Any] = [None] * len(requests)
         pending: dict[int, Route] = dict.fromkeys(range(len(requests)))
         for _attempt in range(ATTEMPTS):
-            with unavailable():
-                pending = self._round(requests, pending, replies)
+            try:
+                with unavailable():
+                    if self._stale:
+                        self._client.nodes_manager.initialize()
+                        self._stale = False
+                    pending = self._round(requests, pending, replies)
+            except StoreUnavailable:
+                self._stale = True  # a failover promotes a replica elsewhere: the worker's retry finds it
+                raise
             if not pending:
                 return replies
         raise StoreUnavailable("cluster calls still redirected", calls=len(pending))

@@ -12,6 +12,7 @@ from redis.crc import key_slot
 from core.errors import StoreUnavailable
 from core.movements import AdjustOnHand, OnHandDelta, Outcome
 from omnistock.settings import Settings
+from omnistock.stack.processes import free_port
 from omnistock.wiring.stores import network_source, redis_client, single_redis, stock_store
 from state import keys
 from state.store import RedisStockStore
@@ -176,3 +177,16 @@ def test_reconcile_of_every_sku_finds_the_skus_of_all_three_masters(
     assert sorted((d.sku, d.location_id, d.stored, d.actual) for d in drifts) == sorted(
         (sku, "WH1", 4, 0) for sku in skus
     )
+
+
+def test_after_a_node_out_of_reach_the_next_batch_reads_the_slot_map_again_and_applies(
+    store: RedisStockStore, client: RedisCluster
+) -> None:
+    skus = skus_on_every_node(client, per_node=1)
+    gone = ClusterNode("127.0.0.1", free_port())  # as a master that died, its slots not yet re-read
+    client.nodes_manager.slots_cache[slot_of(skus[0])] = [gone]
+    with pytest.raises(StoreUnavailable):
+        store.apply([receipt(sku) for sku in skus], NOW)
+    results = store.apply([receipt(sku) for sku in skus], NOW)  # the worker's retry of the batch
+    assert {r.outcome for r in results} <= {Outcome.APPLIED, Outcome.DUPLICATE}  # some went first time
+    assert [on_hand(store, sku) for sku in skus] == [5] * 3  # each applied once
