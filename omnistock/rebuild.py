@@ -34,7 +34,7 @@ from omnistock.replay.log import LogRecord, event_of, read_messages, read_topics
 from omnistock.settings import Settings
 from omnistock.stack.redis_keys import delete_prefix
 from omnistock.stream_options import kafka_options
-from omnistock.wiring.stores import network_source, stock_store
+from omnistock.wiring.stores import network_source, single_redis, stock_store
 from state.epoch import REBUILD, StoreMarker
 from state.store import RedisStockStore
 from streams.dlq import source_of
@@ -207,7 +207,8 @@ def run_rebuild(
 ) -> int:
     """The command: 0 rebuilt, 2 refused (the marker is there and no --force)."""
     store = store_of(settings)
-    marker = StoreMarker(store.client, settings.redis_prefix)
+    client = single_redis(store.client, "rebuild")
+    marker = StoreMarker(client, settings.redis_prefix)
     if marker.present() and not force:
         print(
             f"the store under {settings.redis_prefix!r} has its marker ({marker.read()}): not lost, "
@@ -215,7 +216,7 @@ def run_rebuild(
             file=sys.stderr,
         )
         return 2
-    report = rebuild(settings, store.client, store)
+    report = rebuild(settings, client, store)
     out(
         f"rebuilt {settings.redis_prefix!r} from {report.records} records in {report.seconds:.1f} s "
         f"({report.passes} passes up to the committed offsets of group {settings.group_id!r}); "

@@ -14,6 +14,11 @@ class Settings(BaseSettings):
     broker: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]")
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = Field("os:", description="Prefix of every Redis key (a scratch prefix isolates runs)")
+    redis_cluster: bool = Field(
+        False,
+        description="OMNISTOCK_REDIS_URL names one node of a Redis Cluster (the client discovers the others);"
+        " first step: the stock store runs on it, the order store, change log and API reader not yet",
+    )
     topic_prefix: str = ""
     topic_partitions: int = 4
     network_file: str | None = None

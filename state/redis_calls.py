@@ -111,3 +111,7 @@ class ScriptRunner:
                 self._scripts.load(self._client)
             pending = retry
         raise StoreUnavailable("scripts could not be loaded", missing=len(pending))
+
+    def read(self, commands: list[lean_pipeline.Command]) -> list[Any]:
+        """The replies of plain commands in one round trip; the first error reply raised."""
+        return lean_pipeline.run(self._client, commands, raise_on_error=True)

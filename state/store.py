@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import redis
+from redis.cluster import RedisCluster
 
 from core.errors import EventsRefused
 from core.ledger import DEDUPE_BUCKETS
@@ -14,6 +15,7 @@ from core.movements import Command, MovementResult, RenewCart
 from core.network import Network
 from core.stock import SkuStock
 from state import hold_calls, keys, lean_pipeline
+from state.cluster_calls import ClusterScriptRunner
 from state.decode import AtpMap, atp_figures, sku_stock
 from state.reader import AsyncRedisStockReader
 from state.redis_calls import Request, ScriptRunner, failed, text, unavailable
@@ -30,7 +32,7 @@ class RedisStockStore(Upkeep):
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: redis.Redis | RedisCluster,
         prefix: str,
         network: Callable[[], Network],
         dedupe_window_s: int = 3600,
@@ -43,7 +45,12 @@ class RedisStockStore(Upkeep):
         self._network = network
         bucket_ms = max(1, dedupe_window_s * 1000 // DEDUPE_BUCKETS)
         self._windows = (bucket_ms, dedupe_window_s * 1000 + bucket_ms, count_window_s * 1000)
-        self._runner = ScriptRunner(client)
+        # One branch, here: a single Redis keeps its one lean pipeline per batch, a cluster one per node.
+        self._runner: ScriptRunner | ClusterScriptRunner
+        if isinstance(client, redis.Redis):
+            self._runner = ScriptRunner(client)
+        else:
+            self._runner = ClusterScriptRunner(client)
 
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         """One result per command, in order; raises StoreUnavailable when Redis cannot be reached (or
@@ -109,7 +116,7 @@ class RedisStockStore(Upkeep):
         prefix = self._prefix
         reads: list[lean_pipeline.Command] = [("HGETALL", keys.stock(prefix, sku)) for sku in skus]
         with unavailable():
-            hashes = lean_pipeline.run(self._client, reads, raise_on_error=True)
+            hashes = self._runner.read(reads)
         for sku, fields in zip(skus, hashes, strict=True):
             atp_figures(sku, fields, network, into)
         return into

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
+from redis.cluster import RedisCluster
 
 from core.movements import Drift, ExpiredHolds, ReleasedHold
 from core.network import Network
@@ -20,7 +21,7 @@ RECONCILE_CHUNK = 500
 class Upkeep:
     """Mixed into RedisStockStore: the commands a periodic job or an operator calls."""
 
-    _client: redis.Redis
+    _client: redis.Redis | RedisCluster
     _prefix: str
     _network: Callable[[], Network]
 

@@ -52,3 +52,20 @@ def redis_server_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def redis_url(redis_server_url: str) -> str:
     return redis_server_url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> Iterator[str]:
+    """The URL of one master of a 3-master Redis Cluster started for the session (any node will do:
+    the client discovers the others)."""
+    from tests.support.redis_cluster import redis_cluster
+
+    try:
+        context = redis_cluster()
+        urls = context.__enter__()
+    except Exception as error:  # any failure to start is reported with its reason
+        unavailable(f"the Redis Cluster could not start: {error}")
+    try:
+        yield urls[0]
+    finally:
+        context.__exit__(None, None, None)

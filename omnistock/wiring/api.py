@@ -29,7 +29,10 @@ def api_redis(
 ) -> aioredis.Redis:
     """A client whose pool WAITS for a free connection when all are busy (redis-py's default pool raises
     at once past its cap: 1,000 concurrent GETs gave 900 x 503). The wait is bounded by the deadline,
-    and each read by `read_timeout_s`: a pool sized by a setting, 503 only when Redis does not answer."""
+    and each read by `read_timeout_s`: a pool sized by a setting, 503 only when Redis does not answer.
+    Refuses OMNISTOCK_REDIS_CLUSTER: the readers do not run on a cluster yet (issue 15)."""
+    if settings.redis_cluster:
+        raise RuntimeError("the API does not run on a Redis Cluster yet: unset OMNISTOCK_REDIS_CLUSTER")
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=max_connections or settings.api_redis_max_connections,

@@ -22,7 +22,7 @@ from omnistock.network_file import NetworkSource
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options, worker_options
-from omnistock.wiring.stores import network_source, stock_store
+from omnistock.wiring.stores import network_source, single_redis, stock_store
 from state.change_stream import ChangeStream, changes_key
 from state.epoch import StoreMarker
 from state.order_store import RedisOrderStore
@@ -65,7 +65,9 @@ def run_worker(settings: Settings) -> None:
     network = network_source(settings)
     store = stock_store(settings, network)
     pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
-    guard = StoreGuard(StoreMarker(store.client, settings.redis_prefix), REGISTRY)
+    guard = StoreGuard(
+        StoreMarker(single_redis(store.client, "the store marker"), settings.redis_prefix), REGISTRY
+    )
     wire_worker(app, worker_options(settings), pipelines, metrics, sweep, reconciling=store, guard=guard)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
@@ -124,7 +126,9 @@ def order_flow(
     retention_s = round(settings.order_retention_days * 86400)
     return OrderFlow(
         stock=store,
-        orders=RedisOrderStore(store.client, settings.redis_prefix, retention_s),
+        orders=RedisOrderStore(
+            single_redis(store.client, "the order store"), settings.redis_prefix, retention_s
+        ),
         router=router,
         outputs=order_outputs(registry, prefix),
         codec=codec,
@@ -153,7 +157,11 @@ def worker_processing(
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    change_log = ChangeStream(store.client, changes_key(settings.redis_prefix), settings.change_stream_maxlen)
+    change_log = ChangeStream(
+        single_redis(store.client, "the change log"),
+        changes_key(settings.redis_prefix),
+        settings.change_stream_maxlen,
+    )
     orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
     limits = EventLimits(

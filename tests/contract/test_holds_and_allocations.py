@@ -24,11 +24,9 @@ from core.movements import (
 )
 from core.promise_atp import channel_atp
 from state.memory import InMemoryStockStore
-from tests.contract.conftest import NETWORK
+from tests.contract.conftest import NETWORK, STORES
 
-pytestmark = pytest.mark.parametrize(
-    "store", ["memory", pytest.param("redis", marks=pytest.mark.redis)], indirect=True
-)
+pytestmark = pytest.mark.parametrize("store", STORES, indirect=True)
 
 T0 = 1_767_225_600_000
 NOW = T0 + 60_000

@@ -20,11 +20,9 @@ from core.movements import (
 )
 from state.memory import InMemoryStockStore
 from state.store import AsyncRedisStockReader
-from tests.contract.conftest import NETWORK
+from tests.contract.conftest import NETWORK, STORES
 
-pytestmark = pytest.mark.parametrize(
-    "store", ["memory", pytest.param("redis", marks=pytest.mark.redis)], indirect=True
-)
+pytestmark = pytest.mark.parametrize("store", STORES, indirect=True)
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 NOW = T0 + 60_000
@@ -201,6 +199,7 @@ def test_a_batch_of_500_movements_over_many_skus_is_applied_in_one_call(store: A
     assert {sku: s.locations[0].on_hand for sku, s in stock.items()} == expected
 
 
+@pytest.mark.cluster_gap("the API's AsyncRedisStockReader takes a plain redis.asyncio client, no cluster one")
 def test_the_async_reader_answers_the_skus_found_and_pings(
     store: Any, request: pytest.FixtureRequest
 ) -> None:
