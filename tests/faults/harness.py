@@ -73,6 +73,12 @@ def settle_on(
     return settle(stack.api, stack.bootstrap, stack.group_id, expected, ends, SETTLE_TIMEOUT_S, also_read)
 
 
+def assert_matches_oracle(settled: Settled) -> None:
+    """What every scenario ends on: each position equal to the oracle, no partition behind its end."""
+    assert settled.diff == {}, f"positions not equal to the oracle: {settled.summary()}"
+    assert settled.stalled == {}, f"partitions behind their end (committed, end): {settled.stalled}"
+
+
 def partitions_held(stack: Stack, number: int) -> int:
     """How many partitions worker `number` holds now (its metrics say; 0 when it does not answer)."""
     from omnistock.stack.worker_metrics import scrape_gauge
