@@ -98,7 +98,8 @@ class ClusterStoreMarker:
         node cannot be reached (unknown is not lost)."""
         slots = self._checked.of(self._client.nodes_manager.slots_cache)
         commands: list[Command] = [("EXISTS", slot_marker_key(self._prefix, slot)) for slot in slots]
-        found = self._runner.read(commands)
+        with unavailable():  # an error reply such as CLUSTERDOWN (a failover under way) is "not now"
+            found = self._runner.read(commands)
         return [slot for slot, exists in zip(slots, found, strict=True) if not exists]
 
     def present(self) -> bool:
@@ -115,7 +116,8 @@ class ClusterStoreMarker:
         """The marker in every slot: 16,384 SETs, one pipeline per node."""
         value = marker_value(epoch_ms, origin)
         for chunk in _chunks(range(SLOTS), 4096):
-            self._runner.read([("SET", slot_marker_key(self._prefix, slot), value) for slot in chunk])
+            with unavailable():
+                self._runner.read([("SET", slot_marker_key(self._prefix, slot), value) for slot in chunk])
 
     def remove(self) -> None:
         """Every slot's marker deleted (tests, and `rebuild` clearing the prefix does it anyway)."""

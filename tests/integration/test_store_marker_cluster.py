@@ -14,8 +14,11 @@ import pytest
 import redis
 import redis.asyncio.cluster
 from prometheus_client import CollectorRegistry
+from redis.cluster import ClusterNode as RedisClusterNode
 from redis.cluster import RedisCluster
 
+from core.errors import StoreUnavailable
+from omnistock.stack.processes import free_port
 from state.shard_markers import AsyncClusterStoreMarker, ClusterStoreMarker, slot_marker_key, store_marker
 from streams.store_guard import StoreGuard
 from tests.conftest import unavailable
@@ -84,6 +87,16 @@ def test_one_master_flushed_alone_is_found_lost_by_the_worker_and_by_readyz(
     assert third.exists(slot_marker_key(prefix, SLOT_RANGES[2][0])) == 1
     marker.write(2, "rebuild")
     assert not guard.lost()
+
+
+def test_a_master_out_of_reach_is_not_a_lost_store(marker: ClusterStoreMarker, client: RedisCluster) -> None:
+    guard = StoreGuard(marker, CollectorRegistry())
+    client.nodes_manager.slots_cache[0] = [RedisClusterNode("127.0.0.1", free_port())]  # as a dead master
+    with pytest.raises(StoreUnavailable):
+        ClusterStoreMarker(client, marker.prefix).present()
+    assert not guard.lost()  # unknown is not lost: the batch's own retry waits for the failover
+    assert guard.lost_gauge._value.get() == 0
+    assert marker.present()  # the slot map is read again after a node out of reach
 
 
 def test_a_master_added_later_with_its_slots_keys_is_whole_and_found_lost_once_wiped(
