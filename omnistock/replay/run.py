@@ -30,7 +30,6 @@ from omnistock.network_file import NetworkSource
 from omnistock.replay.log import LogRecord, event_of
 from omnistock.settings import Settings
 from omnistock.stack.redis_keys import delete_prefix
-from omnistock.wiring.stores import single_redis
 from omnistock.wiring.worker import worker_processing
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
@@ -185,7 +184,9 @@ def replay_once(
         feeder = _Feeder(pipelines, sweep, clock, codec, answered_pairs(records, codec))
         for record in records:
             feeder.feed(record)
-        orders = RedisOrderStore(single_redis(client, "the order store"), prefix)  # (issue 15: A ports it)
+        # A cluster is refused by worker_processing above until the order store and the change log run
+        # on one (issue 15); the ignore goes once RedisOrderStore takes a cluster client.
+        orders = RedisOrderStore(client, prefix)  # type: ignore[arg-type]
         feeder.out.orders = orders.load(placed_orders(records, codec))
         return feeder.out
     finally:
