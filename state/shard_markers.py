@@ -113,15 +113,19 @@ class ClusterStoreMarker:
         return None if value is None else dict(orjson.loads(value))
 
     def write(self, epoch_ms: int, origin: str) -> None:
-        """The marker in every slot: 16,384 SETs, one pipeline per node."""
+        """The marker in every slot: 16,384 SETs, one pipeline per node and chunk. The checked slots'
+        go last: a write cut short leaves the store lost, never found whole with slots unmarked."""
         value = marker_value(epoch_ms, origin)
-        for chunk in _chunks(range(SLOTS), 4096):
+        checked = self._checked.of(self._client.nodes_manager.slots_cache)
+        last = set(checked)
+        slots = [slot for slot in range(SLOTS) if slot not in last] + checked
+        for chunk in _chunks(slots, 4096):
             with unavailable():
                 self._runner.read([("SET", slot_marker_key(self._prefix, slot), value) for slot in chunk])
 
     def remove(self) -> None:
         """Every slot's marker deleted (tests, and `rebuild` clearing the prefix does it anyway)."""
-        for chunk in _chunks(range(SLOTS), 4096):
+        for chunk in _chunks(list(range(SLOTS)), 4096):
             self._runner.read([("UNLINK", slot_marker_key(self._prefix, slot)) for slot in chunk])
 
 
@@ -143,7 +147,7 @@ class AsyncClusterStoreMarker:
         return all(await pipe.execute())
 
 
-def _chunks(slots: range, size: int) -> Iterator[range]:
+def _chunks(slots: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(slots), size):
         yield slots[start : start + size]
 

@@ -19,6 +19,7 @@ from redis.cluster import RedisCluster
 
 from core.errors import StoreUnavailable
 from omnistock.stack.processes import free_port
+from state.lean_pipeline import Command
 from state.shard_markers import AsyncClusterStoreMarker, ClusterStoreMarker, slot_marker_key, store_marker
 from streams.store_guard import StoreGuard
 from tests.conftest import unavailable
@@ -178,3 +179,27 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the cluster did not settle")
         time.sleep(0.05)
+
+
+def test_a_marker_write_cut_short_leaves_the_store_lost(
+    client: RedisCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = ClusterStoreMarker(client, f"t-{uuid.uuid4().hex}:")
+    runner, chunks = marker._runner, []
+    send = runner.read
+
+    def cut_after_three_chunks(commands: list[Command]) -> list[object]:
+        if len(chunks) == 3:
+            raise StoreUnavailable("rebuild killed")
+        chunks.append(len(commands))
+        return send(commands)
+
+    monkeypatch.setattr(runner, "read", cut_after_three_chunks)
+    with pytest.raises(StoreUnavailable):
+        marker.write(1, "rebuild")
+    monkeypatch.undo()
+    try:
+        assert sum(chunks) == 3 * 4096  # three quarters of the slots marked
+        assert marker.lost_slots() == [first for first, _last in SLOT_RANGES]
+    finally:
+        marker.remove()
