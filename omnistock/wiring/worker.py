@@ -24,8 +24,8 @@ from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options, worker_options
 from omnistock.wiring.stores import network_source, single_redis, stock_store
 from state.change_stream import ChangeStream, changes_key
-from state.epoch import StoreMarker
 from state.order_store import RedisOrderStore
+from state.shard_markers import store_marker
 from state.store import RedisStockStore
 from streams.app import build_faust_app, wire_worker
 from streams.event_limits import EventLimits
@@ -65,9 +65,7 @@ def run_worker(settings: Settings) -> None:
     network = network_source(settings)
     store = stock_store(settings, network)
     pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
-    guard = StoreGuard(
-        StoreMarker(single_redis(store.client, "the store marker"), settings.redis_prefix), REGISTRY
-    )
+    guard = StoreGuard(store_marker(store.client, settings.redis_prefix), REGISTRY)  # per slot on a cluster
     wire_worker(app, worker_options(settings), pipelines, metrics, sweep, reconciling=store, guard=guard)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
