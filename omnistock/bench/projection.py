@@ -78,9 +78,18 @@ class Projection:
     def bottleneck(self) -> str:
         return "the shards (Redis)" if self.shards_bound <= self.workers_bound else "the workers"
 
-    @property
-    def next_bottleneck(self) -> str:
-        return "the workers" if self.shards_bound <= self.workers_bound else "the shards (Redis)"
+    def next_bounds(self) -> list[tuple[str, float]]:
+        """Every other bound, lowest first: the one of workers and shards that did not bind, the broker
+        on one core, and the partitions as created when fewer than the workers."""
+        found = {
+            "the workers": self.workers_bound,
+            "the shards (Redis)": self.shards_bound,
+            "the broker (as measured, one core)": self.broker_bound,
+        }
+        if self.partitions < self.workers:
+            found[f"the partitions ({self.partitions} per topic)"] = self.partitions_bound
+        del found[self.bottleneck]
+        return sorted(found.items(), key=lambda item: item[1])
 
 
 def describe(p: Projection) -> list[str]:
@@ -92,7 +101,8 @@ def describe(p: Projection) -> list[str]:
         f"  workers  {p.workers} x 1e6 / {c.worker_us:.0f} us per event = {p.workers_bound:,.0f} events/s",
         f"  shards   {p.shards} x 1e6 / ({c.redis_us:.0f} us x {c.shard_skew:.2f}) "
         f"= {p.shards_bound:,.0f} events/s",
-        f"  -> {p.events_per_s:,.0f} events/s, bounded by {p.bottleneck}; next: {p.next_bottleneck}",
+        f"  -> {p.events_per_s:,.0f} events/s, bounded by {p.bottleneck}",
+        "  what binds next, lowest first: " + ", ".join(f"{name} {n:,.0f}" for name, n in p.next_bounds()),
         f"  broker   1e6 / {c.broker_us:.0f} us = {p.broker_bound:,.0f} events/s on one core (the embedded "
         "Tansu here; Kafka or Redpanda spread partitions over brokers, so size the broker for it)",
     ]

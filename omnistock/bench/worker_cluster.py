@@ -10,6 +10,7 @@ phase before them, in the bench's own process).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 
@@ -55,24 +56,31 @@ def _raw(settings: Settings, backend: Backend, topic_prefix: str, events: int) -
     return PhaseResult(f"{backend.name}, raw ceiling", done / seconds, seconds, {})
 
 
+RUNS = ("raw ceiling", "1 worker", "2 workers")
+
+
 def _backend_runs(
     settings: Settings, backend: Backend, records: Sequence[Record], broker_pid: int
-) -> list[PhaseResult]:
+) -> dict[str, PhaseResult]:
     one, topics = run_phase(settings, backend, 1, records, broker_pid)
     raw = _raw(settings, backend, topics, len(records))
     two, _ = run_phase(settings, backend, 2, records, broker_pid)
-    return [raw, one, two]
+    return dict(zip(RUNS, (raw, one, two), strict=True))
 
 
 def _table(results: Sequence[PhaseResult], servers: Sequence[str]) -> list[str]:
-    lines = [f"{'':36}{'events/s':>9}{'seconds':>8}  worker us/event  Redis us/event ({', '.join(servers)})"]
+    """Events/s, and CPU us per event: the workers together, the broker, Redis (each shard's after it)."""
+    head = f"{'':32}{'events/s':>9}{'seconds':>8}{'worker':>8}{'broker':>8}  Redis (us per event)"
+    lines = [head]
     for r in results:
         workers = [name for name in r.cpu if name.startswith("worker")]
-        redis_names = [name for name in servers if name in r.cpu]
-        per_server = ", ".join(f"{r.us_per_event([name]):.0f}" for name in redis_names)
-        worker_us = f"{r.us_per_event(workers):15.0f}" if workers else f"{'':15}"
-        redis_us = f"{r.us_per_event(redis_names):.0f} ({per_server})" if redis_names else ""
-        lines.append(f"{r.label:36}{r.rate:9.0f}{r.seconds:8.1f}  {worker_us}  {redis_us}")
+        shards = [name for name in servers if name in r.cpu]
+        worker_us = f"{r.us_per_event(workers):8.0f}" if workers else f"{'':8}"
+        broker_us = f"{r.us_per_event(['broker']):8.0f}" if workers else f"{'':8}"
+        redis_us = f"{r.us_per_event(shards):.0f}" if shards else ""
+        if len(shards) > 1:
+            redis_us += " (" + ", ".join(f"{name} {r.us_per_event([name]):.0f}" for name in shards) + ")"
+        lines.append(f"{r.label:32}{r.rate:9.0f}{r.seconds:8.1f}{worker_us}{broker_us}  {redis_us}")
     return lines
 
 
@@ -117,26 +125,36 @@ def run_bench_cluster(settings: Settings, events: int) -> int:
                 ),
             ]
             print(f"{events} events per phase (90 % POS sales, 10 % receipts; 5,000 skus, 58 locations) ...")
-            results = [
-                r for backend in backends for r in _backend_runs(tuned, backend, records, broker.process.pid)
-            ]
+            single_runs = _backend_runs(tuned, backends[0], records, broker.process.pid)
+            cluster_runs = _backend_runs(tuned, backends[1], records, broker.process.pid)
     finally:
         single.stop()
-    _print(results, shard_names, settings.topic_partitions)
+    _print(single_runs, cluster_runs, shard_names, settings.topic_partitions)
     return 0
 
 
-def _print(results: list[PhaseResult], shard_names: list[str], partitions: int) -> None:
+def _print(
+    single: dict[str, PhaseResult], cluster: dict[str, PhaseResult], shard_names: list[str], partitions: int
+) -> None:
+    results = [*single.values(), *cluster.values()]
     print("\n".join(_table(results, ["redis", *shard_names])))
     print("CPU over each phase's window, % of one core:")
     print("\n".join(_cpu_lines(results)))
-    cluster_one = next(
-        r for r in results if r.cpu.keys() >= {"worker 1", *shard_names} and "worker 2" not in r.cpu
+    ratios = ", ".join(f"{run} {cluster[run].rate / single[run].rate:.2f}" for run in RUNS)
+    print(f"cluster / single Redis: {ratios}")
+    print(
+        f"2 workers / 1 worker: single Redis {single['2 workers'].rate / single['1 worker'].rate:.2f}, "
+        f"cluster {cluster['2 workers'].rate / cluster['1 worker'].rate:.2f} "
+        f"(bounded by the {os.cpu_count()} cores every process of the run shares)"
     )
+    measured = cluster["1 worker"]
     costs = EventCosts(
-        worker_us=cluster_one.us_per_event(["worker 1"]),
-        shard_us=tuple(cluster_one.us_per_event([name]) for name in shard_names),
-        broker_us=cluster_one.us_per_event(["broker"]),
+        worker_us=measured.us_per_event(["worker 1"]),
+        shard_us=tuple(measured.us_per_event([name]) for name in shard_names),
+        broker_us=measured.us_per_event(["broker"]),
     )
-    print(f"per-event costs from '{cluster_one.label}':")
+    print(
+        f"per-event CPU from '{measured.label}' at its rate (work paid per second, such as idle polls and "
+        "sweeps, counts per event here: at higher rates the costs fall)"
+    )
     print("\n".join(describe(Projection(PROJECTED_WORKERS, PROJECTED_SHARDS, partitions, costs))))

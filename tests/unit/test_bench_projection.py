@@ -21,7 +21,11 @@ def test_workers_and_shards_each_give_one_core_of_events_per_event_cost() -> Non
 def test_the_projection_is_the_lower_bound_and_names_the_next_one() -> None:
     redis_bound = Projection(8, 4, 8, EventCosts(100.0, (50.0, 50.0, 50.0), 10.0))
     assert redis_bound.events_per_s == redis_bound.shards_bound < redis_bound.workers_bound
-    assert (redis_bound.bottleneck, redis_bound.next_bottleneck) == ("the shards (Redis)", "the workers")
+    assert redis_bound.bottleneck == "the shards (Redis)"
+    assert [name for name, _ in redis_bound.next_bounds()] == [
+        "the workers",
+        "the broker (as measured, one core)",
+    ]
     workers_bound = Projection(8, 4, 8, EVEN)
     assert workers_bound.events_per_s == workers_bound.workers_bound < workers_bound.shards_bound
     assert workers_bound.bottleneck == "the workers"
@@ -38,6 +42,7 @@ def test_an_uneven_spread_over_the_shards_lowers_their_bound_by_the_busiest() ->
 def test_fewer_partitions_than_workers_leave_the_extra_workers_idle_and_the_print_says_so() -> None:
     p = Projection(workers=8, shards=4, partitions=4, costs=EVEN)
     assert p.partitions_bound == pytest.approx(p.workers_bound / 2)
+    assert ("the partitions (4 per topic)", p.partitions_bound) in p.next_bounds()
     assert any("only 4 workers busy per topic" in line for line in describe(p))
     assert not any("partitions:" in line for line in describe(Projection(8, 4, 8, EVEN)))
 
@@ -45,7 +50,8 @@ def test_fewer_partitions_than_workers_leave_the_extra_workers_idle_and_the_prin
 def test_the_print_gives_the_arithmetic_and_the_hot_spots() -> None:
     text = "\n".join(describe(Projection(8, 4, 8, EVEN)))
     assert "8 x 1e6 / 200 us per event = 40,000 events/s" in text
-    assert "bounded by the workers; next: the shards (Redis)" in text
+    assert "bounded by the workers" in text
+    assert "lowest first: the broker (as measured, one core) 20,000, the shards (Redis) 66,667" in text
     assert "one worker: <= 5,000 events/s" in text
     assert "share a shard: <= 16,667 events/s" in text
 
