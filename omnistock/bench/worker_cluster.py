@@ -62,10 +62,10 @@ RUNS = ("raw ceiling", "1 worker", "2 workers")
 def _backend_runs(
     settings: Settings, backend: Backend, records: Sequence[Record], broker_pid: int
 ) -> dict[str, PhaseResult]:
-    one, topics = run_phase(settings, backend, 1, records, broker_pid)
-    raw = _raw(settings, backend, topics, len(records))
-    two, _ = run_phase(settings, backend, 2, records, broker_pid)
-    return dict(zip(RUNS, (raw, one, two), strict=True))
+    one = run_phase(settings, backend, 1, records, broker_pid)
+    raw = _raw(settings, backend, one.topic_prefix, len(records))
+    two = run_phase(settings, backend, 2, records, broker_pid)
+    return dict(zip(RUNS, (raw, one.result, two.result), strict=True))
 
 
 def _table(results: Sequence[PhaseResult], servers: Sequence[str]) -> list[str]:

@@ -103,6 +103,16 @@ def _wait_group_settled(urls: list[str], workers: list[subprocess.Popen[bytes]],
         time.sleep(1.0)
 
 
+@dataclass(frozen=True)
+class Phase:
+    """A phase's result, and where it ran: its topics hold the records (a raw run reads them after),
+    its Redis prefix the table the workers built."""
+
+    result: PhaseResult
+    topic_prefix: str
+    redis_prefix: str
+
+
 def run_phase(
     settings: Settings,
     backend: Backend,
@@ -110,9 +120,8 @@ def run_phase(
     records: Sequence[Record],
     broker_pid: int,
     timeout_s: float = 600.0,
-) -> tuple[PhaseResult, str]:
-    """Runs `workers` workers over `records` on fresh topics; returns the result and the topic prefix
-    (whose topics hold the records, for a raw run to read after)."""
+) -> Phase:
+    """Runs `workers` workers over `records` on fresh topics."""
     run = uuid.uuid4().hex[:8]
     topic_prefix, redis_prefix, group = f"bench-{run}.", f"bench-omni-{run}:", f"bench-worker-{run}"
     create_topics(settings.broker, all_topic_names(topic_prefix), settings.topic_partitions)
@@ -133,7 +142,7 @@ def run_phase(
         produce(settings.broker, topic_prefix, records)
         rate, seconds = _consume_window(urls, processes, len(records), meter, timeout_s)
         label = f"{backend.name}, {workers} worker{'s' if workers > 1 else ''}"
-        return PhaseResult(label, rate, seconds, meter.shares()), topic_prefix
+        return Phase(PhaseResult(label, rate, seconds, meter.shares()), topic_prefix, redis_prefix)
     finally:
         for process in processes:
             stop(process)
