@@ -126,9 +126,7 @@ def order_flow(
     retention_s = round(settings.order_retention_days * 86400)
     return OrderFlow(
         stock=store,
-        orders=RedisOrderStore(
-            single_redis(store.client, "the order store"), settings.redis_prefix, retention_s
-        ),
+        orders=RedisOrderStore(store.client, settings.redis_prefix, retention_s),  # one Redis or a Cluster
         router=router,
         outputs=order_outputs(registry, prefix),
         codec=codec,
