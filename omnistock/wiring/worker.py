@@ -25,6 +25,7 @@ from omnistock.stream_options import kafka_options, worker_options
 from omnistock.wiring.stores import network_source, single_redis, stock_store
 from state.change_stream import ChangeStream, changes_key
 from state.epoch import StoreMarker
+from state.order_layout import adopt_former_layout
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
 from streams.app import build_faust_app, wire_worker
@@ -64,6 +65,7 @@ def run_worker(settings: Settings) -> None:
     app: faust.App = build_faust_app(kafka_options(settings), loghandlers=[handler])
     network = network_source(settings)
     store = stock_store(settings, network)
+    adopt_former_order_layout(settings, store, network)
     pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
     guard = StoreGuard(
         StoreMarker(single_redis(store.client, "the store marker"), settings.redis_prefix), REGISTRY
@@ -76,6 +78,19 @@ def run_worker(settings: Settings) -> None:
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
     worker.execute_from_commandline()
+
+
+def adopt_former_order_layout(settings: Settings, store: RedisStockStore, network: NetworkSource) -> None:
+    """The order indexes of the former layout moved into their buckets (state/order_layout); with Redis
+    out of reach the worker starts anyway (the next start moves them)."""
+    days = network.current().local_days(wall_clock_ms()).values()
+    try:
+        moved = adopt_former_layout(store.client, settings.redis_prefix, days)
+    except StoreUnavailable as error:
+        log.warning("order_layout_not_moved", extra={"error": str(error)})
+        return
+    if moved:
+        log.info("order_layout_moved", extra={"entries": moved})
 
 
 def wall_clock_ms() -> int:
