@@ -184,9 +184,7 @@ def replay_once(
         feeder = _Feeder(pipelines, sweep, clock, codec, answered_pairs(records, codec))
         for record in records:
             feeder.feed(record)
-        # A cluster is refused by worker_processing above until the order store and the change log run
-        # on one (issue 15); the ignore goes once RedisOrderStore takes a cluster client.
-        orders = RedisOrderStore(client, prefix)  # type: ignore[arg-type]
+        orders = RedisOrderStore(client, prefix)
         feeder.out.orders = orders.load(placed_orders(records, codec))
         return feeder.out
     finally:

@@ -24,6 +24,7 @@ from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options, worker_options
 from omnistock.wiring.stores import network_source, single_redis, stock_store
 from state.change_stream import ChangeStream, changes_key
+from state.order_layout import adopt_former_layout
 from state.order_store import RedisOrderStore
 from state.shard_markers import store_marker
 from state.store import RedisStockStore
@@ -64,6 +65,7 @@ def run_worker(settings: Settings) -> None:
     app: faust.App = build_faust_app(kafka_options(settings), loghandlers=[handler])
     network = network_source(settings)
     store = stock_store(settings, network)
+    adopt_former_order_layout(settings, store, network)
     pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
     guard = StoreGuard(store_marker(store.client, settings.redis_prefix), REGISTRY)  # per slot on a cluster
     wire_worker(app, worker_options(settings), pipelines, metrics, sweep, reconciling=store, guard=guard)
@@ -74,6 +76,19 @@ def run_worker(settings: Settings) -> None:
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
     worker.execute_from_commandline()
+
+
+def adopt_former_order_layout(settings: Settings, store: RedisStockStore, network: NetworkSource) -> None:
+    """The order indexes of the former layout moved into their buckets (state/order_layout); with Redis
+    out of reach the worker starts anyway (the next start moves them)."""
+    days = network.current().local_days(wall_clock_ms()).values()
+    try:
+        moved = adopt_former_layout(store.client, settings.redis_prefix, days)
+    except StoreUnavailable as error:
+        log.warning("order_layout_not_moved", extra={"error": str(error)})
+        return
+    if moved:
+        log.info("order_layout_moved", extra={"entries": moved})
 
 
 def wall_clock_ms() -> int:
@@ -124,9 +139,7 @@ def order_flow(
     retention_s = round(settings.order_retention_days * 86400)
     return OrderFlow(
         stock=store,
-        orders=RedisOrderStore(
-            single_redis(store.client, "the order store"), settings.redis_prefix, retention_s
-        ),
+        orders=RedisOrderStore(store.client, settings.redis_prefix, retention_s),  # one Redis or a Cluster
         router=router,
         outputs=order_outputs(registry, prefix),
         codec=codec,
