@@ -22,7 +22,7 @@ from omnistock.network_file import NetworkSource
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options, worker_options
-from omnistock.wiring.stores import network_source, single_redis, stock_store
+from omnistock.wiring.stores import cluster_interim, network_source, single_redis, stock_store
 from state.change_stream import ChangeStream, changes_key
 from state.epoch import StoreMarker
 from state.order_store import RedisOrderStore
@@ -66,7 +66,7 @@ def run_worker(settings: Settings) -> None:
     store = stock_store(settings, network)
     pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
     guard = StoreGuard(
-        StoreMarker(single_redis(store.client, "the store marker"), settings.redis_prefix), REGISTRY
+        StoreMarker(cluster_interim(store.client, "the store marker"), settings.redis_prefix), REGISTRY
     )
     wire_worker(app, worker_options(settings), pipelines, metrics, sweep, reconciling=store, guard=guard)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
@@ -103,7 +103,7 @@ def order_flow(
     codec: AvroCodec,
     metrics: WorkerMetrics,
     order_metrics: OrderMetrics,
-    change_log: ChangeStream,
+    change_log: ChangeStream | None,
     rules: Callable[[], RoutingRules] | None = None,
     clock_ms: Callable[[], int] = wall_clock_ms,
 ) -> OrderFlow:
@@ -127,7 +127,7 @@ def order_flow(
     return OrderFlow(
         stock=store,
         orders=RedisOrderStore(
-            single_redis(store.client, "the order store"), settings.redis_prefix, retention_s
+            cluster_interim(store.client, "the order store"), settings.redis_prefix, retention_s
         ),
         router=router,
         outputs=order_outputs(registry, prefix),
@@ -157,11 +157,13 @@ def worker_processing(
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    change_log = ChangeStream(
-        single_redis(store.client, "the change log"),
-        changes_key(settings.redis_prefix),
-        settings.change_stream_maxlen,
-    )
+    change_log = None  # interim on a cluster (branch `failover`): no change log until it is sharded
+    if not settings.redis_cluster:
+        change_log = ChangeStream(
+            single_redis(store.client, "the change log"),
+            changes_key(settings.redis_prefix),
+            settings.change_stream_maxlen,
+        )
     orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
     limits = EventLimits(
@@ -170,9 +172,9 @@ def worker_processing(
         settings.dlq_max_value_bytes,
         count_window_s=settings.count_window_s,
     )
-    stock = StockPipeline(
-        store, decode, changes, holds, metrics, clock_ms, change_log, orders.shortage, limits
-    )
+    # Interim on a cluster (branch `failover`): no re-routing on shortage until the order store is ported.
+    shortage = None if settings.redis_cluster else orders.shortage
+    stock = StockPipeline(store, decode, changes, holds, metrics, clock_ms, change_log, shortage, limits)
     pipelines: dict[str, BatchPipeline] = dict.fromkeys(STOCK_TOPICS + HOLD_TOPICS, stock)
     pipelines |= dict.fromkeys(ORDER_TOPICS, orders)
     hold_expiry = HoldExpiry(store, changes, holds, metrics, clock_ms, change_log=change_log)
