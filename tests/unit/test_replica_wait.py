@@ -3,9 +3,11 @@ shortfall (or an error reply to WAIT) is StoreUnavailable."""
 
 from __future__ import annotations
 
+import pytest
 import redis
 
 from core.errors import StoreUnavailable
+from omnistock.settings import Settings
 from state.replica_wait import NO_WAIT, ReplicaWait
 
 
@@ -31,3 +33,16 @@ def test_fewer_replicas_than_asked_or_an_error_reply_is_store_unavailable():
     assert isinstance(short, StoreUnavailable)
     assert short.fields["node"] == "127.0.0.1:7001"
     assert isinstance(refused, StoreUnavailable)
+
+
+def test_the_worker_waits_for_no_replica_unless_the_environment_says_how_many(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delenv("OMNISTOCK_REDIS_WAIT_REPLICAS", raising=False)
+    monkeypatch.delenv("OMNISTOCK_REDIS_WAIT_TIMEOUT_MS", raising=False)
+    default = Settings()
+    monkeypatch.setenv("OMNISTOCK_REDIS_WAIT_REPLICAS", "1")
+    monkeypatch.setenv("OMNISTOCK_REDIS_WAIT_TIMEOUT_MS", "250")
+    asked = Settings()
+    assert (default.redis_wait_replicas, default.redis_wait_timeout_ms) == (0, 1000)
+    assert (asked.redis_wait_replicas, asked.redis_wait_timeout_ms) == (1, 250)
