@@ -94,7 +94,9 @@ class ClusterScriptRunner:
                 sent.append((node, calls, asking, connection, len(commands)))
             for node, calls, asking, connection, count in sent:
                 answers, waited = wait.split(lean_pipeline.receive(connection, count))
-                short += filter(None, [wait.shortfall(waited, node.name)])
+                missing = wait.shortfall(waited, node.name)
+                if missing is not None:
+                    short.append(missing)  # raised once every node's replies are read (connections in step)
                 for i, answer in zip(calls, _without_asking(answers, asking), strict=True):
                     replies[i] = answer
                     if isinstance(answer, NoScriptError | TryAgainError | MovedError | AskError):

@@ -8,8 +8,9 @@ write, and the replies read back in order, as the server sent them (HGETALL a di
 1 or 0: no callbacks). An error reply is returned as its exception (NoScriptError, ResponseError)
 in its place, as `Pipeline.execute(raise_on_error=False)` does, or the first one raised; a connection
 error or timeout is raised, and that connection is dropped rather than returned to the pool half read.
-The client is a plain `redis.Redis` (one connection carries the whole batch), as everywhere in
-omnistock; a Redis Cluster would need its commands split by node first.
+The client is a plain `redis.Redis` (one connection carries the whole batch); on a Redis Cluster,
+`state/cluster_calls.py` splits the commands by node and uses `send` and `receive` on each node's
+connection (all written, then all read).
 """
 
 from __future__ import annotations
