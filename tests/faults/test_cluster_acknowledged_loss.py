@@ -1,10 +1,10 @@
 """What a failover loses of what a master acknowledged, with and without OMNISTOCK_REDIS_WAIT_REPLICAS
-(three kills each way), and what WAIT costs (receipts/s, WAIT 0 and 1 alternated on one cluster); the
+(two kills each way), and what WAIT costs (receipts/s, WAIT 0 and 1 alternated on one cluster); the
 figures are printed at the end of the fault suite. With WAIT 1 a receipt is acknowledged only once the
 replica holds it: none may be lost. Without WAIT some may be (asynchronous replication): the figure is
 reported, not asserted.
 
-Run time on the 2-core shared machine: about 60-70 s (seven clusters of 6 nodes).
+Run time on the 2-core shared machine: about 50 s (five clusters of 6 nodes).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tests.faults.acknowledged_loss import LossFigures, measure, throughput
 from tests.faults.harness import FIGURES
 
 pytestmark = [pytest.mark.faults, pytest.mark.redis]
-RUNS = 3
+RUNS = 2
 
 
 def test_a_failover_loses_no_acknowledged_write_with_wait_and_reports_both_ways():
