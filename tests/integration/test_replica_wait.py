@@ -35,7 +35,7 @@ def receipts(skus: list[str]) -> list[AdjustOnHand]:
 
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[Cluster]:
-    with started_cluster(masters=3, replicas=1, node_timeout_ms=5000) as cluster:
+    with started_cluster(masters=3, replicas=1) as cluster:  # 15 s node timeout: no failover here
         yield cluster
 
 
@@ -44,7 +44,10 @@ def held_by_replicas(cluster: Cluster, prefix: str) -> int:
     another shard answers MOVED there)."""
     found = 0
     for replica in (r for group in cluster.replicas for r in group):
-        with redis.Redis(host="127.0.0.1", port=replica.port, single_connection_client=True) as client:
+        replica_client = redis.Redis(
+            host="127.0.0.1", port=replica.port, socket_timeout=30, single_connection_client=True
+        )
+        with replica_client as client:
             client.execute_command("READONLY")
             for sku in SKUS:
                 with contextlib.suppress(MovedError):
