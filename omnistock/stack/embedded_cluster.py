@@ -32,7 +32,8 @@ def slot_ranges(masters: int) -> list[tuple[int, int]]:
 class ClusterNode:
     """One cluster-enabled server (no persistence) in its own directory."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, node_timeout_ms: int = 15_000) -> None:
+        self.node_timeout_ms = node_timeout_ms  # how long a master may be silent before it is failed
         self.port = free_port()
         self.bus_port = free_port()  # its own (port + 10000 would overflow for a high free port)
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -47,8 +48,9 @@ class ClusterNode:
     def start(self, timeout_s: float = 15.0) -> None:
         command = [server_binary(), "--bind", "127.0.0.1", "--port", str(self.port)]
         command += ["--dir", str(self.directory), "--daemonize", "no", "--save", "", "--appendonly", "no"]
+        command += ["--repl-diskless-sync-delay", "0"]  # a replica syncs at once, not 5 s later
         command += ["--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{self.port}.conf"]
-        command += ["--cluster-port", str(self.bus_port)]
+        command += ["--cluster-port", str(self.bus_port), "--cluster-node-timeout", str(self.node_timeout_ms)]
         with (self.directory / "server.log").open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - the project's own server binary
                 command, stdout=log, stderr=subprocess.STDOUT, cwd=self.directory
@@ -68,6 +70,29 @@ class ClusterNode:
                 self.process.kill()
                 self.process.wait(5)
 
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to the cluster, whatever was not sent to its replica is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(5)
+
+    def node_id(self) -> str:
+        with self.client() as client:
+            return text(client.execute_command("CLUSTER", "MYID"))
+
+    def role(self) -> str:
+        """ "master" or "slave" (ROLE's first word); "" when the node does not answer."""
+        try:
+            with self.client() as client:
+                return text(client.execute_command("ROLE")[0])
+        except (redis.ConnectionError, redis.TimeoutError):
+            return ""
+
+    def synced(self) -> bool:
+        """A replica whose link to its master is up (the initial sync done)."""
+        with self.client() as client:
+            return bool(client.info("replication").get("master_link_status") == "up")
+
     def client(self) -> redis.Redis:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
 
@@ -84,17 +109,20 @@ def join(nodes: list[ClusterNode], timeout_s: float = 20.0) -> None:
         for node in nodes[1:]:
             client.execute_command("CLUSTER", "MEET", "127.0.0.1", node.port, node.bus_port)
     deadline = time.monotonic() + timeout_s
-    while not all(_state_ok(node) for node in nodes):
+    while not all(state_ok(node) for node in nodes):
         if time.monotonic() > deadline:
             raise RuntimeError(f"the cluster did not reach cluster_state:ok: {nodes[0].log_tail()}")
         time.sleep(0.05)
 
 
-def _state_ok(node: ClusterNode) -> bool:
+def state_ok(node: ClusterNode) -> bool:
     with node.client() as client:
         info = client.execute_command("CLUSTER", "INFO")
-    text = info.decode() if isinstance(info, bytes) else str(info)
-    return "cluster_state:ok" in text
+    return "cluster_state:ok" in text(info)
+
+
+def text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @contextmanager
