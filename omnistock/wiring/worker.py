@@ -23,7 +23,8 @@ from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options, worker_options
 from omnistock.wiring.stores import network_source, single_redis, stock_store
-from state.change_stream import ChangeStream, changes_key
+from state.change_shards import ChangeShards
+from state.change_stream import ChangeStream
 from state.epoch import StoreMarker
 from state.order_store import RedisOrderStore
 from state.store import RedisStockStore
@@ -157,11 +158,8 @@ def worker_processing(
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    change_log = ChangeStream(
-        single_redis(store.client, "the change log"),
-        changes_key(settings.redis_prefix),
-        settings.change_stream_maxlen,
-    )
+    shards = ChangeShards.of(settings.redis_prefix, settings.change_stream_count)
+    change_log = ChangeStream(store.client, shards, settings.change_stream_maxlen)
     orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
     limits = EventLimits(

@@ -24,44 +24,58 @@ FAST = StreamLimits(max_skus=3, heartbeat_s=60.0, position_s=60.0, block_ms=5, r
 
 
 class FakeFeed:
-    """An in-memory change log with the AsyncChangeStream interface; ids are "<n>-0"."""
+    """An in-memory change log with the AsyncChangeStream interface; ids are "<n>-0" in each stream.
+    One stream unless `route` names the stream of each sku (others go to stream 0)."""
 
-    def __init__(self) -> None:
+    def __init__(self, streams: int = 1, route: dict[str, int] | None = None) -> None:
         self.entries: list[StreamedChange] = []
-        self.trimmed = 0
+        self.route = route or {}
+        self._streams = streams
+        self._added = [0] * streams
         self.reads = 0
         self.failure: Exception | None = None
         self.on_read: Callable[[], object] = lambda: None
 
+    @property
+    def streams(self) -> int:
+        return self._streams
+
+    def stream_of(self, sku: str) -> int:
+        return self.route.get(sku, 0)
+
     def add(self, sku: str, atp: int, location_id: str = "dc-1") -> str:
-        entry_id = f"{len(self.entries) + self.trimmed + 1}-0"
+        stream = self.stream_of(sku)
+        self._added[stream] += 1
+        entry_id = f"{self._added[stream]}-0"
         figures = LocationFigures(location_id, atp + 1, 0, 1, 0, 0, atp)
-        self.entries.append(StreamedChange(entry_id, sku, figures, atp * 10))
+        self.entries.append(StreamedChange(entry_id, sku, figures, atp * 10, stream))
         return entry_id
 
     def trim(self, keep: int) -> None:
-        self.trimmed += len(self.entries) - keep
         self.entries = self.entries[-keep:]
 
+    def _stream(self, stream: int) -> list[StreamedChange]:
+        return [e for e in self.entries if e.stream == stream]
+
     async def read(
-        self, after_id: str, skus: Collection[str], block_ms: int | None, count: int
+        self, stream: int, after_id: str, skus: Collection[str], block_ms: int | None, count: int
     ) -> ChangesRead:
         self.reads += 1
         self.on_read()
         await asyncio.sleep(0)  # a real read always awaits I/O: let the client's departure through
         if self.failure is not None:
             raise self.failure
-        later = [e for e in self.entries if id_order(e.id) > id_order(after_id)][:count]
+        later = [e for e in self._stream(stream) if id_order(e.id) > id_order(after_id)][:count]
         if not later:
             await asyncio.sleep((block_ms or 0) / 1000)
             return ChangesRead(after_id, [])
         return ChangesRead(later[-1].id, [e for e in later if e.sku in skus])
 
-    async def oldest_id(self) -> str | None:
-        return self.entries[0].id if self.entries else None
+    async def oldest_ids(self) -> list[str | None]:
+        return [held[0].id if held else None for held in map(self._stream, range(self.streams))]
 
-    async def last_id(self) -> str:
-        return self.entries[-1].id if self.entries else START
+    async def last_ids(self) -> list[str]:
+        return [held[-1].id if held else START for held in map(self._stream, range(self.streams))]
 
 
 @dataclass
@@ -169,7 +183,8 @@ def app(feed: FakeFeed) -> FastAPI:
 def test_the_stream_sends_the_changes_of_the_asked_skus_only_with_their_log_ids(
     app: FastAPI, feed: FakeFeed
 ) -> None:
-    feed.on_read = lambda: [feed.add(sku, atp) for sku, atp in (("A", 1), ("B", 2), ("C", 3), ("A", 4))]
+    changes = (("A", 1), ("B", 2), ("C", 3), ("A", 4))
+    feed.on_read = lambda: None if feed.entries else [feed.add(sku, atp) for sku, atp in changes]
     session = stream(app, "/v1/availability/stream?skus=A,C", after_events(3))
 
     events = session.events()
@@ -366,10 +381,10 @@ def test_without_a_configured_change_stream_the_route_answers_503() -> None:
 
 
 def test_the_log_down_at_connect_answers_503_store_unavailable(client: TestClient, feed: FakeFeed) -> None:
-    async def down() -> str | None:
+    async def down() -> list[str]:
         raise StoreUnavailable("redis unreachable")
 
-    feed.oldest_id = down  # type: ignore[method-assign]
+    feed.last_ids = down  # type: ignore[method-assign]
     response = client.get("/v1/availability/stream?sku=A", headers={"Last-Event-ID": "1-0"})
 
     assert response.status_code == 503
