@@ -22,7 +22,7 @@ from typing import Protocol
 
 from api.metrics import HttpMetrics
 from core.errors import StoreUnavailable
-from state.change_stream import START, ChangesRead, StreamedChange
+from state.change_stream import START, ChangesRead, StreamedChange, StreamSpan
 
 log = logging.getLogger("omnistock.api")
 TOO_SLOW = "too_slow"
@@ -35,8 +35,8 @@ RETRY_PAUSE_S = 0.2
 class ChangeFeed(Protocol):
     """What the hub and the streams read: state.change_stream.AsyncChangeStream, or a fake in tests.
     `streams` streams, each sku's changes in stream `stream_of(sku)`; `read` reads one stream
-    (`block_ms` None: what is there, without waiting); `oldest_ids` and `last_ids` give one id per
-    stream."""
+    (`block_ms` None: what is there, without waiting); `spans` says what each stream holds,
+    `last_ids` where each ends."""
 
     @property
     def streams(self) -> int: ...
@@ -47,7 +47,7 @@ class ChangeFeed(Protocol):
         self, stream: int, after_id: str, skus: Collection[str], block_ms: int | None, count: int
     ) -> ChangesRead: ...
 
-    async def oldest_ids(self) -> list[str | None]: ...
+    async def spans(self) -> list[StreamSpan | None]: ...
 
     async def last_ids(self) -> list[str]: ...
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from api.change_hub import ChangeFeed
 from api.errors import ApiError
-from state.change_stream import START, id_order, is_stream_id
+from state.change_stream import START, StreamSpan, id_order, is_stream_id
 
 MAX_STREAMS = 1024
 _PAIR = re.compile(r"(\d{1,4}):(\d{1,20}-\d{1,20})")
@@ -71,19 +71,28 @@ async def starting_point(feed: ChangeFeed, last_event_id: str | None, skus: froz
         message = "Last-Event-ID must be an id this stream sent (<milliseconds>-<sequence>, or N/n:id,...)."
         raise ApiError(400, "invalid_last_event_id", message, last_event_id=last_event_id[:64])
     streams = sorted({feed.stream_of(sku) for sku in skus})
-    newest = await feed.last_ids()
-    now = {n: newest[n] for n in streams}
+    spans = await feed.spans()
+    now = {n: _newest(spans[n]) for n in streams}
     if sent.streams != feed.streams or any(n not in sent.cursor for n in streams):
         return Start(now, "unknown_id")  # another layout of the log, or other skus than it followed
-    oldest = await feed.oldest_ids()
     cursor = {n: sent.cursor[n] for n in streams}
-    for n, position in cursor.items():
-        if oldest[n] is None and position != START:  # the stream was lost: nothing says what was missed
-            return Start(now, "log_empty")
-    for n, position in cursor.items():
-        held = oldest[n]
-        if held is not None and id_order(position) < id_order(held):  # what followed may be trimmed
-            return Start(now, "too_old")
-        if id_order(position) > id_order(newest[n]):  # an id of another log (the key was recreated)
-            return Start(now, "unknown_id")
-    return Start(cursor)
+    reasons = [_unresumable(cursor[n], spans[n]) for n in streams]
+    reason = next((r for r in reasons if r is not None), None)
+    return Start(cursor) if reason is None else Start(now, reason)
+
+
+def _newest(span: StreamSpan | None) -> str:
+    return START if span is None else span.newest
+
+
+def _unresumable(position: str, span: StreamSpan | None) -> str | None:
+    """Why reading a stream after `position` would not give every entry that followed it; None if it would."""
+    if span is None:  # the stream was lost (or never written): nothing says what was missed
+        return None if position == START else "log_empty"
+    if id_order(position) > id_order(span.newest):  # an id of another log (the key was recreated)
+        return "unknown_id"
+    if span.oldest is not None and id_order(position) >= id_order(span.oldest):
+        return None
+    if not span.trimmed:  # every entry it ever had is held: after START, all of them
+        return None if position == START else "unknown_id"
+    return "too_old"  # what followed it may have been trimmed

@@ -11,9 +11,8 @@ reset (the streams share it).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import redis
@@ -28,7 +27,15 @@ from state.cluster_calls import ClusterScriptRunner
 from state.read_deadline import read_deadline
 from state.redis_calls import unavailable
 
-__all__ = ["START", "AsyncChangeStream", "ChangeStream", "ChangesRead", "StreamedChange", "changes_key"]
+__all__ = [
+    "START",
+    "AsyncChangeStream",
+    "ChangeStream",
+    "ChangesRead",
+    "StreamSpan",
+    "StreamedChange",
+    "changes_key",
+]
 
 DEFAULT_MAXLEN = 100_000
 START = "0-0"  # before any entry
@@ -76,11 +83,8 @@ class ChangeStream:
     ) -> None:
         self._shards = shards if isinstance(shards, ChangeShards) else ChangeShards((shards,))
         self._maxlen = -(-maxlen // len(self._shards))  # the log's cap, shared: the same resumable time
-        self._send: Callable[[list[lean_pipeline.Command]], list[Any]]
-        if isinstance(client, RedisCluster):
-            self._send = ClusterScriptRunner(client).read
-        else:
-            self._send = partial(lean_pipeline.run, client, raise_on_error=True)
+        self._single = client if isinstance(client, redis.Redis) else None
+        self._cluster = None if isinstance(client, redis.Redis) else ClusterScriptRunner(client)
 
     def append(self, changes: Sequence[tuple[str, LocationFigures, int]]) -> None:
         """Append (sku, figures, network_atp) changes in order; raises StoreUnavailable if Redis is down."""
@@ -97,7 +101,10 @@ class ChangeStream:
             key = keys[0] if stream_of is None else keys[stream_of(sku)]
             commands.append(("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value))
         with unavailable():
-            self._send(commands)
+            if self._single is not None:
+                lean_pipeline.run(self._single, commands, raise_on_error=True)
+            elif self._cluster is not None:
+                self._cluster.read(commands)
 
 
 def _text(value: bytes | str) -> str:
@@ -105,6 +112,26 @@ def _text(value: bytes | str) -> str:
 
 
 AsyncClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpan:
+    """What one stream of the log holds: its oldest entry's id (None: empty), the newest id it gave,
+    and whether it ever dropped entries (capping): a position before `oldest` lost entries only then."""
+
+    oldest: str | None
+    newest: str
+    trimmed: bool
+
+
+def _span(answer: Any) -> StreamSpan | None:
+    if isinstance(answer, redis.ResponseError) and "no such key" in str(answer):
+        return None
+    if isinstance(answer, Exception):
+        raise answer
+    first = answer["first-entry"]
+    trimmed = int(answer["entries-added"]) > int(answer["length"])
+    return StreamSpan(None if first is None else _text(first[0]), _text(answer["last-generated-id"]), trimmed)
 
 
 def _change(entry_id: str, fields: dict[bytes, bytes], stream: int) -> StreamedChange:
@@ -162,25 +189,27 @@ class AsyncChangeStream:
         ]
         return ChangesRead(_text(entries[-1][0]), changes)
 
-    async def oldest_ids(self) -> list[str | None]:
-        """Per stream, the id of the oldest entry still held; None when it is empty (or never written)."""
-        return await self._edges("xrange", "-", "+")
+    async def spans(self) -> list[StreamSpan | None]:
+        """Per stream, what it holds (None: no such stream): one XINFO STREAM each, in one pipeline
+        (on a cluster one per node, concurrently). Redis 7+: `entries-added` says whether any entry
+        was ever trimmed."""
+        async with read_deadline(self._deadline_s), self._client.pipeline(transaction=False) as pipe:
+            for key in self._shards.keys:
+                pipe.xinfo_stream(key)
+            answers = await pipe.execute(raise_on_error=False)
+        return [_span(answer) for answer in answers]
 
     async def last_ids(self) -> list[str]:
         """Per stream, the id of the newest entry (START when empty): reading after it waits for what
         comes next. Pinned once instead of passing "$" on every read, which would skip entries between
-        reads."""
-        return [START if newest is None else newest for newest in await self._edges("xrevrange", "+", "-")]
-
-    async def _edges(self, command: str, first: str, last: str) -> list[str | None]:
-        """One entry at one end of every stream: one call for one stream, else one pipeline (on a
-        cluster redis-py sends one per node, concurrently)."""
+        reads. One call for one stream, else one pipeline (on a cluster one per node, concurrently)."""
+        answers: list[Any]
         async with read_deadline(self._deadline_s):
             if len(self._shards) == 1:
-                answers = [await getattr(self._client, command)(self._shards.keys[0], first, last, count=1)]
+                answers = [await self._client.xrevrange(self._shards.keys[0], "+", "-", count=1)]
             else:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for key in self._shards.keys:
-                        getattr(pipe, command)(key, first, last, count=1)
+                        pipe.xrevrange(key, "+", "-", count=1)
                     answers = await pipe.execute()
-        return [_text(entries[0][0]) if entries else None for entries in answers]
+        return [_text(entries[0][0]) if entries else START for entries in answers]

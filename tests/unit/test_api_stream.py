@@ -17,7 +17,7 @@ from api.app import create_app
 from api.routes.stream import StreamLimits
 from core.errors import StoreUnavailable
 from core.movements import LocationFigures
-from state.change_stream import START, ChangesRead, StreamedChange, id_order
+from state.change_stream import START, ChangesRead, StreamedChange, StreamSpan, id_order
 from tests.support.fake_reader import FakeReader
 
 FAST = StreamLimits(max_skus=3, heartbeat_s=60.0, position_s=60.0, block_ms=5, read_count=100, retry_ms=1500)
@@ -71,8 +71,13 @@ class FakeFeed:
             return ChangesRead(after_id, [])
         return ChangesRead(later[-1].id, [e for e in later if e.sku in skus])
 
-    async def oldest_ids(self) -> list[str | None]:
-        return [held[0].id if held else None for held in map(self._stream, range(self.streams))]
+    async def spans(self) -> list[StreamSpan | None]:
+        spans: list[StreamSpan | None] = []
+        for stream, added in enumerate(self._added):
+            held = self._stream(stream)
+            oldest = held[0].id if held else None
+            spans.append(StreamSpan(oldest, f"{added}-0", len(held) < added) if added else None)
+        return spans
 
     async def last_ids(self) -> list[str]:
         return [held[-1].id if held else START for held in map(self._stream, range(self.streams))]
@@ -381,10 +386,10 @@ def test_without_a_configured_change_stream_the_route_answers_503() -> None:
 
 
 def test_the_log_down_at_connect_answers_503_store_unavailable(client: TestClient, feed: FakeFeed) -> None:
-    async def down() -> list[str]:
+    async def down() -> list[StreamSpan | None]:
         raise StoreUnavailable("redis unreachable")
 
-    feed.last_ids = down  # type: ignore[method-assign]
+    feed.spans = down  # type: ignore[method-assign]
     response = client.get("/v1/availability/stream?sku=A", headers={"Last-Event-ID": "1-0"})
 
     assert response.status_code == 503
@@ -402,3 +407,80 @@ def test_the_stream_needs_the_availability_read_scope(feed: FakeFeed) -> None:
 
 def test_a_sku_route_still_answers_beside_the_stream_route(client: TestClient) -> None:
     assert client.get("/v1/availability/streamed").json()["error"] == "sku_not_found"
+
+
+# A log of two streams (a Redis Cluster's layout): A's changes in stream 0, B's in stream 1.
+
+
+@pytest.fixture
+def two_streams() -> FakeFeed:
+    return FakeFeed(streams=2, route={"A": 0, "B": 1})
+
+
+def two_stream_app(feed: FakeFeed) -> FastAPI:
+    return create_app(FakeReader(), change_stream=feed, stream_limits=FAST)
+
+
+def test_on_two_streams_each_skus_changes_come_in_order_with_ids_naming_both_streams(
+    two_streams: FakeFeed,
+) -> None:
+    changes = (("A", 1), ("B", 2), ("A", 3), ("B", 4))
+    two_streams.on_read = lambda: None if two_streams.entries else [two_streams.add(s, a) for s, a in changes]
+
+    session = stream(two_stream_app(two_streams), "/v1/availability/stream?skus=A,B", after_events(4))
+
+    assert session.blocks[0].fields["id"] == "2/0:0-0,1:0-0"
+    events = [(e.data["sku"], e.data["figures"]["atp"]) for e in session.events()]
+    assert [atp for sku, atp in events if sku == "A"] == [1, 3]
+    assert [atp for sku, atp in events if sku == "B"] == [2, 4]
+    assert session.events()[-1].fields["id"] == "2/0:2-0,1:2-0"
+
+
+def test_on_two_streams_an_id_resumes_each_stream_right_after_its_position(two_streams: FakeFeed) -> None:
+    for atp in range(1, 4):
+        two_streams.add("A", atp)
+        two_streams.add("B", 10 + atp)
+
+    session = stream(
+        two_stream_app(two_streams),
+        "/v1/availability/stream?skus=A,B",
+        after_events(3),
+        **{"Last-Event-ID": "2/0:2-0,1:1-0"},
+    )
+
+    assert session.events("reset") == []
+    assert [(e.data["sku"], e.data["figures"]["atp"]) for e in session.events()] == [
+        ("A", 3),
+        ("B", 12),
+        ("B", 13),
+    ]
+    assert [e.fields["id"] for e in session.events()] == ["2/0:3-0,1:1-0", "2/0:3-0,1:2-0", "2/0:3-0,1:3-0"]
+
+
+@pytest.mark.parametrize(
+    "last_event_id",
+    ["2-0", "4/0:1-0,1:1-0", "2/0:1-0"],  # one stream's id, another count of streams, B's stream missing
+)
+def test_on_two_streams_an_id_of_another_layout_or_other_skus_opens_with_a_reset(
+    two_streams: FakeFeed, last_event_id: str
+) -> None:
+    two_streams.add("A", 1)
+    two_streams.add("B", 2)
+
+    session = stream(
+        two_stream_app(two_streams),
+        "/v1/availability/stream?skus=A,B",
+        after_events(1, "reset"),
+        **{"Last-Event-ID": last_event_id},
+    )
+
+    reset = session.events("reset")[0]
+    assert (reset.data["reason"], reset.fields["id"]) == ("unknown_id", "2/0:1-0,1:1-0")
+
+
+def test_on_two_streams_a_client_of_one_sku_gets_ids_naming_its_stream_only(two_streams: FakeFeed) -> None:
+    two_streams.on_read = lambda: None if two_streams.entries else two_streams.add("B", 5)
+
+    session = stream(two_stream_app(two_streams), "/v1/availability/stream?sku=B", after_events(1))
+
+    assert [e.fields["id"] for e in session.events()] == ["2/1:1-0"]
