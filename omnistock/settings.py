@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     redis_cluster: bool = Field(
         False,
         description="OMNISTOCK_REDIS_URL names one node of a Redis Cluster (the client discovers the others);"
-        " first step: the stock store runs on it, the order store, change log and API reader not yet",
+        " README, Redis Cluster, says what runs on it",
     )
     topic_prefix: str = ""
     topic_partitions: int = 4
