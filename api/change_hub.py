@@ -100,8 +100,9 @@ class Subscription:
 
 
 class ChangeHub:
-    """Reads the log after `position` (blocking `block_ms`, `read_count` entries at most) while
-    subscriptions are open; `position` is how far every open subscription has been served."""
+    """Tails each stream of the log after its `position` there (blocking `block_ms`, `read_count`
+    entries at most per read) while subscriptions are open; `position`, one id per stream, is how far
+    every open subscription has been served."""
 
     def __init__(
         self,
