@@ -4,8 +4,10 @@ Each SSE stream used to tail the log itself: one blocking XREAD, hence one poole
 per open stream, and every stream scanned every change of every sku. The hub reads the log once for
 all of them and hands each stream only its skus' changes, in a buffer bounded per stream: a stream
 that falls `buffer_max` changes behind (a client not reading) is ended, and resumes from the log
-with its Last-Event-ID like any reconnection. The hub runs while streams are open and stops with
-the last one; a log that stops answering (READ_TRIES reads in a row) ends every stream, and their
+with its Last-Event-ID like any reconnection. The log is N streams (state.change_shards): the hub
+tails each with a blocking read of its own (XREAD cannot name keys of several slots on a cluster),
+so its `position` is one id per stream. The hub runs while streams are open and stops with the last
+one; a log stream that stops answering (READ_TRIES reads in a row) ends every SSE stream, and their
 clients reconnect.
 """
 
@@ -14,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from asyncio import FIRST_COMPLETED
 from collections.abc import Collection
 from typing import Protocol
 
 from api.metrics import HttpMetrics
 from core.errors import StoreUnavailable
-from state.change_stream import ChangesRead, StreamedChange
+from state.change_stream import START, ChangesRead, StreamedChange, StreamSpan
 
 log = logging.getLogger("omnistock.api")
 TOO_SLOW = "too_slow"
@@ -31,22 +34,32 @@ RETRY_PAUSE_S = 0.2
 
 class ChangeFeed(Protocol):
     """What the hub and the streams read: state.change_stream.AsyncChangeStream, or a fake in tests.
-    `block_ms` None reads what is there without waiting."""
+    `streams` streams, each sku's changes in stream `stream_of(sku)`; `read` reads one stream
+    (`block_ms` None: what is there, without waiting); `spans` says what each stream holds,
+    `last_ids` where each ends."""
+
+    @property
+    def streams(self) -> int: ...
+
+    def stream_of(self, sku: str) -> int: ...
 
     async def read(
-        self, after_id: str, skus: Collection[str], block_ms: int | None, count: int
+        self, stream: int, after_id: str, skus: Collection[str], block_ms: int | None, count: int
     ) -> ChangesRead: ...
 
-    async def oldest_id(self) -> str | None: ...
+    async def spans(self) -> list[StreamSpan | None]: ...
 
-    async def last_id(self) -> str: ...
+    async def last_ids(self) -> list[str]: ...
 
 
 class Subscription:
     """One stream's share of the hub: the changes of its skus not yet taken, and why it ended if it did."""
 
-    def __init__(self, skus: frozenset[str], buffer_max: int, floor: str) -> None:
+    def __init__(
+        self, skus: frozenset[str], buffer_max: int, floor: tuple[str, ...], streams: frozenset[int]
+    ) -> None:
         self.skus = skus
+        self.streams = streams  # the log's streams its skus' changes are in
         self.floor = floor  # the hub's position when it subscribed: every later change comes to it
         self.buffer_max = buffer_max
         self.ended: str | None = None
@@ -87,8 +100,9 @@ class Subscription:
 
 
 class ChangeHub:
-    """Reads the log after `position` (blocking `block_ms`, `read_count` entries at most) while
-    subscriptions are open; `position` is how far every open subscription has been served."""
+    """Tails each stream of the log after its `position` there (blocking `block_ms`, `read_count`
+    entries at most per read) while subscriptions are open; `position`, one id per stream, is how far
+    every open subscription has been served."""
 
     def __init__(
         self,
@@ -110,7 +124,7 @@ class ChangeHub:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: asyncio.Lock | None = None
-        self.position = "0-0"
+        self.position = [START] * feed.streams  # per stream of the log: served up to there
 
     def __len__(self) -> int:
         """How many skus open subscriptions follow."""
@@ -121,9 +135,10 @@ class ChangeHub:
         raises StoreUnavailable when the log cannot be read to start the hub."""
         async with self._starting_lock():
             if self._task is None or self._task.done():
-                self.position = await self.feed.last_id()
+                self.position = list(await self.feed.last_ids())
                 self._task = asyncio.get_running_loop().create_task(self._run())
-            subscription = Subscription(skus, self._buffer_max, self.position)
+            streams = frozenset(self.feed.stream_of(sku) for sku in skus)
+            subscription = Subscription(skus, self._buffer_max, tuple(self.position), streams)
             self._open.add(subscription)
             for sku in skus:  # no await from the position read (or the running hub's) to here
                 self._by_sku.setdefault(sku, set()).add(subscription)
@@ -146,25 +161,47 @@ class ChangeHub:
                     del self._by_sku[sku]
 
     async def _run(self) -> None:
+        """Tails every stream of the log while subscriptions are open; a tail that gives up ends them all.
+        The tails are cancelled in the step that finds no subscription left, so a subscription made
+        after it starts a new hub (no await between this check and the task's end)."""
+        loop = asyncio.get_running_loop()
+        tails = [loop.create_task(self._tail(stream)) for stream in range(len(self.position))]
+        try:
+            while self._by_sku:
+                done, _ = await asyncio.wait(
+                    tails, timeout=self._block_ms / 1000, return_when=FIRST_COMPLETED
+                )
+                if done:  # a tail gave up (or failed): its reason
+                    tail = next(iter(done))
+                    self._end_all(HUB_FAILED if tail.exception() is not None else tail.result())
+                    return
+        finally:
+            for tail in tails:
+                tail.cancel()
+
+    async def _tail(self, stream: int) -> str:
+        """Reads one stream of the log after the hub's position in it until cancelled; the reason why
+        every subscription must end if the stream stops answering."""
         failures = 0
-        while self._by_sku:
+        while True:
             try:
-                batch = await self.feed.read(self.position, self._by_sku, self._block_ms, self._read_count)
+                batch = await self.feed.read(
+                    stream, self.position[stream], self._by_sku, self._block_ms, self._read_count
+                )
             except StoreUnavailable as error:
                 failures += 1
-                log.warning("change_hub_store_unavailable", extra={"failures": failures, **error.fields})
+                extra = {"failures": failures, "stream": stream, **error.fields}
+                log.warning("change_hub_store_unavailable", extra=extra)
                 if failures >= READ_TRIES:  # the log is down: end every stream, their clients reconnect
-                    self._end_all(STORE_UNAVAILABLE)
-                    return
+                    return STORE_UNAVAILABLE
                 await asyncio.sleep(RETRY_PAUSE_S)  # one slow or lost read must not end every stream
                 continue
             except Exception:  # a bug must not leave streams waiting for ever: end them, the next restarts
                 log.exception("change_hub_failed")
-                self._end_all(HUB_FAILED)
-                return
+                return HUB_FAILED
             failures = 0
             self._dispatch(batch.changes)
-            self.position = batch.last_id
+            self.position[stream] = batch.last_id
 
     def _dispatch(self, changes: list[StreamedChange]) -> None:
         for change in changes:

@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     redis_cluster: bool = Field(
         False,
         description="OMNISTOCK_REDIS_URL names one node of a Redis Cluster (the client discovers the others);"
-        " first step: the stock store runs on it, the order store, change log and API reader not yet",
+        " README, Redis Cluster, says what runs on it",
     )
     redis_wait_replicas: int = Field(
         0,
@@ -80,7 +80,16 @@ class Settings(BaseSettings):
     )
     worker_metrics_port: int = Field(9464, description="Port of the worker's /metrics (0: none)")
     api_batch_max_skus: int = 500
-    change_stream_maxlen: int = Field(100_000, description="Changes kept for SSE clients to resume from")
+    change_stream_maxlen: int = Field(
+        100_000, description="Changes kept for SSE clients to resume from (shared by the log's streams)"
+    )
+    change_streams: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="Streams of the availability change log, the same for workers and API (default: 1 "
+        "on one Redis, 16 on a Redis Cluster: several per master)",
+    )
     reconcile_interval_s: float = Field(300.0, description="Seconds between reconciliation passes (0: none)")
     hold_ttl_s: int = Field(15 * 60, description="Cart holds expire this long after their cart's last event")
     hold_expiry_interval_s: float = Field(1.0, description="How often the worker releases expired holds")
@@ -128,6 +137,11 @@ class Settings(BaseSettings):
         10.0, gt=0, description="A request's body must all arrive within this, else 408 and close"
     )
     log_level: str = "INFO"
+
+    @property
+    def change_stream_count(self) -> int:
+        """OMNISTOCK_CHANGE_STREAMS, or its default for the Redis in use."""
+        return self.change_streams or (16 if self.redis_cluster else 1)
 
 
 def load_settings() -> Settings:

@@ -1,9 +1,11 @@
-"""The availability change log in a capped Redis Stream: the worker appends a batch, the API tails it.
+"""The availability change log in capped Redis Streams: the worker appends a batch, the API tails it.
 
-One global key (`changes_key`), NOT sku-hash-tagged: on Redis Cluster the whole log lives on one shard,
-which is what lets a reader resume from a single stream id. Entries are compact: sku, loc, oh, it, rs,
-al, ss, atp, natp. The stream is capped with approximate MAXLEN (whole radix nodes are dropped, so
-trimming is cheap); size it for rate x the longest reconnection a client should survive without a reset.
+The log is N streams (state.change_shards: one key on single Redis by default, spread over the
+masters on a cluster); each sku's changes go to one stream, in order. Positions are per stream: a
+reader resumes from one stream id per stream it follows. Entries are compact: sku, loc, oh, it, rs,
+al, ss, atp, natp. Each stream is capped with approximate MAXLEN (whole radix nodes are dropped, so
+trimming is cheap); size it for rate x the longest reconnection a client should survive without a
+reset (the streams share it).
 """
 
 from __future__ import annotations
@@ -15,20 +17,29 @@ from typing import Any
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+from redis.cluster import RedisCluster
 
 from core.movements import LocationFigures
 from state import lean_pipeline
+from state.change_shards import ChangeShards, changes_key
+from state.cluster_calls import ClusterScriptRunner
 from state.read_deadline import read_deadline
 from state.redis_calls import unavailable
+
+__all__ = [
+    "START",
+    "AsyncChangeStream",
+    "ChangeStream",
+    "ChangesRead",
+    "StreamSpan",
+    "StreamedChange",
+    "changes_key",
+]
 
 DEFAULT_MAXLEN = 100_000
 START = "0-0"  # before any entry
 _STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
-
-
-def changes_key(prefix: str) -> str:
-    """The one stream of every availability change of the deployment (one shard on Redis Cluster)."""
-    return f"{prefix}changes"
 
 
 def is_stream_id(text: str) -> bool:
@@ -50,101 +61,155 @@ class StreamedChange:
     sku: str
     figures: LocationFigures
     network_atp: int
+    stream: int = 0  # the log's stream it is in (its id orders it there only)
 
 
 @dataclass(frozen=True, slots=True)
 class ChangesRead:
-    """The entries of asked skus in one read, and `last_id`, how far the read got (resume after it):
-    entries of other skus advance `last_id` without being returned."""
+    """The entries of asked skus in one read of one stream, and `last_id`, how far the read got in that
+    stream (resume after it): entries of other skus advance `last_id` without being returned."""
 
     last_id: str
     changes: list[StreamedChange]
 
 
 class ChangeStream:
-    """The worker's side: appends a batch of changes in one pipelined round trip."""
+    """The worker's side: appends a batch of changes, each to its sku's stream, in one pipelined round
+    trip (on a cluster one per node, through state.cluster_calls: MOVED, ASK and TRYAGAIN resend only
+    the redirected XADDs, which were not applied)."""
 
-    def __init__(self, client: redis.Redis, key: str, maxlen: int = DEFAULT_MAXLEN) -> None:
-        self._client = client
-        self._key = key
-        self._maxlen = maxlen
+    def __init__(
+        self, client: redis.Redis | RedisCluster, shards: ChangeShards | str, maxlen: int = DEFAULT_MAXLEN
+    ) -> None:
+        self._shards = shards if isinstance(shards, ChangeShards) else ChangeShards((shards,))
+        self._maxlen = -(-maxlen // len(self._shards))  # the log's cap, shared: the same resumable time
+        self._single = client if isinstance(client, redis.Redis) else None
+        self._cluster = None if isinstance(client, redis.Redis) else ClusterScriptRunner(client)
 
     def append(self, changes: Sequence[tuple[str, LocationFigures, int]]) -> None:
         """Append (sku, figures, network_atp) changes in order; raises StoreUnavailable if Redis is down."""
         if not changes:
             return
-        key, maxlen = self._key, self._maxlen
+        keys, maxlen = self._shards.keys, self._maxlen
+        stream_of = None if len(keys) == 1 else self._shards.stream_of
         # One compact field per entry: a quarter of the arguments to pack, for the worker's hot path
         # (ids cannot contain "|", the event models refuse it).
         commands: list[lean_pipeline.Command] = []
         for sku, f, network_atp in changes:
             numbers = (f.on_hand, f.in_transit, f.reserved, f.allocated, f.safety_stock, f.atp)
             value = "|".join((sku, f.location_id, *map(str, numbers), str(network_atp)))
+            key = keys[0] if stream_of is None else keys[stream_of(sku)]
             commands.append(("XADD", key, "MAXLEN", "~", maxlen, "*", "c", value))
         with unavailable():
-            lean_pipeline.run(self._client, commands, raise_on_error=True)
+            if self._single is not None:
+                lean_pipeline.run(self._single, commands, raise_on_error=True)
+            elif self._cluster is not None:
+                self._cluster.read(commands)
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _change(entry_id: str, fields: dict[bytes, bytes]) -> StreamedChange:
+AsyncClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpan:
+    """What one stream of the log holds: its oldest entry's id (None: empty), the newest id it gave,
+    and whether it ever dropped entries (capping): a position before `oldest` lost entries only then."""
+
+    oldest: str | None
+    newest: str
+    trimmed: bool
+
+
+def _span(answer: Any) -> StreamSpan | None:
+    if isinstance(answer, redis.ResponseError) and "no such key" in str(answer):
+        return None
+    if isinstance(answer, Exception):
+        raise answer
+    first = answer["first-entry"]
+    trimmed = int(answer["entries-added"]) > int(answer["length"])
+    return StreamSpan(None if first is None else _text(first[0]), _text(answer["last-generated-id"]), trimmed)
+
+
+def _change(entry_id: str, fields: dict[bytes, bytes], stream: int) -> StreamedChange:
     sku, location_id, *numbers = fields[b"c"].decode().split("|")
     on_hand, in_transit, reserved, allocated, safety_stock, atp, network_atp = map(int, numbers)
     figures = LocationFigures(location_id, on_hand, in_transit, reserved, allocated, safety_stock, atp)
-    return StreamedChange(entry_id, sku, figures, network_atp)
+    return StreamedChange(entry_id, sku, figures, network_atp, stream)
 
 
 class AsyncChangeStream:
-    """The API's side: tails the log for a set of skus (api.change_hub reads it for every stream of a
-    process). The client must answer bytes (the default) and have a socket timeout longer than the
-    `block_ms` of its reads. Each read is bounded by `deadline_s` (plus its `block_ms`; None: no bound).
-    Blocking reads go through `tail_client` when given: a connection of their own, never waiting behind
-    the short reads of a crowd of connecting streams."""
+    """The API's side: reads the log's streams for a set of skus (api.change_hub tails each stream for
+    every SSE stream of a process). The client, one Redis or a cluster, must answer bytes (the default)
+    and have a socket timeout longer than the `block_ms` of its reads. Each read is bounded by
+    `deadline_s` (plus its `block_ms`; None: no bound). Blocking reads go through `tail_client` when
+    given: connections of their own (one per stream: a blocking XREAD names keys of one slot on a
+    cluster), never waiting behind the short reads of a crowd of connecting streams."""
 
     def __init__(
         self,
-        client: redis.asyncio.Redis,
-        key: str,
+        client: AsyncClient,
+        shards: ChangeShards | str,
         deadline_s: float | None = None,
-        tail_client: redis.asyncio.Redis | None = None,
+        tail_client: AsyncClient | None = None,
     ) -> None:
         self._client = client
-        self._key = key
+        self._shards = shards if isinstance(shards, ChangeShards) else ChangeShards((shards,))
         self._deadline_s = deadline_s
         self._tail_client = tail_client or client
 
+    @property
+    def streams(self) -> int:
+        return len(self._shards)
+
+    def stream_of(self, sku: str) -> int:
+        return self._shards.stream_of(sku)
+
     async def read(
-        self, after_id: str, skus: Collection[str], block_ms: int | None, count: int
+        self, stream: int, after_id: str, skus: Collection[str], block_ms: int | None, count: int
     ) -> ChangesRead:
-        """The entries after `after_id` (at most `count` scanned, waiting up to `block_ms` for the first;
-        None: not waiting), keeping those of `skus`; raises StoreUnavailable if Redis is down."""
+        """The entries of `stream` after `after_id` (at most `count` scanned, waiting up to `block_ms`
+        for the first; None: not waiting), keeping those of `skus`; raises StoreUnavailable if Redis
+        is down."""
         deadline_s = None if self._deadline_s is None else self._deadline_s + (block_ms or 0) / 1000
+        key = self._shards.keys[stream]
         async with read_deadline(deadline_s):
             client = self._client if block_ms is None else self._tail_client
-            answer: Any = await client.xread({self._key: after_id}, count=count, block=block_ms)
+            answer: Any = await client.xread({key: after_id}, count=count, block=block_ms)
         if not answer:
             return ChangesRead(after_id, [])
         entries = answer[0][1]
         changes = [
-            _change(_text(eid), fields)
+            _change(_text(eid), fields, stream)
             for eid, fields in entries
             if fields.get(b"c", b"").split(b"|", 1)[0].decode() in skus
         ]
         return ChangesRead(_text(entries[-1][0]), changes)
 
-    async def oldest_id(self) -> str | None:
-        """The id of the oldest entry still held; None when the log is empty (or was never written)."""
-        return await self._edge(self._client.xrange(self._key, "-", "+", count=1))
+    async def spans(self) -> list[StreamSpan | None]:
+        """Per stream, what it holds (None: no such stream): one XINFO STREAM each, in one pipeline
+        (on a cluster one per node, concurrently). Redis 7+: `entries-added` says whether any entry
+        was ever trimmed."""
+        async with read_deadline(self._deadline_s), self._client.pipeline(transaction=False) as pipe:
+            for key in self._shards.keys:
+                pipe.xinfo_stream(key)
+            answers = await pipe.execute(raise_on_error=False)
+        return [_span(answer) for answer in answers]
 
-    async def last_id(self) -> str:
-        """The id of the newest entry (START when empty): reading after it waits for what comes next.
-        Pinned once instead of passing "$" on every read, which would skip entries between reads."""
-        newest = await self._edge(self._client.xrevrange(self._key, "+", "-", count=1))
-        return START if newest is None else newest
-
-    async def _edge(self, pending: Any) -> str | None:
+    async def last_ids(self) -> list[str]:
+        """Per stream, the id of the newest entry (START when empty): reading after it waits for what
+        comes next. Pinned once instead of passing "$" on every read, which would skip entries between
+        reads. One call for one stream, else one pipeline (on a cluster one per node, concurrently)."""
+        answers: list[Any]
         async with read_deadline(self._deadline_s):
-            entries = await pending
-        return _text(entries[0][0]) if entries else None
+            if len(self._shards) == 1:
+                answers = [await self._client.xrevrange(self._shards.keys[0], "+", "-", count=1)]
+            else:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for key in self._shards.keys:
+                        pipe.xrevrange(key, "+", "-", count=1)
+                    answers = await pipe.execute()
+        return [_text(entries[0][0]) if entries else START for entries in answers]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis
+from redis.exceptions import RedisClusterException
 
 from core.errors import StoreUnavailable
 from state.redis_calls import reraise
@@ -21,5 +22,7 @@ async def read_deadline(deadline_s: float | None) -> AsyncIterator[None]:
             yield
     except redis.RedisError as error:
         reraise(error)
+    except RedisClusterException as error:  # a cluster client that reaches no node (not a RedisError)
+        raise StoreUnavailable("redis cluster unreachable", error=str(error)) from error
     except TimeoutError as error:
         raise StoreUnavailable("redis did not answer in time", deadline_s=deadline_s) from error

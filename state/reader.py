@@ -1,10 +1,14 @@
-"""The async stock reader for the API: one HGETALL per sku, pipelined when there are several."""
+"""The async stock reader for the API: one HGETALL per sku, pipelined when there are several.
+
+On a Redis Cluster the pipeline is redis-py's cluster pipeline: the reads grouped by the node of each
+sku's slot, one round trip per node, the nodes concurrently."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
 import redis.asyncio
+import redis.asyncio.cluster
 
 from core.network import Network
 from core.stock import SkuStock
@@ -22,7 +26,7 @@ class AsyncRedisStockReader:
 
     def __init__(
         self,
-        client: redis.asyncio.Redis,
+        client: redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster,
         prefix: str,
         network: Callable[[], Network],
         deadline_s: float | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from api.change_hub import ChangeFeed, ChangeHub, Subscription
 from api.errors import ApiError
 from api.metrics import HttpMetrics
 from api.schemas import ErrorBody
+from api.stream_cursor import Cursor, Start, starting_point, token
 from core.errors import StoreUnavailable
-from state.change_stream import START, StreamedChange, id_order, is_stream_id
+from state.change_stream import StreamedChange, id_order
 
 log = logging.getLogger("omnistock.api")
 STREAM_PATH = "/v1/availability/stream"
@@ -29,8 +31,12 @@ _DESCRIPTION = (
     'position in the change log and `data:` `{"sku", "location_id", "figures": {on_hand, in_transit, '
     'reserved, allocated, safety_stock, atp}, "network_atp"}`. A client reconnecting with the '
     "Last-Event-ID header (or `?last_event_id=` on a first connect) resumes right after that id; "
-    "without one it starts from now; the first block gives the stream's position (`id:`). When the "
-    "log no longer holds what followed that id, the stream "
+    "without one it starts from now; the first block gives the stream's position (`id:`). An id is "
+    "opaque: on a change log of one stream it is `<ms>-<seq>`; on a log of N streams (Redis Cluster) "
+    "it names a position in each stream the skus' changes are in, `<N>/<n>:<ms>-<seq>,...`. Changes "
+    "of one sku come in order; changes of skus in different streams may interleave differently "
+    "from one connection to the next. When the log no longer holds what followed that id, or the "
+    "id is of another layout of the log, the stream "
     "opens with `event: reset`: re-read availability, then apply the events that follow. Comment "
     "lines are heartbeats; blocks with only an `id:` advance the client's position past other skus' changes."
 )
@@ -52,13 +58,7 @@ class StreamLimits:
 DEFAULT_LIMITS = StreamLimits()
 
 
-@dataclass(frozen=True, slots=True)
-class Start:
-    cursor: str
-    reset_reason: str | None = None
-
-
-def change_event(change: StreamedChange) -> bytes:
+def change_event(change: StreamedChange, event_id: str) -> bytes:
     fig = change.figures
     body = {
         "sku": change.sku,
@@ -73,16 +73,16 @@ def change_event(change: StreamedChange) -> bytes:
         },
         "network_atp": change.network_atp,
     }
-    return b"id: %s\nevent: availability\ndata: %s\n\n" % (change.id.encode(), orjson.dumps(body))
+    return b"id: %s\nevent: availability\ndata: %s\n\n" % (event_id.encode(), orjson.dumps(body))
 
 
-def reset_event(start: Start) -> bytes:
+def reset_event(start: Start, streams: int) -> bytes:
     body = {
         "reason": start.reset_reason,
         "message": "Changes after your Last-Event-ID are no longer held: re-read availability, "
         "then apply the events that follow.",
     }
-    return b"id: %s\nevent: reset\ndata: %s\n\n" % (start.cursor.encode(), orjson.dumps(body))
+    return b"id: %s\nevent: reset\ndata: %s\n\n" % (token(start.cursor, streams).encode(), orjson.dumps(body))
 
 
 def asked_skus(skus: str | None, sku: Sequence[str] | None, max_skus: int) -> frozenset[str]:
@@ -94,25 +94,6 @@ def asked_skus(skus: str | None, sku: Sequence[str] | None, max_skus: int) -> fr
         message = f"A stream may follow at most {max_skus} skus; this request names {len(wanted)}."
         raise ApiError(413, "too_many_skus", message, max_skus=max_skus, received=len(wanted))
     return wanted
-
-
-async def starting_point(feed: ChangeFeed, last_event_id: str | None) -> Start | None:
-    """Where to read from: right after `last_event_id`, or now with a reset when it cannot resume;
-    None without one: from the hub's position when the stream subscribes (no read of the log)."""
-    if last_event_id is None:
-        return None
-    if not is_stream_id(last_event_id):
-        message = "Last-Event-ID must be an id this stream sent (<milliseconds>-<sequence>)."
-        raise ApiError(400, "invalid_last_event_id", message, last_event_id=last_event_id[:64])
-    oldest = await feed.oldest_id()
-    if oldest is None:  # the log was lost (or never written): nothing says what the client missed
-        return Start(START, "log_empty")
-    if id_order(last_event_id) < id_order(oldest):  # what followed it may have been trimmed
-        return Start(await feed.last_id(), "too_old")
-    newest = await feed.last_id()
-    if id_order(last_event_id) > id_order(newest):  # an id of another log (the key was recreated)
-        return Start(newest, "unknown_id")
-    return Start(last_event_id)
 
 
 async def sse_events(
@@ -127,58 +108,94 @@ async def sse_events(
         log.warning("change_stream_unavailable", extra={"phase": "subscribe", **error.fields})
         return
     try:
-        start = start if start is not None else Start(subscription.floor)
+        streams = hub.feed.streams
+        if start is None:
+            start = Start({n: subscription.floor[n] for n in subscription.streams})
         if start.reset_reason is None:
-            yield b"retry: %d\nid: %s\n\n" % (limits.retry_ms, start.cursor.encode())
+            yield b"retry: %d\nid: %s\n\n" % (limits.retry_ms, token(start.cursor, streams).encode())
         else:
-            yield b"retry: %d\n\n" % limits.retry_ms + reset_event(start)
-        async for chunk in _served(hub, subscription, start.cursor, limits, request):
+            yield b"retry: %d\n\n" % limits.retry_ms + reset_event(start, streams)
+        async for chunk in _served(hub, subscription, dict(start.cursor), limits, request):
             yield chunk
     finally:
         hub.unsubscribe(subscription)
 
 
 async def _served(
-    hub: ChangeHub, subscription: Subscription, cursor: str, limits: StreamLimits, request: Request
+    hub: ChangeHub, subscription: Subscription, cursor: Cursor, limits: StreamLimits, request: Request
 ) -> AsyncIterator[bytes]:
+    """Sends the changes after `cursor` (updated as they go) and what moves the client's position."""
+    streams = hub.feed.streams
     try:  # the log from `cursor` to where the hub took over; the hub's changes up to there are skipped
-        cursor, caught_up = await _catch_up(hub, subscription, cursor, limits)
+        caught_up = await _catch_up(hub, subscription, cursor, limits)
     except StoreUnavailable as error:
         log.warning("change_stream_unavailable", extra={"phase": "catch_up", **error.fields})
         return
     if caught_up:
         yield caught_up
-    sent, floor, written = cursor, id_order(cursor), monotonic()
+    floor, written = {n: id_order(position) for n, position in cursor.items()}, monotonic()
     while not await request.is_disconnected():
-        changes = [c for c in subscription.take() if id_order(c.id) > floor]
+        changes = [c for c in subscription.take() if id_order(c.id) > floor[c.stream]]
         now = monotonic()
         if changes:
-            yield b"".join(change_event(change) for change in changes)
-            sent, floor, written = changes[-1].id, id_order(changes[-1].id), now
+            for change in changes:
+                floor[change.stream] = id_order(change.id)
+            yield b"".join(_advanced(cursor, change, streams) for change in changes)
+            written = now
         elif subscription.ended is not None:  # the log stopped answering, or this client fell behind
             return
-        elif now - written >= limits.position_s and id_order(hub.position) > floor:
-            sent, floor, written = hub.position, id_order(hub.position), now  # served up to there
-            yield b"id: %s\n\n" % sent.encode()
+        elif now - written >= limits.position_s and _moved(hub.position, cursor, floor):
+            written = now  # served up to the hub's position in its streams
+            yield b"id: %s\n\n" % token(cursor, streams).encode()
         elif now - written >= limits.heartbeat_s:
             yield b": heartbeat\n\n"
             written = now
         await subscription.wait(limits.block_ms / 1000)
 
 
+def _advanced(cursor: Cursor, change: StreamedChange, streams: int) -> bytes:
+    """The event of `change`, whose id is the cursor moved past it in its stream."""
+    cursor[change.stream] = change.id
+    return change_event(change, token(cursor, streams))
+
+
+def _moved(position: Sequence[str], cursor: Cursor, floor: dict[int, tuple[int, int]]) -> bool:
+    """Moves `cursor` to the hub's `position` in the streams where the hub is further; True if any."""
+    moved = False
+    for n in cursor:
+        if id_order(position[n]) > floor[n]:
+            cursor[n], floor[n], moved = position[n], id_order(position[n]), True
+    return moved
+
+
 async def _catch_up(
-    hub: ChangeHub, subscription: Subscription, cursor: str, limits: StreamLimits
-) -> tuple[str, bytes]:
-    """Reads the log from `cursor` (a resumed client's) up to the hub's position when it subscribed:
-    the events found, and how far they got."""
-    target, found = id_order(subscription.floor), []
-    while id_order(cursor) < target:
-        batch = await hub.feed.read(cursor, subscription.skus, None, limits.read_count)
-        if batch.last_id == cursor:
+    hub: ChangeHub, subscription: Subscription, cursor: Cursor, limits: StreamLimits
+) -> bytes:
+    """Reads each stream from `cursor` (a resumed client's) up to the hub's position when it
+    subscribed, the streams concurrently; the events found, stream after stream, each with the
+    cursor as it stands after it. `cursor` ends where the reads got."""
+    streams = sorted(cursor)
+    reads = (_read_up_to(hub.feed, n, cursor[n], subscription, limits.read_count) for n in streams)
+    found = await asyncio.gather(*reads)
+    events = []
+    for n, (changes, last) in zip(streams, found, strict=True):
+        events += [_advanced(cursor, change, hub.feed.streams) for change in changes]
+        cursor[n] = last
+    return b"".join(events)
+
+
+async def _read_up_to(
+    feed: ChangeFeed, stream: int, after_id: str, subscription: Subscription, count: int
+) -> tuple[list[StreamedChange], str]:
+    """The changes of the subscription's skus in `stream` after `after_id`, up to its floor there."""
+    target, found = id_order(subscription.floor[stream]), []
+    while id_order(after_id) < target:
+        batch = await feed.read(stream, after_id, subscription.skus, None, count)
+        if batch.last_id == after_id:
             break
-        cursor = batch.last_id
-        found += [change_event(change) for change in batch.changes]
-    return cursor, b"".join(found)
+        after_id = batch.last_id
+        found += batch.changes
+    return found, after_id
 
 
 def stream_router(
@@ -222,7 +239,7 @@ def stream_router(
             raise ApiError(503, "stream_unavailable", message)
         wanted = asked_skus(skus, sku, limits.max_skus)
         # The header wins: EventSource sends it on reconnection, with the first URL's query unchanged.
-        start = await starting_point(feed, last_event_id_header or last_event_id)
+        start = await starting_point(feed, last_event_id_header or last_event_id, wanted)
         events = sse_events(hub, wanted, start, limits, request)
         return StreamingResponse(events, media_type="text/event-stream", headers=_HEADERS)
 

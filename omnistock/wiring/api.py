@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
 from prometheus_client import REGISTRY, CollectorRegistry
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 
 from api.app import create_app
 from api.auth import parse_api_keys
@@ -18,7 +19,8 @@ from omnistock.logs import configure_logging
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.wiring.stores import network_source
-from state.change_stream import AsyncChangeStream, changes_key
+from state.change_shards import ChangeShards
+from state.change_stream import AsyncChangeStream
 from state.order_reader import AsyncRedisOrderReader
 from state.shard_markers import async_store_marker
 from state.store import AsyncRedisStockReader
@@ -26,16 +28,23 @@ from state.store import AsyncRedisStockReader
 
 def api_redis(
     settings: Settings, read_timeout_s: float, max_connections: int | None = None
-) -> aioredis.Redis:
+) -> aioredis.Redis | AsyncRedisCluster:
     """A client whose pool WAITS for a free connection when all are busy (redis-py's default pool raises
     at once past its cap: 1,000 concurrent GETs gave 900 x 503). The wait is bounded by the deadline,
     and each read by `read_timeout_s`: a pool sized by a setting, 503 only when Redis does not answer.
-    Refuses OMNISTOCK_REDIS_CLUSTER: the readers do not run on a cluster yet (issue 15)."""
+    On a Redis Cluster (OMNISTOCK_REDIS_CLUSTER) a cluster client, its pool of that size per node:
+    redis-py's cluster pool does not wait, a read past it is refused (503)."""
+    size = max_connections or settings.api_redis_max_connections
     if settings.redis_cluster:
-        raise RuntimeError("the API does not run on a Redis Cluster yet: unset OMNISTOCK_REDIS_CLUSTER")
+        return AsyncRedisCluster.from_url(
+            settings.redis_url,
+            max_connections=size,
+            socket_connect_timeout=settings.api_redis_deadline_s,
+            socket_timeout=read_timeout_s,
+        )
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
-        max_connections=max_connections or settings.api_redis_max_connections,
+        max_connections=size,
         timeout=settings.api_redis_deadline_s,
         socket_connect_timeout=settings.api_redis_deadline_s,
         socket_timeout=read_timeout_s,
@@ -49,6 +58,8 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
     network = network_source(settings)
     deadline_s = settings.api_redis_deadline_s
     reads = api_redis(settings, deadline_s)
+    shards = ChangeShards.of(settings.redis_prefix, settings.change_stream_count)
+    tail_s = deadline_s + STREAM_LIMITS.block_ms / 1000
     reader = AsyncRedisStockReader(reads, settings.redis_prefix, network.current, deadline_s)
     return create_app(
         reader,
@@ -61,12 +72,13 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         body_timeout_s=settings.api_body_timeout_s,
         cache_max_age_s=settings.api_cache_max_age_s,
         # The one reader of the log per process (api.change_hub) waits on XREAD 1 s at a time, on a
-        # connection of its own; resumed streams catch up through the same pool as the other reads.
+        # connection of its own per stream of the log; resumed streams catch up through the same pool
+        # as the other reads.
         change_stream=AsyncChangeStream(
             reads,
-            changes_key(settings.redis_prefix),
+            shards,
             deadline_s,
-            tail_client=api_redis(settings, deadline_s + STREAM_LIMITS.block_ms / 1000, max_connections=2),
+            tail_client=api_redis(settings, tail_s, max_connections=len(shards) + 1),
         ),
         stream_limits=replace(STREAM_LIMITS, buffer_max=settings.api_stream_buffer_max),
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),

@@ -22,8 +22,9 @@ from omnistock.network_file import NetworkSource
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options, worker_options
-from omnistock.wiring.stores import network_source, single_redis, stock_store
-from state.change_stream import ChangeStream, changes_key
+from omnistock.wiring.stores import network_source, stock_store
+from state.change_shards import ChangeShards
+from state.change_stream import ChangeStream
 from state.order_layout import adopt_former_layout
 from state.order_store import RedisOrderStore
 from state.shard_markers import store_marker
@@ -116,7 +117,7 @@ def order_flow(
     codec: AvroCodec,
     metrics: WorkerMetrics,
     order_metrics: OrderMetrics,
-    change_log: ChangeStream | None,
+    change_log: ChangeStream,
     rules: Callable[[], RoutingRules] | None = None,
     clock_ms: Callable[[], int] = wall_clock_ms,
 ) -> OrderFlow:
@@ -168,13 +169,8 @@ def worker_processing(
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    change_log = None  # interim on a cluster (branch `failover`): no change log until it is sharded
-    if not settings.redis_cluster:
-        change_log = ChangeStream(
-            single_redis(store.client, "the change log"),
-            changes_key(settings.redis_prefix),
-            settings.change_stream_maxlen,
-        )
+    shards = ChangeShards.of(settings.redis_prefix, settings.change_stream_count)
+    change_log = ChangeStream(store.client, shards, settings.change_stream_maxlen)
     orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
     limits = EventLimits(

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import redis.asyncio
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import RedisCluster
 
 from core.movements import (
     AdjustOnHand,
@@ -199,7 +201,6 @@ def test_a_batch_of_500_movements_over_many_skus_is_applied_in_one_call(store: A
     assert {sku: s.locations[0].on_hand for sku, s in stock.items()} == expected
 
 
-@pytest.mark.cluster_gap("the API's AsyncRedisStockReader takes a plain redis.asyncio client, no cluster one")
 def test_the_async_reader_answers_the_skus_found_and_pings(
     store: Any, request: pytest.FixtureRequest
 ) -> None:
@@ -208,7 +209,7 @@ def test_the_async_reader_answers_the_skus_found_and_pings(
     async def read() -> tuple[dict[str, Any], bool]:
         if isinstance(store, InMemoryStockStore):
             return await store.read_many([SKU, "NEVER-SEEN"]), await store.ping()
-        client = redis.asyncio.Redis.from_url(request.getfixturevalue("redis_server_url"))
+        client = async_client(store, request)
         try:
             reader = AsyncRedisStockReader(client, store.prefix, lambda: NETWORK)
             return await reader.read_many([SKU, "NEVER-SEEN"]), await reader.ping()
@@ -223,3 +224,32 @@ def test_the_async_reader_answers_the_skus_found_and_pings(
         ("WH2", 4, 2, 2),
     ]
     assert (found[SKU].network.on_hand, found[SKU].network.atp) == (14, 10)  # WH2 keeps its 2 (of 3)
+
+
+def test_the_async_reader_reads_skus_held_by_every_node_in_one_call(
+    store: Any, request: pytest.FixtureRequest
+) -> None:
+    skus = [f"SKU-{n}" for n in range(40)]  # on a cluster: slots of all three masters
+    apply(store, *(adjust(f"r{n}", "WH1", n + 1, T0 + n, sku=sku) for n, sku in enumerate(skus)))
+
+    async def read() -> dict[str, Any]:
+        if isinstance(store, InMemoryStockStore):
+            return await store.read_many(skus)
+        client = async_client(store, request)
+        try:
+            return await AsyncRedisStockReader(client, store.prefix, lambda: NETWORK).read_many(skus)
+        finally:
+            await client.aclose()
+
+    found = asyncio.run(read())
+
+    assert {sku: stock.locations[0].on_hand for sku, stock in found.items()} == {
+        sku: n + 1 for n, sku in enumerate(skus)
+    }
+
+
+def async_client(store: Any, request: pytest.FixtureRequest) -> redis.asyncio.Redis | AsyncRedisCluster:
+    """The API's kind of client on the store's Redis: a cluster one on a cluster (a pipeline per node)."""
+    if isinstance(store.client, RedisCluster):
+        return AsyncRedisCluster.from_url(request.getfixturevalue("redis_cluster_url"))
+    return redis.asyncio.Redis.from_url(request.getfixturevalue("redis_server_url"))

@@ -48,7 +48,7 @@ def read(redis_url: str, key: str, after_id: str, skus: set[str], count: int = 1
     async def once() -> ChangesRead:
         client = aioredis.Redis.from_url(redis_url)
         try:
-            return await AsyncChangeStream(client, key).read(after_id, frozenset(skus), 10, count)
+            return await AsyncChangeStream(client, key).read(0, after_id, frozenset(skus), 10, count)
         finally:
             await client.aclose()
 
@@ -60,7 +60,8 @@ def edges(redis_url: str, key: str) -> tuple[str | None, str]:
         client = aioredis.Redis.from_url(redis_url)
         try:
             stream = AsyncChangeStream(client, key)
-            return await stream.oldest_id(), await stream.last_id()
+            [span] = await stream.spans()
+            return None if span is None else span.oldest, (await stream.last_ids())[0]
         finally:
             await client.aclose()
 

@@ -17,51 +17,70 @@ from api.app import create_app
 from api.routes.stream import StreamLimits
 from core.errors import StoreUnavailable
 from core.movements import LocationFigures
-from state.change_stream import START, ChangesRead, StreamedChange, id_order
+from state.change_stream import START, ChangesRead, StreamedChange, StreamSpan, id_order
 from tests.support.fake_reader import FakeReader
 
 FAST = StreamLimits(max_skus=3, heartbeat_s=60.0, position_s=60.0, block_ms=5, read_count=100, retry_ms=1500)
 
 
 class FakeFeed:
-    """An in-memory change log with the AsyncChangeStream interface; ids are "<n>-0"."""
+    """An in-memory change log with the AsyncChangeStream interface; ids are "<n>-0" in each stream.
+    One stream unless `route` names the stream of each sku (others go to stream 0)."""
 
-    def __init__(self) -> None:
+    def __init__(self, streams: int = 1, route: dict[str, int] | None = None) -> None:
         self.entries: list[StreamedChange] = []
-        self.trimmed = 0
+        self.route = route or {}
+        self._streams = streams
+        self._added = [0] * streams
         self.reads = 0
         self.failure: Exception | None = None
         self.on_read: Callable[[], object] = lambda: None
 
+    @property
+    def streams(self) -> int:
+        return self._streams
+
+    def stream_of(self, sku: str) -> int:
+        return self.route.get(sku, 0)
+
     def add(self, sku: str, atp: int, location_id: str = "dc-1") -> str:
-        entry_id = f"{len(self.entries) + self.trimmed + 1}-0"
+        stream = self.stream_of(sku)
+        self._added[stream] += 1
+        entry_id = f"{self._added[stream]}-0"
         figures = LocationFigures(location_id, atp + 1, 0, 1, 0, 0, atp)
-        self.entries.append(StreamedChange(entry_id, sku, figures, atp * 10))
+        self.entries.append(StreamedChange(entry_id, sku, figures, atp * 10, stream))
         return entry_id
 
     def trim(self, keep: int) -> None:
-        self.trimmed += len(self.entries) - keep
         self.entries = self.entries[-keep:]
 
+    def _stream(self, stream: int) -> list[StreamedChange]:
+        return [e for e in self.entries if e.stream == stream]
+
     async def read(
-        self, after_id: str, skus: Collection[str], block_ms: int | None, count: int
+        self, stream: int, after_id: str, skus: Collection[str], block_ms: int | None, count: int
     ) -> ChangesRead:
         self.reads += 1
         self.on_read()
         await asyncio.sleep(0)  # a real read always awaits I/O: let the client's departure through
         if self.failure is not None:
             raise self.failure
-        later = [e for e in self.entries if id_order(e.id) > id_order(after_id)][:count]
+        later = [e for e in self._stream(stream) if id_order(e.id) > id_order(after_id)][:count]
         if not later:
             await asyncio.sleep((block_ms or 0) / 1000)
             return ChangesRead(after_id, [])
         return ChangesRead(later[-1].id, [e for e in later if e.sku in skus])
 
-    async def oldest_id(self) -> str | None:
-        return self.entries[0].id if self.entries else None
+    async def spans(self) -> list[StreamSpan | None]:
+        spans: list[StreamSpan | None] = []
+        for stream, added in enumerate(self._added):
+            held = self._stream(stream)
+            oldest = held[0].id if held else None
+            spans.append(StreamSpan(oldest, f"{added}-0", len(held) < added) if added else None)
+        return spans
 
-    async def last_id(self) -> str:
-        return self.entries[-1].id if self.entries else START
+    async def last_ids(self) -> list[str]:
+        return [held[-1].id if held else START for held in map(self._stream, range(self.streams))]
 
 
 @dataclass
@@ -169,7 +188,8 @@ def app(feed: FakeFeed) -> FastAPI:
 def test_the_stream_sends_the_changes_of_the_asked_skus_only_with_their_log_ids(
     app: FastAPI, feed: FakeFeed
 ) -> None:
-    feed.on_read = lambda: [feed.add(sku, atp) for sku, atp in (("A", 1), ("B", 2), ("C", 3), ("A", 4))]
+    changes = (("A", 1), ("B", 2), ("C", 3), ("A", 4))
+    feed.on_read = lambda: None if feed.entries else [feed.add(sku, atp) for sku, atp in changes]
     session = stream(app, "/v1/availability/stream?skus=A,C", after_events(3))
 
     events = session.events()
@@ -366,10 +386,10 @@ def test_without_a_configured_change_stream_the_route_answers_503() -> None:
 
 
 def test_the_log_down_at_connect_answers_503_store_unavailable(client: TestClient, feed: FakeFeed) -> None:
-    async def down() -> str | None:
+    async def down() -> list[StreamSpan | None]:
         raise StoreUnavailable("redis unreachable")
 
-    feed.oldest_id = down  # type: ignore[method-assign]
+    feed.spans = down  # type: ignore[method-assign]
     response = client.get("/v1/availability/stream?sku=A", headers={"Last-Event-ID": "1-0"})
 
     assert response.status_code == 503
@@ -387,3 +407,80 @@ def test_the_stream_needs_the_availability_read_scope(feed: FakeFeed) -> None:
 
 def test_a_sku_route_still_answers_beside_the_stream_route(client: TestClient) -> None:
     assert client.get("/v1/availability/streamed").json()["error"] == "sku_not_found"
+
+
+# A log of two streams (a Redis Cluster's layout): A's changes in stream 0, B's in stream 1.
+
+
+@pytest.fixture
+def two_streams() -> FakeFeed:
+    return FakeFeed(streams=2, route={"A": 0, "B": 1})
+
+
+def two_stream_app(feed: FakeFeed) -> FastAPI:
+    return create_app(FakeReader(), change_stream=feed, stream_limits=FAST)
+
+
+def test_on_two_streams_each_skus_changes_come_in_order_with_ids_naming_both_streams(
+    two_streams: FakeFeed,
+) -> None:
+    changes = (("A", 1), ("B", 2), ("A", 3), ("B", 4))
+    two_streams.on_read = lambda: None if two_streams.entries else [two_streams.add(s, a) for s, a in changes]
+
+    session = stream(two_stream_app(two_streams), "/v1/availability/stream?skus=A,B", after_events(4))
+
+    assert session.blocks[0].fields["id"] == "2/0:0-0,1:0-0"
+    events = [(e.data["sku"], e.data["figures"]["atp"]) for e in session.events()]
+    assert [atp for sku, atp in events if sku == "A"] == [1, 3]
+    assert [atp for sku, atp in events if sku == "B"] == [2, 4]
+    assert session.events()[-1].fields["id"] == "2/0:2-0,1:2-0"
+
+
+def test_on_two_streams_an_id_resumes_each_stream_right_after_its_position(two_streams: FakeFeed) -> None:
+    for atp in range(1, 4):
+        two_streams.add("A", atp)
+        two_streams.add("B", 10 + atp)
+
+    session = stream(
+        two_stream_app(two_streams),
+        "/v1/availability/stream?skus=A,B",
+        after_events(3),
+        **{"Last-Event-ID": "2/0:2-0,1:1-0"},
+    )
+
+    assert session.events("reset") == []
+    assert [(e.data["sku"], e.data["figures"]["atp"]) for e in session.events()] == [
+        ("A", 3),
+        ("B", 12),
+        ("B", 13),
+    ]
+    assert [e.fields["id"] for e in session.events()] == ["2/0:3-0,1:1-0", "2/0:3-0,1:2-0", "2/0:3-0,1:3-0"]
+
+
+@pytest.mark.parametrize(
+    "last_event_id",
+    ["2-0", "4/0:1-0,1:1-0", "2/0:1-0"],  # one stream's id, another count of streams, B's stream missing
+)
+def test_on_two_streams_an_id_of_another_layout_or_other_skus_opens_with_a_reset(
+    two_streams: FakeFeed, last_event_id: str
+) -> None:
+    two_streams.add("A", 1)
+    two_streams.add("B", 2)
+
+    session = stream(
+        two_stream_app(two_streams),
+        "/v1/availability/stream?skus=A,B",
+        after_events(1, "reset"),
+        **{"Last-Event-ID": last_event_id},
+    )
+
+    reset = session.events("reset")[0]
+    assert (reset.data["reason"], reset.fields["id"]) == ("unknown_id", "2/0:1-0,1:1-0")
+
+
+def test_on_two_streams_a_client_of_one_sku_gets_ids_naming_its_stream_only(two_streams: FakeFeed) -> None:
+    two_streams.on_read = lambda: None if two_streams.entries else two_streams.add("B", 5)
+
+    session = stream(two_stream_app(two_streams), "/v1/availability/stream?sku=B", after_events(1))
+
+    assert [e.fields["id"] for e in session.events()] == ["2/1:1-0"]

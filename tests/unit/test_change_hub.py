@@ -120,3 +120,40 @@ def test_one_failed_read_of_the_log_ends_no_subscription() -> None:
         return subscription.ended, [c.id for c in subscription.take()]
 
     assert run(scenario) == (None, ["1-0"])
+
+
+def test_on_a_log_of_two_streams_each_is_tailed_and_the_position_moves_per_stream() -> None:
+    feed = FakeFeed(streams=2, route={"A": 0, "B": 1})
+    hub = ChangeHub(feed, block_ms=5, read_count=100, buffer_max=10)
+
+    async def scenario() -> tuple[list[tuple[str, int]], list[str]]:
+        both = await hub.subscribe(frozenset({"A", "B"}))
+        feed.add("A", 1)
+        feed.add("B", 2)
+        feed.add("B", 3)
+        await until(lambda: len(both) == 3)
+        return [(c.sku, c.stream) for c in both.take()], list(hub.position)
+
+    received, position = run(scenario)
+
+    assert sorted(received) == [("A", 0), ("B", 1), ("B", 1)]
+    assert position == ["1-0", "2-0"]
+
+
+def test_one_stream_of_the_log_that_stops_answering_ends_every_subscription() -> None:
+    feed = FakeFeed(streams=2, route={"A": 0, "B": 1})
+    hub = ChangeHub(feed, block_ms=5, read_count=100, buffer_max=10)
+    real_read = feed.read
+
+    async def stream_one_down(stream: int, *args: object) -> object:
+        if stream == 1:
+            raise StoreUnavailable("redis unreachable")
+        return await real_read(stream, *args)  # type: ignore[arg-type]
+
+    async def scenario() -> list[str | None]:
+        feed.read = stream_one_down  # type: ignore[method-assign, assignment]
+        subscriptions = [await hub.subscribe(frozenset({sku})) for sku in ("A", "B")]
+        await until(lambda: all(s.ended is not None for s in subscriptions))
+        return [s.ended for s in subscriptions]
+
+    assert run(scenario) == [STORE_UNAVAILABLE, STORE_UNAVAILABLE]
