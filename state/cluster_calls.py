@@ -47,7 +47,14 @@ class ClusterScriptRunner:
 
     def read(self, commands: list[lean_pipeline.Command]) -> list[Any]:
         """The replies of plain single-key commands; the first error reply raised, as a Pipeline does."""
-        replies = self._run([(f"!{command[0]!s}", command[1:]) for command in commands], NO_WAIT)
+        return self._plain(commands, NO_WAIT)
+
+    def write(self, commands: list[lean_pipeline.Command]) -> list[Any]:
+        """`read` for plain writes: each node's pipeline ended by WAIT when replicas are asked for."""
+        return self._plain(commands, self._wait)
+
+    def _plain(self, commands: list[lean_pipeline.Command], wait: ReplicaWait) -> list[Any]:
+        replies = self._run([(f"!{command[0]!s}", command[1:]) for command in commands], wait)
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply

@@ -31,6 +31,7 @@ from state import order_keys as k
 from state.cluster_calls import ClusterScriptRunner
 from state.pick_capacity import GIVE, TAKE, CapacityClaim, CapacityReply, CapacityScript
 from state.redis_calls import ScriptRunner, unavailable
+from state.replica_wait import NO_WAIT, ReplicaWait
 
 __all__ = ["OrderWrite", "RedisOrderStore"]
 
@@ -46,7 +47,11 @@ class OrderWrite:
 
 class RedisOrderStore:
     def __init__(
-        self, client: redis.Redis | RedisCluster, prefix: str, retention_s: int = 30 * 86400
+        self,
+        client: redis.Redis | RedisCluster,
+        prefix: str,
+        retention_s: int = 30 * 86400,
+        wait: ReplicaWait = NO_WAIT,
     ) -> None:
         self._prefix = prefix
         self.prefix = prefix
@@ -54,9 +59,9 @@ class RedisOrderStore:
         # One branch, here: one Redis keeps its one lean pipeline per step, a cluster one per node.
         self._runner: ScriptRunner | ClusterScriptRunner
         if isinstance(client, RedisCluster):
-            self._runner = ClusterScriptRunner(client)
+            self._runner = ClusterScriptRunner(client, wait)
         else:
-            self._runner = ScriptRunner(client)
+            self._runner = ScriptRunner(client, wait)  # WAIT ends the writes: save, capacity calls
         self._capacity = CapacityScript(self._runner, prefix)
 
     def load(self, order_ids: Sequence[str]) -> dict[str, Order]:
@@ -93,7 +98,8 @@ class RedisOrderStore:
             key = k.order(self._prefix, write.after.order_id)
             finished = k.finished(write.after)
             commands.append(("SET", key, value, "EX", self._retention_s) if finished else ("SET", key, value))
-        self._read(commands)
+        with unavailable():
+            self._runner.write(commands)
 
     def _indexes(self, write: OrderWrite) -> list[lean_pipeline.Command]:
         commands: list[lean_pipeline.Command] = []

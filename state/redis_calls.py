@@ -121,3 +121,14 @@ class ScriptRunner:
     def read(self, commands: list[lean_pipeline.Command]) -> list[Any]:
         """The replies of plain commands in one round trip; the first error reply raised."""
         return lean_pipeline.run(self._client, commands, raise_on_error=True)
+
+    def write(self, commands: list[lean_pipeline.Command]) -> list[Any]:
+        """`read` for plain writes: ended by WAIT when replicas are asked for (same round trip), and
+        StoreUnavailable when fewer acknowledged them in time."""
+        answers, waited = self._wait.split(
+            lean_pipeline.run(self._client, [*commands, *self._wait.commands], raise_on_error=True)
+        )
+        short = self._wait.shortfall(waited, "redis")
+        if short is not None:
+            raise short
+        return answers

@@ -29,14 +29,7 @@ from omnistock.stack.worker_metrics import scrape_gauge, scrape_totals
 from topics.catalog import all_topic_names
 
 RUN_DIR = Path(".omnistock/bench")
-SINGLE_WORKER = ["-m", "omnistock", "worker"]
-# Until the order store, change log and marker run on a cluster (issue 15), the cluster's worker is
-# `omnistock worker` with those three on a plain client each (see bench/cluster_worker.py).
-CLUSTER_WORKER = ["-m", "omnistock.bench.cluster_worker"]
-# The bench's sales take positions below 0 (nothing was received first), a shortage for the worker:
-# it reads the allocations there and, re-routing, the day's pick capacity (lean order-store reads that
-# do not run on a cluster before the port). Flagging keeps the first read on both setups alike.
-SHORTAGE_POLICY = "flag"
+WORKER = ["-m", "omnistock", "worker"]  # the real worker on both setups (OMNISTOCK_REDIS_CLUSTER says which)
 Record = tuple[str, bytes, bytes]  # topic (base name), key, value
 
 
@@ -133,9 +126,7 @@ def run_phase(
             env = worker_env(settings, topic_prefix, redis_prefix, port, group)
             env |= {"OMNISTOCK_GROUP_ID": group, "OMNISTOCK_REDIS_URL": backend.url}
             env["OMNISTOCK_REDIS_CLUSTER"] = "true" if backend.cluster else "false"
-            env["OMNISTOCK_SHORTAGE_POLICY"] = SHORTAGE_POLICY
-            command = CLUSTER_WORKER if backend.cluster else SINGLE_WORKER
-            processes.append(_start(command, env, RUN_DIR / f"worker-{run}-{i}.log"))
+            processes.append(_start(WORKER, env, RUN_DIR / f"worker-{run}-{i}.log"))
         _wait_group_settled(urls, processes, 90)
         pids = {f"worker {i + 1}": p.pid for i, p in enumerate(processes)}
         meter = CpuMeter({**pids, **backend.servers, "broker": broker_pid})

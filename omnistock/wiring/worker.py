@@ -22,7 +22,7 @@ from omnistock.network_file import NetworkSource
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options, worker_options
-from omnistock.wiring.stores import network_source, stock_store
+from omnistock.wiring.stores import network_source, replica_wait, stock_store
 from state.change_shards import ChangeShards
 from state.change_stream import ChangeStream
 from state.order_layout import adopt_former_layout
@@ -140,7 +140,7 @@ def order_flow(
     retention_s = round(settings.order_retention_days * 86400)
     return OrderFlow(
         stock=store,
-        orders=RedisOrderStore(store.client, settings.redis_prefix, retention_s),  # one Redis or a Cluster
+        orders=RedisOrderStore(store.client, settings.redis_prefix, retention_s, replica_wait(settings)),
         router=router,
         outputs=order_outputs(registry, prefix),
         codec=codec,

@@ -148,14 +148,9 @@ def test_the_input_topics_replay_like_the_log_they_hold(setup: Setup, broker_boo
     assert _values(from_log.live_kpis)["routed"] == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,  # single_redis's refusal, nothing else
-    reason="issue 15: the worker's order store and change log do not run on a cluster yet",
-)
 def test_on_a_redis_cluster_the_draft_compares_as_on_one_redis(
     setup: Setup, redis_cluster_url: str
-) -> None:  # when this passes (XPASS fails the run), drop the xfail
+) -> None:
     settings, _client, network, draft = setup
     records, _ = read_log(io.BytesIO(_log()))
     on_cluster = settings.model_copy(update={"redis_url": redis_cluster_url, "redis_cluster": True})

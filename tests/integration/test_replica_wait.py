@@ -19,9 +19,12 @@ from core.errors import StoreUnavailable
 from core.movements import AdjustOnHand, OnHandDelta, Outcome
 from omnistock.stack.redis_keys import delete_prefix
 from state import keys
+from state.order_keys import order as order_key
+from state.order_store import OrderWrite, RedisOrderStore
 from state.replica_wait import ReplicaWait
 from state.store import RedisStockStore
 from tests.contract.conftest import NETWORK
+from tests.contract.test_order_store import A1, routed
 from tests.support.redis_cluster import Cluster, ClusterNode, started_cluster
 
 pytestmark = pytest.mark.redis
@@ -39,9 +42,10 @@ def replicated() -> Iterator[Cluster]:
         yield cluster
 
 
-def held_by_replicas(cluster: Cluster, prefix: str) -> int:
-    """The stock hashes of `prefix` the replicas hold, read on each replica itself (READONLY; a key of
-    another shard answers MOVED there)."""
+def held_by_replicas(cluster: Cluster, prefix: str, keys_of: list[str] | None = None) -> int:
+    """The stock hashes of `prefix` (or the keys given) the replicas hold, read on each replica itself
+    (READONLY; a key of another shard answers MOVED there)."""
+    wanted = keys_of or [keys.stock(prefix, sku) for sku in SKUS]
     found = 0
     for replica in (r for group in cluster.replicas for r in group):
         replica_client = redis.Redis(
@@ -49,9 +53,9 @@ def held_by_replicas(cluster: Cluster, prefix: str) -> int:
         )
         with replica_client as client:
             client.execute_command("READONLY")
-            for sku in SKUS:
+            for key in wanted:
                 with contextlib.suppress(MovedError):
-                    found += client.exists(keys.stock(prefix, sku))
+                    found += client.exists(key)
     return found
 
 
@@ -111,5 +115,28 @@ def test_on_one_redis_without_replicas_the_batch_is_retried_and_applied_once(red
         retried = RedisStockStore(client, prefix, lambda: NETWORK).apply(receipts(SKUS[:2]), NOW)
         assert [r.outcome for r in retried] == [Outcome.DUPLICATE] * 2
         assert [s.locations[0].on_hand for s in waiting.read_sync(SKUS[:2]).values()] == [3, 3]
+    finally:
+        delete_prefix(client, prefix)
+
+
+def test_with_wait_the_orders_a_batch_saves_are_on_every_replica_when_it_returns(replicated: Cluster):
+    client = RedisCluster.from_url(replicated.url)
+    prefix = f"w-{uuid.uuid4().hex[:8]}:"
+    orders = RedisOrderStore(client, prefix, wait=ReplicaWait(1, 5000))
+    placed = [routed(f"O-{n}", ("WH1", (A1,))) for n in range(30)]  # about ten on each master
+    orders.save([OrderWrite(None, order) for order in placed])
+    assert held_by_replicas(replicated, prefix, [order_key(prefix, o.order_id) for o in placed]) == 30
+    client.close()
+
+
+def test_on_one_redis_without_replicas_an_order_save_with_wait_is_store_unavailable(redis_url: str):
+    client = redis.Redis.from_url(redis_url)
+    prefix = f"w-{uuid.uuid4().hex[:8]}:"
+    try:
+        with pytest.raises(StoreUnavailable, match="replicas did not acknowledge"):
+            RedisOrderStore(client, prefix, wait=ReplicaWait(1, 10)).save(
+                [OrderWrite(None, routed("O-1", ("WH1", (A1,))))]
+            )
+        assert RedisOrderStore(client, prefix).load(["O-1"]) != {}  # written, not yet vouched for: retried
     finally:
         delete_prefix(client, prefix)

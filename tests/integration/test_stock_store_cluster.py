@@ -13,7 +13,7 @@ from core.errors import StoreUnavailable
 from core.movements import AdjustOnHand, OnHandDelta, Outcome
 from omnistock.settings import Settings
 from omnistock.stack.processes import free_port
-from omnistock.wiring.stores import network_source, redis_client, single_redis, stock_store
+from omnistock.wiring.stores import network_source, redis_client, stock_store
 from state import keys
 from state.store import RedisStockStore
 from tests.contract.conftest import NETWORK
@@ -156,8 +156,6 @@ def test_omnistock_redis_cluster_makes_the_wiring_build_its_store_on_the_cluster
         first = next(iter(network.current().locations))
         receipt = AdjustOnHand("e1", "SKU-W", NOW, (OnHandDelta(first, 5),))
         assert [r.outcome for r in store.apply([receipt], NOW)] == [Outcome.APPLIED]
-        with pytest.raises(RuntimeError, match="the order store does not run on a Redis Cluster yet"):
-            single_redis(client, "the order store")
         client.delete(*client.scan_iter(match=settings.redis_prefix + "*"))
     finally:
         client.close()

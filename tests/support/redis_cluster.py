@@ -40,6 +40,16 @@ def replicate(replica: ClusterNode, master: ClusterNode, timeout_s: float = 20.0
         time.sleep(0.05)
 
 
+def _every_node_ok(nodes: list[ClusterNode], timeout_s: float = 30.0) -> None:
+    """Waits until every node, the replicas too, says cluster_state:ok (a replica just synced may still
+    answer CLUSTERDOWN to a READONLY read until it has heard of every master)."""
+    deadline = time.monotonic() + timeout_s
+    while not all(state_ok(node) for node in nodes):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not every node says cluster_state:ok: {nodes[-1].log_tail()}")
+        time.sleep(0.05)
+
+
 @dataclass
 class Cluster:
     """The nodes of a running test cluster: `masters[i]` owns `slot_ranges(len(masters))[i]`, and
@@ -85,6 +95,7 @@ def started_cluster(masters: int = 3, replicas: int = 0, node_timeout_ms: int = 
         for master, group in zip(cluster.masters, cluster.replicas, strict=True):
             for replica in group:
                 replicate(replica, master)
+        _every_node_ok([*cluster.masters, *(r for group in cluster.replicas for r in group)])
         yield cluster
 
 
