@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stack import Stack, eventually, running_stack
+from tests.e2e.conftest import StoreBackend
+from tests.support.stack import Stack, eventually
 from topics.codec import AvroCodec
 from topics.registry import LocalSchemaList
 
@@ -19,11 +20,9 @@ NOW_MS = int(time.time() * 1000)
 
 
 @pytest.fixture(scope="module")
-def stack(broker_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
+def stack(broker_bootstrap: str, backend: StoreBackend, tmp_path_factory: pytest.TempPathFactory):
     logs = tmp_path_factory.mktemp("e2e-holds-logs")
-    with running_stack(
-        broker_bootstrap, redis_url, NETWORK, logs, hold_ttl_s="2", hold_expiry_interval_s="0.2"
-    ) as s:
+    with backend.stack(broker_bootstrap, NETWORK, logs, hold_ttl_s="2", hold_expiry_interval_s="0.2") as s:
         yield s
 
 

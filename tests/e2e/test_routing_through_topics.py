@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer
 
-from tests.support.stack import Stack, eventually, running_stack
+from tests.e2e.conftest import StoreBackend
+from tests.support.stack import Stack, eventually
 from topics.codec import AvroCodec
 from topics.registry import LocalSchemaList
 
@@ -25,9 +26,9 @@ PLACES = [(sku, node) for sku in ("SKU-RA", "SKU-RB") for node in ("ST-1", "ST-2
 
 
 @pytest.fixture(scope="module")
-def stack(broker_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
+def stack(broker_bootstrap: str, backend: StoreBackend, tmp_path_factory: pytest.TempPathFactory):
     logs = tmp_path_factory.mktemp("e2e-routing-logs")
-    with running_stack(broker_bootstrap, redis_url, NETWORK, logs, hold_expiry_interval_s="0.2") as s:
+    with backend.stack(broker_bootstrap, NETWORK, logs, hold_expiry_interval_s="0.2") as s:
         yield s
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stack import Stack, eventually, running_stack
+from tests.e2e.conftest import StoreBackend
+from tests.support.stack import Stack, eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.redis]
 
@@ -22,8 +23,9 @@ def at(minutes: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(broker_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory):
-    with running_stack(broker_bootstrap, redis_url, NETWORK, tmp_path_factory.mktemp("e2e-logs")) as running:
+def stack(broker_bootstrap: str, backend: StoreBackend, tmp_path_factory: pytest.TempPathFactory):
+    logs = tmp_path_factory.mktemp("e2e-logs")
+    with backend.stack(broker_bootstrap, NETWORK, logs) as running:
         yield running
 
 

@@ -42,13 +42,27 @@ class Stack:
         return worker
 
     def send(self, topic: str, key: str, value: bytes | dict[str, Any]) -> None:
+        self.produce(topic, key, value)
+        assert self.producer.flush(10) == 0
+
+    def produce(self, topic: str, key: str, value: bytes | dict[str, Any]) -> None:
+        """One record queued, not flushed: many sent at once reach the workers together."""
         data = value if isinstance(value, bytes) else orjson.dumps(value)
         self.producer.produce(self.topic_prefix + topic, data, key.encode())
-        assert self.producer.flush(10) == 0
 
     def get(self, path: str) -> tuple[int, Any]:
         try:
             with urllib.request.urlopen(self.api + path, timeout=5) as answer:  # noqa: S310 - loopback
+                return answer.status, orjson.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, orjson.loads(error.read())
+
+    def post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            self.api + path, orjson.dumps(body), {"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback
                 return answer.status, orjson.loads(answer.read())
         except urllib.error.HTTPError as error:
             return error.code, orjson.loads(error.read())
@@ -123,7 +137,7 @@ def running_stack(
         for each in stack.workers:
             stop(each)
         stop(api)
-        _delete_keys(redis_url, env["OMNISTOCK_REDIS_PREFIX"])
+        _delete_keys(redis_url, env["OMNISTOCK_REDIS_PREFIX"], env.get("OMNISTOCK_REDIS_CLUSTER") == "true")
 
 
 def _start_worker(env: dict[str, str], log_dir: Path, number: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -134,7 +148,8 @@ def _start_worker(env: dict[str, str], log_dir: Path, number: int) -> tuple[subp
     return worker, f"http://127.0.0.1:{port}/metrics"
 
 
-def _delete_keys(url: str, prefix: str) -> None:
+def _delete_keys(url: str, prefix: str, cluster: bool) -> None:
     import redis
+    from redis.cluster import RedisCluster
 
-    delete_prefix(redis.Redis.from_url(url), prefix)
+    delete_prefix(RedisCluster.from_url(url) if cluster else redis.Redis.from_url(url), prefix)
