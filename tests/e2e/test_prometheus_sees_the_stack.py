@@ -26,8 +26,10 @@ import orjson
 import pytest
 import yaml
 
+from streams.order_flow import ORDER_TOPICS
 from tests.support.prometheus_server import Prometheus, rules_with_short_for, running_prometheus, wait_until
 from tests.support.stack import Stack, running_stack
+from topics.catalog import HOLD_TOPICS, STOCK_TOPICS
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.broker, pytest.mark.redis]
 
@@ -35,6 +37,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NETWORK = Path(__file__).with_name("network.yaml")
 SCRAPE_HOST = os.environ.get("OMNISTOCK_E2E_SCRAPE_HOST", "127.0.0.2")
 NO_WORKER_FOR_S = 10
+INPUT_TOPICS = STOCK_TOPICS + HOLD_TOPICS + ORDER_TOPICS
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - the image's setting; scraped from this machine only
 
 
@@ -117,6 +120,10 @@ def test_prometheus_answers_every_query_and_sees_the_worker_go(
             ages = _series(prometheus, 'omnistock_event_age_seconds_count{topic="pos.sales.v1"}')
             assert ages, "the worker's event age is not scraped"
             assert prometheus.firing() == set(), "alerts fire on a healthy stack"
+            # Every record sent is applied: each held partition's lag is there, and 0.
+            lags = _series(prometheus, "omnistock_consumer_lag_records")
+            assert len(lags) == len(INPUT_TOPICS) * 4  # 4 partitions each, all held by the one worker
+            wait_until(lambda: not _series(prometheus, "omnistock_consumer_lag_records > 0"), timeout_s=10)
 
             stack.workers[0].kill()
             seconds = wait_until(lambda: "OmnistockNoWorker" in prometheus.firing(), NO_WORKER_FOR_S + 20)
