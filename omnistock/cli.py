@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--orders", type=int, default=10_000, help="routing: orders produced flat out")
     bench.add_argument("--calls", type=int, default=2000, help="promise: in-process calls per cart size")
+    bench.add_argument(
+        "--cluster", action="store_true", help="worker: one Redis beside a 3-shard cluster, 1 and 2 workers"
+    )
     return parser
 
 
@@ -127,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from omnistock.bench.holds import run_bench_holds
 
         return run_bench_holds(settings, events=args.events)
+    elif args.command == "bench" and args.what == "worker" and args.cluster:
+        from omnistock.bench.worker_cluster import run_bench_cluster
+
+        return run_bench_cluster(settings, events=args.events)
     elif args.command == "bench":
         from omnistock.bench.worker import run_bench
 

@@ -3,7 +3,9 @@
     omnistock rebuild [--force]        (same OMNISTOCK_* settings as the worker)
 
 1. Refuse if the store marker is there (the table is not lost), unless --force.
-2. Clear the prefix: whatever a worker wrote onto the empty store before it noticed goes.
+2. Clear the prefix: whatever a worker wrote onto the empty store before it noticed goes. On a Redis
+   Cluster every master is cleared and the whole table rebuilt, whichever masters were lost (the
+   orders and holds of the intact masters go too, as with --force on one Redis).
 3. Read the stock topics, orders.v1 and fulfillment.updates.v1 up to the group's committed offsets,
    and fulfillment.requests.v1 to its end, merged in broker time order; apply the stock events through
    the worker's own StockPipeline (no shortage re-route, nothing produced) and the order side as
@@ -11,7 +13,8 @@
    source is on the DLQ topics) is skipped; the others are applied whatever their time: rebuild
    applies what the workers applied, not what its own clock would accept now.
 4. Read the committed offsets again: a worker that committed meanwhile moved them; read that range
-   too, until they stand still. Then write the marker: held workers resume past the committed offsets.
+   too, until they stand still. Then write the marker (on a cluster, in every hash slot:
+   state.shard_markers): held workers resume past the committed offsets.
 Not restored (not in any topic): cart holds (they expire anyway), order documents and decisions,
 `set-backorder` / `set-safety-stock` overrides, dedupe memory (not needed: see streams.store_guard).
 """
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 import redis
 from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry
+from redis.cluster import RedisCluster
 
 from core.errors import InvalidEvent
 from core.movements import Command, Outcome
@@ -34,8 +38,9 @@ from omnistock.replay.log import LogRecord, event_of, read_messages, read_topics
 from omnistock.settings import Settings
 from omnistock.stack.redis_keys import delete_prefix
 from omnistock.stream_options import kafka_options
-from omnistock.wiring.stores import network_source, single_redis, stock_store
-from state.epoch import REBUILD, StoreMarker
+from omnistock.wiring.stores import network_source, stock_store
+from state.epoch import REBUILD
+from state.shard_markers import store_marker
 from state.store import RedisStockStore
 from streams.dlq import source_of
 from streams.event_limits import EventLimits
@@ -147,10 +152,11 @@ class _Applier:
             self.report.refused += 1
 
 
-def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> RebuildReport:
-    """Clear the prefix, replay the topics up to the committed offsets, write the marker."""
+def rebuild(settings: Settings, client: redis.Redis | RedisCluster, store: RedisStockStore) -> RebuildReport:
+    """Clear the prefix (on a cluster: on every master, whichever were lost), replay the topics up to
+    the committed offsets, write the marker (on a cluster: in every slot)."""
     started = time.monotonic()
-    delete_prefix(client, settings.redis_prefix)
+    delete_prefix(client, settings.redis_prefix, strict=True)
     codec = AvroCodec(make_registry(settings.schema_registry_url, settings.topic_prefix))
     dead: set[Source] = set()
     applier = _Applier(settings, store, codec, dead)
@@ -169,7 +175,7 @@ def rebuild(settings: Settings, client: redis.Redis, store: RedisStockStore) -> 
             read, applier.report.passes = stops, applier.report.passes + 1
     finally:
         group.close()
-    StoreMarker(client, settings.redis_prefix).write(time.time_ns() // 1_000_000, REBUILD)
+    store_marker(client, settings.redis_prefix).write(time.time_ns() // 1_000_000, REBUILD)
     applier.report.seconds = time.monotonic() - started
     return applier.report
 
@@ -207,8 +213,8 @@ def run_rebuild(
 ) -> int:
     """The command: 0 rebuilt, 2 refused (the marker is there and no --force)."""
     store = store_of(settings)
-    client = single_redis(store.client, "rebuild")
-    marker = StoreMarker(client, settings.redis_prefix)
+    client = store.client
+    marker = store_marker(client, settings.redis_prefix)
     if marker.present() and not force:
         print(
             f"the store under {settings.redis_prefix!r} has its marker ({marker.read()}): not lost, "

@@ -19,6 +19,15 @@ class Settings(BaseSettings):
         description="OMNISTOCK_REDIS_URL names one node of a Redis Cluster (the client discovers the others);"
         " first step: the stock store runs on it, the order store, change log and API reader not yet",
     )
+    redis_wait_replicas: int = Field(
+        0,
+        ge=0,
+        description="The worker's store writes of a batch end with WAIT for this many replicas (same round"
+        " trip) before its offsets are committed; fewer acknowledged in time: the batch is retried",
+    )
+    redis_wait_timeout_ms: int = Field(
+        1000, ge=1, description="How long WAIT waits for the replicas (OMNISTOCK_REDIS_WAIT_REPLICAS)"
+    )
     topic_prefix: str = ""
     topic_partitions: int = 4
     network_file: str | None = None

@@ -2,8 +2,9 @@
 
 A Redis restarted empty (no AOF, a failover to an empty replica, a FLUSHALL) leaves every key of the
 prefix gone, the marker with them: the worker then holds its batches and the API answers 503 until
-`omnistock rebuild` restores the table and writes a new marker. The marker sits in its own slot
-(`{epoch}` hash tag): on a Redis Cluster it lives on one shard, which can be lost alone (see README).
+`omnistock rebuild` restores the table and writes a new marker. On one Redis the marker is one key
+(`{epoch}` hash tag). A Redis Cluster loses its data one master at a time: there the marker is one key
+per hash slot, checked on every master (state.shard_markers; `store_marker()` picks the kind).
 """
 
 from __future__ import annotations

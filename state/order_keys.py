@@ -13,6 +13,7 @@ from core.allocation import OrderStatus
 from core.order_shortage import AllocatedHere
 from core.order_types import Order, ShipmentStatus, Unplaced
 from core.stock import SkuLocation
+from state.key_buckets import tag_of, tags
 
 SEP = "|"
 CAPACITY_TTL_S = 3 * 86400
@@ -28,10 +29,16 @@ def decision(prefix: str, decision_id: str) -> str:
     return f"{prefix}dec:{{{decision_id}}}"
 
 
-def sla(prefix: str) -> str:
-    """Sorted set member(order_id, shipment_id) -> accept_by_ms of the shipments still REQUESTED.
-    One key for the table (its own `{ordsla}` slot), like the holds' due index."""
-    return f"{prefix}{{ordsla}}"
+def sla(prefix: str, order_id: str) -> str:
+    """Sorted set member(order_id, shipment_id) -> accept_by_ms of the shipments still REQUESTED, in
+    the order's bucket (state/key_buckets: 16 keys per table, spread over the Cluster's nodes; every
+    shipment of one order in the same one)."""
+    return f"{prefix}{{{tag_of('ordsla', order_id)}}}"
+
+
+def sla_buckets(prefix: str) -> list[str]:
+    """Every bucket of the SLA index: what `due_shipments` reads and merges."""
+    return [f"{prefix}{{{tag}}}" for tag in tags("ordsla")]
 
 
 def allocated(prefix: str, sku: str, location_id: str) -> str:
@@ -40,18 +47,20 @@ def allocated(prefix: str, sku: str, location_id: str) -> str:
     return f"{prefix}oalloc:{{{sku}}}:{location_id}"
 
 
-def capacity(prefix: str, day: str) -> str:
-    """Hash location_id -> lines picked that day ("YYYY-MM-DD", the location's own local date);
+def capacity(prefix: str, day: str, location_id: str) -> str:
+    """Hash location_id -> lines picked that day ("YYYY-MM-DD", the location's own local date), of
+    the locations in the location's bucket (state/key_buckets: at most 16 keys a day, spread over the
+    Cluster's nodes; a location's day is one key, so its check-and-take stays one atomic call);
     expires CAPACITY_TTL_S after a write."""
-    return f"{prefix}cap:{day}"
+    return f"{prefix}cap:{{{tag_of('cap', location_id)}}}:{day}"
 
 
-def locations_by_day(days: Mapping[str, str]) -> dict[str, list[str]]:
-    """location_id -> day regrouped as day -> location_ids: one capacity hash read per day (a network
-    spans one or two local dates at a time)."""
+def capacity_reads(prefix: str, days: Mapping[str, str]) -> dict[str, list[str]]:
+    """location_id -> day regrouped as capacity key -> location_ids: one HMGET per key read (a
+    network spans one or two local dates at a time: at most 32 keys, whatever its size)."""
     grouped: dict[str, list[str]] = {}
     for location_id, day in days.items():
-        grouped.setdefault(day, []).append(location_id)
+        grouped.setdefault(capacity(prefix, day, location_id), []).append(location_id)
     return grouped
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 import redis.asyncio
+from redis.asyncio.cluster import RedisCluster
 
 from core.order_codec import order_from_dict
 from core.order_types import Order
@@ -23,9 +24,13 @@ def decision_ids(order: Order) -> list[str]:
 class AsyncRedisOrderReader:
     """Two round trips: the order, then its decisions (their ids are in the order). A decision that
     expired before its order (an open order outlives the retention) is left out. Both round trips
-    together are bounded by `deadline_s` (None: no bound), past which StoreUnavailable is raised."""
+    together are bounded by `deadline_s` (None: no bound), past which StoreUnavailable is raised.
+    On a Redis Cluster the decisions (one slot each) go in redis-py's cluster pipeline: one
+    pipeline per node, the nodes in parallel."""
 
-    def __init__(self, client: redis.asyncio.Redis, prefix: str, deadline_s: float | None = None) -> None:
+    def __init__(
+        self, client: redis.asyncio.Redis | RedisCluster, prefix: str, deadline_s: float | None = None
+    ) -> None:
         self._client = client
         self._prefix = prefix
         self._deadline_s = deadline_s

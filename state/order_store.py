@@ -1,9 +1,12 @@
 """The Redis order store of the worker: orders, their routing decisions, the SLA and allocation
 indexes, each batch written in one pipeline round trip, and the daily pick capacity (state/pick_capacity).
 
-Layout (state/order_keys.py): one string per order and per decision, one sorted set of the shipments
-waiting to be accepted, one hash per (sku, location) of the lines allocated there, one hash per day of
-the lines picked per location (each on its own local date). The pipeline is not a transaction (the
+Layout (state/order_keys.py): one string per order and per decision, the shipments waiting to be
+accepted in 16 sorted sets (the order's bucket), one hash per (sku, location) of the lines allocated
+there, the lines picked per location and day in 16 hashes a day (the location's bucket; each location
+on its own local date). The table-wide indexes are buckets so that no node of a Redis Cluster takes
+every write. On one Redis every call of a step is one pipeline; on a Cluster, one per node
+(state/cluster_calls), chosen once at construction. The pipeline is not a transaction (the
 keys live in many Cluster slots): each write's index updates are sent before its order, so a batch cut
 short leaves an order at its previous state and a retry with the same `before` repeats idempotent
 index writes. Capacity is not written here: it is taken per line when routing (take_capacity), where a
@@ -14,18 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import redis
+from redis.cluster import RedisCluster
 
 from core.order_codec import order_from_dict, order_to_dict
 from core.order_shortage import AllocatedHere
 from core.order_types import Order
 from state import lean_pipeline
 from state import order_keys as k
+from state.cluster_calls import ClusterScriptRunner
 from state.pick_capacity import GIVE, TAKE, CapacityClaim, CapacityReply, CapacityScript
-from state.redis_calls import unavailable
+from state.redis_calls import ScriptRunner, unavailable
 
 __all__ = ["OrderWrite", "RedisOrderStore"]
 
@@ -40,12 +45,19 @@ class OrderWrite:
 
 
 class RedisOrderStore:
-    def __init__(self, client: redis.Redis, prefix: str, retention_s: int = 30 * 86400) -> None:
-        self._client = client
+    def __init__(
+        self, client: redis.Redis | RedisCluster, prefix: str, retention_s: int = 30 * 86400
+    ) -> None:
         self._prefix = prefix
         self.prefix = prefix
         self._retention_s = retention_s
-        self._capacity = CapacityScript(client, prefix)
+        # One branch, here: one Redis keeps its one lean pipeline per step, a cluster one per node.
+        self._runner: ScriptRunner | ClusterScriptRunner
+        if isinstance(client, RedisCluster):
+            self._runner = ClusterScriptRunner(client)
+        else:
+            self._runner = ScriptRunner(client)
+        self._capacity = CapacityScript(self._runner, prefix)
 
     def load(self, order_ids: Sequence[str]) -> dict[str, Order]:
         """The orders known (unknown ids are absent), in one round trip."""
@@ -56,11 +68,10 @@ class RedisOrderStore:
     ) -> tuple[dict[str, Order], dict[str, int]]:
         """`load` and `capacity_used` in one round trip: what a batch of order work reads first."""
         commands: list[lean_pipeline.Command] = [("GET", k.order(self._prefix, o)) for o in order_ids]
-        by_day = k.locations_by_day(days)
-        commands += [("HMGET", k.capacity(self._prefix, day), *ids) for day, ids in by_day.items()]
-        with unavailable():
-            found = lean_pipeline.run(self._client, commands, raise_on_error=True)
-        return _orders(order_ids, found[: len(order_ids)]), _counts(by_day, found[len(order_ids) :])
+        by_key = k.capacity_reads(self._prefix, days)
+        commands += [("HMGET", key, *ids) for key, ids in by_key.items()]
+        found = self._read(commands)
+        return _orders(order_ids, found[: len(order_ids)]), _counts(by_key, found[len(order_ids) :])
 
     def save(
         self,
@@ -82,16 +93,16 @@ class RedisOrderStore:
             key = k.order(self._prefix, write.after.order_id)
             finished = k.finished(write.after)
             commands.append(("SET", key, value, "EX", self._retention_s) if finished else ("SET", key, value))
-        with unavailable():
-            lean_pipeline.run(self._client, commands, raise_on_error=True)
+        self._read(commands)
 
     def _indexes(self, write: OrderWrite) -> list[lean_pipeline.Command]:
         commands: list[lean_pipeline.Command] = []
         before, after = k.sla_members(write.before), k.sla_members(write.after)
+        sla = k.sla(self._prefix, write.after.order_id)
         if gone := [m for m in before if m not in after]:
-            commands.append(("ZREM", k.sla(self._prefix), *gone))
+            commands.append(("ZREM", sla, *gone))
         if added := {m: at for m, at in after.items() if before.get(m) != at}:
-            commands.append(("ZADD", k.sla(self._prefix), *[x for m, at in added.items() for x in (at, m)]))
+            commands.append(("ZADD", sla, *[x for m, at in added.items() for x in (at, m)]))
         was, now = k.allocation_entries(write.before), k.allocation_entries(write.after)
         for place in dict.fromkeys([*was, *now]):
             old, new = was.get(place, {}), now.get(place, {})
@@ -104,7 +115,7 @@ class RedisOrderStore:
 
     def decisions(self, decision_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The decisions still kept (expired or unknown ids are absent), in one round trip."""
-        found = self._get([k.decision(self._prefix, decision_id) for decision_id in decision_ids])
+        found = self._read([("GET", k.decision(self._prefix, decision_id)) for decision_id in decision_ids])
         return {
             decision_id: orjson.loads(raw)
             for decision_id, raw in zip(decision_ids, found, strict=True)
@@ -112,22 +123,21 @@ class RedisOrderStore:
         }
 
     def due_shipments(self, now_ms: int, limit: int = 1000) -> list[tuple[str, str]]:
-        """(order_id, shipment_id) of the shipments still REQUESTED past their accept-by, oldest first."""
-        with unavailable():
-            found = self._client.zrangebyscore(k.sla(self._prefix), "-inf", now_ms, start=0, num=limit)
-        members = cast(list[bytes | str], found)  # without withscores, members only
-        return [k.split(k.text(m)) for m in members]
+        """(order_id, shipment_id) of the shipments still REQUESTED past their accept-by, oldest first:
+        the oldest `limit` of each bucket, merged (one round trip; one per node on a Cluster)."""
+        reads: list[lean_pipeline.Command] = [
+            ("ZRANGEBYSCORE", key, "-inf", now_ms, "WITHSCORES", "LIMIT", 0, limit)
+            for key in k.sla_buckets(self._prefix)
+        ]
+        due = sorted(entry for reply in self._read(reads) for entry in _scored(reply))
+        return [k.split(k.text(member)) for _, member in due[:limit]]
 
     def allocations_at(self, places: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[AllocatedHere]]:
         """Per (sku, location): the order lines allocated there, oldest first (every place asked is a
         key of the answer, with [] where nothing is allocated)."""
-        with unavailable():
-            pipe = self._client.pipeline(transaction=False)
-            for sku, location_id in places:
-                pipe.hgetall(k.allocated(self._prefix, sku, location_id))
-            hashes = pipe.execute()
+        hashes = self._read([("HGETALL", k.allocated(self._prefix, sku, loc)) for sku, loc in places])
         return {
-            place: k.by_age([k.allocated_here(f, v) for f, v in fields.items()])
+            place: k.by_age([k.allocated_here(f, v) for f, v in _pairs(fields)])
             for place, fields in zip(places, hashes, strict=True)
         }
 
@@ -144,10 +154,11 @@ class RedisOrderStore:
         """The claims' lines returned (those taken; the others are ignored): one round trip."""
         return self._capacity.run(GIVE, claims)
 
-    def _get(self, keys: list[str]) -> list[bytes | None]:
-        """GET of each key in one round trip (not MGET: the keys are in different Cluster slots)."""
+    def _read(self, commands: list[lean_pipeline.Command]) -> list[Any]:
+        """Single-key commands in one round trip (one per node on a Cluster; no MGET: the keys are in
+        different slots); the first error reply raised, "not now" as StoreUnavailable."""
         with unavailable():
-            return lean_pipeline.run(self._client, [("GET", key) for key in keys], raise_on_error=True)
+            return self._runner.read(commands)
 
 
 def _orders(order_ids: Sequence[str], found: Sequence[bytes | None]) -> dict[str, Order]:
@@ -159,11 +170,25 @@ def _orders(order_ids: Sequence[str], found: Sequence[bytes | None]) -> dict[str
 
 
 def _counts(
-    by_day: Mapping[str, Sequence[str]], replies: Sequence[Sequence[bytes | str | None]]
+    by_key: Mapping[str, Sequence[str]], replies: Sequence[Sequence[bytes | str | None]]
 ) -> dict[str, int]:
-    """Lines picked per location from one HMGET per day's capacity hash (0 where none)."""
+    """Lines picked per location from one HMGET per capacity hash read (0 where none)."""
     return {
         location_id: int(n) if n is not None else 0
-        for ids, counts in zip(by_day.values(), replies, strict=True)
+        for ids, counts in zip(by_key.values(), replies, strict=True)
         for location_id, n in zip(ids, counts, strict=True)
     }
+
+
+def _pairs(reply: Any) -> list[tuple[Any, Any]]:
+    """A raw HGETALL reply as (field, value) pairs: a dict (RESP3) or a flat list (RESP2)."""
+    if isinstance(reply, dict):
+        return list(reply.items())
+    return list(zip(reply[::2], reply[1::2], strict=True))
+
+
+def _scored(reply: Any) -> list[tuple[float, bytes]]:
+    """A raw ZRANGEBYSCORE WITHSCORES reply as (score, member) pairs: flat (RESP2) or pairs (RESP3)."""
+    if reply and isinstance(reply[0], list):
+        return [(float(score), member) for member, score in reply]
+    return [(float(score), member) for member, score in zip(reply[::2], reply[1::2], strict=True)]

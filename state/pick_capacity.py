@@ -4,20 +4,18 @@ A claim names the order lines (their `order_keys.member`) a location is asked to
 TAKE grants each line while the location is under its limit and consumes it in the same step, so any
 number of workers together never exceed the limit; a line already taken there that day is granted again
 without counting twice (a retried batch, a save cut short). GIVE returns lines whose allocation was
-refused. Every claim is one script call on one key (the day's hash): one pipelined round trip per batch.
+refused. Every claim is one script call on one key (the hash of the location's bucket that day,
+order_keys.capacity): one pipelined round trip per batch on one Redis, one per node on a Cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
+from typing import Any, Protocol
 
-import redis
-
-from state import lean_pipeline
 from state import order_keys as k
-from state.redis_calls import unavailable
+from state.redis_calls import Request, unavailable
 
 __all__ = ["CapacityClaim", "CapacityReply", "CapacityScript", "TAKE", "GIVE"]
 
@@ -38,38 +36,35 @@ class CapacityReply:
     granted: tuple[bool, ...]  # per member: taken (TAKE) or given back (GIVE)
 
 
-class CapacityScript:
-    """capacity.lua, loaded by SHA on first use and again after NOSCRIPT."""
+class ScriptCalls(Protocol):
+    """The store's script runner: state.redis_calls.ScriptRunner (one Redis, one pipeline) or
+    state.cluster_calls.ClusterScriptRunner (one pipeline per node); both reload after NOSCRIPT."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self._client, self._prefix = client, prefix
-        self._source = (resources.files("state") / "lua" / "capacity.lua").read_text()
-        self._sha: str | None = None
+    def run(self, requests: list[Request]) -> list[Any]: ...
+
+
+class CapacityScript:
+    """capacity.lua (`capacity` in state/scripts.py), each claim one call on one key."""
+
+    def __init__(self, runner: ScriptCalls, prefix: str) -> None:
+        self._runner, self._prefix = runner, prefix
 
     def run(self, op: str, claims: Sequence[CapacityClaim]) -> list[CapacityReply]:
-        """One reply per claim, in one round trip (two after a Redis restart emptied the script cache)."""
+        """One reply per claim, in one round trip per node (one more after a restart or a failover
+        emptied a node's script cache)."""
         if not claims:
             return []
-        for _attempt in range(2):
-            if self._sha is None:
-                with unavailable():
-                    self._sha = str(self._client.script_load(self._source))
-            calls = [self._call(self._sha, op, claim) for claim in claims]
-            with unavailable():
-                replies = lean_pipeline.run(self._client, calls)
-            if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
-                break
-            self._sha = None
+        replies = self._runner.run([self._call(op, claim) for claim in claims])
         with unavailable():  # an error reply: "not now" is StoreUnavailable, a script error is raised
             for reply in replies:
                 if isinstance(reply, Exception):
                     raise reply
         return [CapacityReply(int(r[0]), tuple(bool(x) for x in r[1:])) for r in replies]
 
-    def _call(self, sha: str, op: str, claim: CapacityClaim) -> lean_pipeline.Command:
+    def _call(self, op: str, claim: CapacityClaim) -> Request:
         limit = -1 if claim.limit is None else claim.limit
-        key = k.capacity(self._prefix, claim.day)
-        return ("EVALSHA", sha, 1, key, op, claim.location_id, limit, k.CAPACITY_TTL_S, *claim.members)
+        key = k.capacity(self._prefix, claim.day, claim.location_id)
+        return ("capacity", (1, key, op, claim.location_id, limit, k.CAPACITY_TTL_S, *claim.members))
 
 
 def take_in_memory(

@@ -17,6 +17,7 @@ import redis
 from core.errors import InvalidEvent, StoreUnavailable
 from core.movements import Outcome
 from state import lean_pipeline
+from state.replica_wait import NO_WAIT, ReplicaWait
 from state.scripts import Scripts
 
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
@@ -80,9 +81,10 @@ def failed(reply: Any, sku: str, event_id: str) -> None:
 class ScriptRunner:
     """Runs requests in one pipeline, scripts by SHA (the Lua scripts of state/scripts.py)."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, wait: ReplicaWait = NO_WAIT) -> None:
         self._client = client
         self._scripts = Scripts()
+        self._wait = wait  # WAIT ends the pipeline (same round trip) when replicas are asked for
 
     def run(self, requests: list[Request]) -> list[Any]:
         """Each request's reply, error replies in their place; reloads the scripts and reruns only the
@@ -99,7 +101,11 @@ class ScriptRunner:
                         calls.append((name[1:], *args))
                     else:
                         calls.append(("EVALSHA", shas[name], *args))
-                answers = lean_pipeline.run(self._client, calls)
+                calls.extend(self._wait.commands)
+                answers, waited = self._wait.split(lean_pipeline.run(self._client, calls))
+            short = self._wait.shortfall(waited, "redis")
+            if short is not None:
+                raise short
             retry = []
             for i, answer in zip(pending, answers, strict=True):
                 replies[i] = answer

@@ -1,4 +1,4 @@
-"""The Lua scripts of the stock table: sources (common prelude + body), loaded once by SHA."""
+"""The Lua scripts of the stock table and of pick capacity: sources (preludes + body), loaded by SHA."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from importlib import resources
 
 import redis
 
-NAMES = ("adjust", "count", "transfer", "safety_stock", "hold", "alloc", "expire", "reconcile", "due")
-_PRELUDES = {"hold": 2, "alloc": 2, "expire": 2, "reconcile": 2, "due": 0}  # default: common.lua only
+NAMES = (
+    "adjust", "count", "transfer", "safety_stock", "hold", "alloc", "expire", "reconcile", "due", "capacity"
+)  # fmt: skip
+# default: common.lua only; capacity.lua stands alone (its key is not a stock hash)
+_PRELUDES = {"hold": 2, "alloc": 2, "expire": 2, "reconcile": 2, "due": 0, "capacity": 0}
 
 
 def source(name: str) -> str:

@@ -19,6 +19,7 @@ from state.cluster_calls import ClusterScriptRunner
 from state.decode import AtpMap, atp_figures, sku_stock
 from state.reader import AsyncRedisStockReader
 from state.redis_calls import Request, ScriptRunner, failed, text, unavailable
+from state.replica_wait import NO_WAIT, ReplicaWait
 from state.stock_calls import BatchCalls, Refusals, check_location, result_of
 from state.upkeep import Upkeep
 
@@ -37,6 +38,7 @@ class RedisStockStore(Upkeep):
         network: Callable[[], Network],
         dedupe_window_s: int = 3600,
         count_window_s: int = 86400,
+        wait: ReplicaWait = NO_WAIT,
     ) -> None:
         self._client = client
         self._prefix = prefix
@@ -48,9 +50,9 @@ class RedisStockStore(Upkeep):
         # One branch, here: a single Redis keeps its one lean pipeline per batch, a cluster one per node.
         self._runner: ScriptRunner | ClusterScriptRunner
         if isinstance(client, redis.Redis):
-            self._runner = ScriptRunner(client)
+            self._runner = ScriptRunner(client, wait)
         else:
-            self._runner = ClusterScriptRunner(client)
+            self._runner = ClusterScriptRunner(client, wait)
 
     def apply(self, movements: Sequence[Command], now_ms: int) -> list[MovementResult]:
         """One result per command, in order; raises StoreUnavailable when Redis cannot be reached (or

@@ -9,6 +9,9 @@ from the worker: each exactly once, no dedupe memory needed.
 
 A wipe between the check and the batch's writes is harmless for the same reason: the batch lands on
 the empty store, rebuild clears the prefix first, and the events are re-applied from the topics.
+The check comes before the batch, not in its pipeline: a batch applied onto a wiped master would
+publish figures (and route orders) computed from nothing. On a Redis Cluster the marker is one key
+per hash slot and a check reads every master (state.shard_markers): one master wiped alone is lost.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class StoreGuard:
         self._seen_lost = False
 
     def lost(self) -> bool:
-        """One EXISTS. Redis unreachable is not 'lost': the batch's own retry waits for it."""
+        """One EXISTS (on a cluster, one per master's slot range, a pipeline per node). Redis
+        unreachable is not 'lost': the batch's own retry waits for it."""
         try:
             lost = not self._marker.present()
         except StoreUnavailable:

@@ -1,18 +1,22 @@
 """The raw ceiling: confluent-kafka consume, orjson, the store's own Lua script in one pipeline per
-batch, produce. No validation, no framework: what the worker's extra work is measured against."""
+batch (on a cluster, one per node), produce. No validation, no framework: what the worker's extra
+work is measured against."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import redis
 from confluent_kafka import Consumer, Producer
+from redis.cluster import RedisCluster
 
 from core.ledger import DEDUPE_BUCKETS
 from core.network import Network
 from state import keys
+from state.cluster_calls import ClusterScriptRunner
 from state.scripts import Scripts
 
 DEDUPE_TTL_MS = 3_600_000 + 3_600_000 // DEDUPE_BUCKETS
@@ -47,12 +51,38 @@ def adjust_call(
     return ks, (*args, len(suffixes), 1, location, sign * line["quantity"], *policy[location])
 
 
+Send = Callable[[list[tuple[list[str], tuple[Any, ...]]]], list[Any]]  # (KEYS, ARGV) per call -> replies
+
+
+def pipeline_send(client: redis.Redis) -> Send:
+    """adjust.lua by SHA, every call of the batch in one redis-py pipeline (one Redis)."""
+    sha = Scripts().shas(client)["adjust"]
+
+    def send(calls: list[tuple[list[str], tuple[Any, ...]]]) -> list[Any]:
+        pipe = client.pipeline(transaction=False)
+        for ks, args in calls:
+            pipe.evalsha(sha, len(ks), *ks, *args)
+        return pipe.execute()
+
+    return send
+
+
+def cluster_send(client: RedisCluster) -> Send:
+    """adjust.lua on a cluster: the batch's calls as one pipeline per node (the store's own runner)."""
+    runner = ClusterScriptRunner(client)
+
+    def send(calls: list[tuple[list[str], tuple[Any, ...]]]) -> list[Any]:
+        return runner.run([("adjust", (len(ks), *ks, *args)) for ks, args in calls])
+
+    return send
+
+
 def run_raw(
     consumer_conf: dict[str, Any],
     producer_conf: dict[str, Any],
     topics: list[str],
     changes_topic: str,
-    client: redis.Redis,
+    client: redis.Redis | RedisCluster,
     redis_prefix: str,
     network: Network,
     expected: int,
@@ -60,7 +90,7 @@ def run_raw(
     """Consume `expected` events; returns (events, seconds from the first batch to the last)."""
     consumer, producer = Consumer(consumer_conf), Producer(producer_conf)
     consumer.subscribe(topics)
-    sha = Scripts().shas(client)["adjust"]
+    send = cluster_send(client) if isinstance(client, RedisCluster) else pipeline_send(client)
     policy = location_policy(network)
     done, first = 0, 0.0
     try:
@@ -71,16 +101,17 @@ def run_raw(
             first = first or time.perf_counter()
             now = time.time_ns() // 1_000_000
             suffixes = [str(now * DEDUPE_BUCKETS // 3_600_000 - i) for i in range(DEDUPE_BUCKETS + 1)]
-            pipe, skus = client.pipeline(transaction=False), []
+            calls, skus = [], []
             for record in records:
                 event = orjson.loads(record.value())  # type: ignore[arg-type]
                 sign = -1 if record.topic().endswith("sales.v1") else 1  # type: ignore[union-attr]
                 location = event["location_id"]
                 for line in event["lines"]:
-                    ks, args = adjust_call(redis_prefix, event, location, line, sign, now, suffixes, policy)
-                    pipe.evalsha(sha, len(ks), *ks, *args)
+                    calls.append(
+                        adjust_call(redis_prefix, event, location, line, sign, now, suffixes, policy)
+                    )
                     skus.append(line["sku"])
-            for sku, reply in zip(skus, pipe.execute(), strict=True):
+            for sku, reply in zip(skus, send(calls), strict=True):
                 producer.produce(changes_topic, orjson.dumps(reply), sku.encode())
             producer.poll(0)
             done += len(records)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import redis
 import yaml
+from redis.cluster import RedisCluster
 
 from core.errors import NetworkConfigError
 from core.routing_config import parse_routing_rules
@@ -31,6 +32,7 @@ from omnistock.replay.log import LogRecord, read_log_file, read_topics
 from omnistock.replay.run import RunOutputs, replay_once
 from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options
+from omnistock.wiring.stores import redis_client
 from streams.kafka_config import consumer_config
 from topics.catalog import INPUT_TOPICS
 from topics.codec import AvroCodec
@@ -62,7 +64,7 @@ def load_rules(path: str, strategy: str | None = None) -> RoutingRules:
 
 def compare(
     settings: Settings,
-    client: redis.Redis,
+    client: redis.Redis | RedisCluster,
     network: NetworkSource,
     draft: RoutingRules,
     records: list[LogRecord],
@@ -93,7 +95,7 @@ def run_replay(
     records = _records(settings, log, from_topics)
     if records is None:
         return 1
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    client = redis_client(settings)  # one Redis, or the cluster (OMNISTOCK_REDIS_CLUSTER)
     result = compare(settings, client, network, draft, records)
     label = f"draft {rules_path}" + (f" ({strategy})" if strategy else "")
     print(f"replayed {len(records)} records; live = the network's rules, {label}")

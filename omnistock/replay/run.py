@@ -22,6 +22,7 @@ from uuid import uuid4
 import orjson
 import redis
 from prometheus_client import CollectorRegistry
+from redis.cluster import RedisCluster
 
 from core.order_types import Order
 from core.routing_rules import RoutingRules
@@ -161,7 +162,7 @@ def placed_orders(records: Sequence[LogRecord], codec: AvroCodec) -> list[str]:
 
 def replay_once(
     settings: Settings,
-    client: redis.Redis,
+    client: redis.Redis | RedisCluster,
     network: NetworkSource,
     rules: RoutingRules,
     records: Sequence[LogRecord],
@@ -183,7 +184,8 @@ def replay_once(
         feeder = _Feeder(pipelines, sweep, clock, codec, answered_pairs(records, codec))
         for record in records:
             feeder.feed(record)
-        feeder.out.orders = RedisOrderStore(client, prefix).load(placed_orders(records, codec))
+        orders = RedisOrderStore(client, prefix)
+        feeder.out.orders = orders.load(placed_orders(records, codec))
         return feeder.out
     finally:
         delete_prefix(client, prefix)

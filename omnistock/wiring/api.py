@@ -19,8 +19,8 @@ from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.wiring.stores import network_source
 from state.change_stream import AsyncChangeStream, changes_key
-from state.epoch import AsyncStoreMarker
 from state.order_reader import AsyncRedisOrderReader
+from state.shard_markers import async_store_marker
 from state.store import AsyncRedisStockReader
 
 
@@ -71,7 +71,7 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         stream_limits=replace(STREAM_LIMITS, buffer_max=settings.api_stream_buffer_max),
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
         orders=AsyncRedisOrderReader(reads, settings.redis_prefix, deadline_s),
-        store_marker=AsyncStoreMarker(reads, settings.redis_prefix),
+        store_marker=async_store_marker(reads, settings.redis_prefix),  # one per slot on a cluster
     )
 
 

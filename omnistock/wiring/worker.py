@@ -25,8 +25,9 @@ from omnistock.stream_options import kafka_options, worker_options
 from omnistock.wiring.stores import network_source, single_redis, stock_store
 from omnistock.worker_http import serve_worker_http
 from state.change_stream import ChangeStream, changes_key
-from state.epoch import StoreMarker
+from state.order_layout import adopt_former_layout
 from state.order_store import RedisOrderStore
+from state.shard_markers import store_marker
 from state.store import RedisStockStore
 from streams.app import build_faust_app, wire_worker
 from streams.event_limits import EventLimits
@@ -66,10 +67,9 @@ def run_worker(settings: Settings) -> None:
     app: faust.App = build_faust_app(kafka_options(settings), loghandlers=[handler])
     network = network_source(settings)
     store = stock_store(settings, network)
+    adopt_former_order_layout(settings, store, network)
     pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
-    guard = StoreGuard(
-        StoreMarker(single_redis(store.client, "the store marker"), settings.redis_prefix), REGISTRY
-    )
+    guard = StoreGuard(store_marker(store.client, settings.redis_prefix), REGISTRY)  # per slot on a cluster
     wire_worker(app, worker_options(settings), pipelines, metrics, sweep, reconciling=store, guard=guard)
     # faust's own plain-text log goes nowhere: the JSON handler above carries every record to stdout.
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, logfile=os.devnull)
@@ -78,6 +78,19 @@ def run_worker(settings: Settings) -> None:
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
     worker.execute_from_commandline()
+
+
+def adopt_former_order_layout(settings: Settings, store: RedisStockStore, network: NetworkSource) -> None:
+    """The order indexes of the former layout moved into their buckets (state/order_layout); with Redis
+    out of reach the worker starts anyway (the next start moves them)."""
+    days = network.current().local_days(wall_clock_ms()).values()
+    try:
+        moved = adopt_former_layout(store.client, settings.redis_prefix, days)
+    except StoreUnavailable as error:
+        log.warning("order_layout_not_moved", extra={"error": str(error)})
+        return
+    if moved:
+        log.info("order_layout_moved", extra={"entries": moved})
 
 
 def wall_clock_ms() -> int:
@@ -105,7 +118,7 @@ def order_flow(
     codec: AvroCodec,
     metrics: WorkerMetrics,
     order_metrics: OrderMetrics,
-    change_log: ChangeStream,
+    change_log: ChangeStream | None,
     rules: Callable[[], RoutingRules] | None = None,
     clock_ms: Callable[[], int] = wall_clock_ms,
 ) -> OrderFlow:
@@ -128,9 +141,7 @@ def order_flow(
     retention_s = round(settings.order_retention_days * 86400)
     return OrderFlow(
         stock=store,
-        orders=RedisOrderStore(
-            single_redis(store.client, "the order store"), settings.redis_prefix, retention_s
-        ),
+        orders=RedisOrderStore(store.client, settings.redis_prefix, retention_s),  # one Redis or a Cluster
         router=router,
         outputs=order_outputs(registry, prefix),
         codec=codec,
@@ -159,11 +170,13 @@ def worker_processing(
     registry, prefix = settings.schema_registry_url, settings.topic_prefix
     codec = AvroCodec(make_registry(registry, prefix))
     changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
-    change_log = ChangeStream(
-        single_redis(store.client, "the change log"),
-        changes_key(settings.redis_prefix),
-        settings.change_stream_maxlen,
-    )
+    change_log = None  # interim on a cluster (branch `failover`): no change log until it is sharded
+    if not settings.redis_cluster:
+        change_log = ChangeStream(
+            single_redis(store.client, "the change log"),
+            changes_key(settings.redis_prefix),
+            settings.change_stream_maxlen,
+        )
     orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)
     decode = CommandDecoder(codec, settings.hold_ttl_s * 1000)
     limits = EventLimits(

@@ -1,7 +1,7 @@
 -- Daily pick capacity of one location on one day, taken per order line: TAKE refuses past the limit
 -- and consumes in the same step; GIVE returns what TAKE took. Standalone (no common.lua: KEYS[1] is
 -- not a stock hash). One key per call, so it runs on Redis Cluster whatever other keys a batch uses.
--- KEYS[1]: the day's capacity hash: field location_id -> lines taken, and one field
+-- KEYS[1]: the capacity hash of the location's bucket that day: field location_id -> lines taken, and one field
 --          "<location_id>|<order line member>" per line taken there (what makes a retry change nothing).
 -- ARGV: op ('TAKE' | 'GIVE'), location_id, limit (TAKE; -1: none), ttl_s, members (one per line)...
 -- Reply: {lines taken at the location after the call, then per member 1 (taken, now or by an earlier

@@ -1,4 +1,5 @@
-"""The order store contract: one suite run against the in-memory fake and the Redis store."""
+"""The order store contract: one suite run against the in-memory fake, the Redis store on one Redis,
+and the Redis store on a 3-master Redis Cluster."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any, cast
 import pytest
 import redis
 import redis.asyncio
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from core.allocation import OrderLine
@@ -28,6 +31,7 @@ from core.order_types import (
     ShipmentStatus,
 )
 from core.routing_types import DeliveryMethod, RoutedShipment, RoutingDecision, decision_dict
+from state import order_keys as k
 from state.memory_order_store import InMemoryOrderStore
 from state.order_reader import AsyncRedisOrderReader
 from state.order_store import OrderWrite, RedisOrderStore
@@ -39,24 +43,34 @@ A1, A2, B1 = OrderLine("l1", "SKU-A", 2), OrderLine("l2", "SKU-A", 1), OrderLine
 
 
 @pytest.fixture
+def client(request: pytest.FixtureRequest) -> Iterator[redis.Redis | RedisCluster]:
+    """The client of the Redis store under test: one Redis, or a cluster client."""
+    if request.node.callspec.params["order_store"] != "cluster":
+        yield request.getfixturevalue("redis_client")
+        return
+    cluster = RedisCluster.from_url(request.getfixturevalue("redis_cluster_url"))
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
 def order_store(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Each store under test; the Redis one under a fresh key prefix, its keys deleted after."""
+    """Each store under test; the Redis ones under a fresh key prefix, their keys deleted after."""
     if request.param == "memory":
         yield InMemoryOrderStore()
         return
-    client: redis.Redis = request.getfixturevalue("redis_client")
+    client: redis.Redis | RedisCluster = request.getfixturevalue("client")
     prefix = f"t-{uuid.uuid4().hex}:"
     yield RedisOrderStore(client, prefix)
     for key in client.scan_iter(match=prefix + "*", count=1000):
         client.delete(key)
 
 
-both = pytest.mark.parametrize(
-    "order_store", ["memory", pytest.param("redis", marks=pytest.mark.redis)], indirect=True
-)
-redis_only = pytest.mark.parametrize(
-    "order_store", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True
-)
+REDIS = pytest.param("redis", marks=pytest.mark.redis)
+CLUSTER = pytest.param("cluster", marks=pytest.mark.redis)
+every_store = pytest.mark.parametrize("order_store", ["memory", REDIS, CLUSTER], indirect=True)
+redis_stores = pytest.mark.parametrize("order_store", [REDIS, CLUSTER], indirect=True)
+one_redis = pytest.mark.parametrize("order_store", [REDIS], indirect=True)
 
 
 def routed(order_id: str, *shipments: tuple[str, tuple[OrderLine, ...]], at: int = T0) -> Order:
@@ -91,34 +105,34 @@ def here(order_id: str, line: OrderLine, at: int = T0, picked: bool = False) -> 
     return AllocatedHere(order_id, line.line_id, line.quantity, at, picked)
 
 
-@both
+@every_store
 def test_an_order_reads_back_as_it_was_saved(order_store: Any) -> None:
     order = saved(order_store, None, update(routed("O-1", ("WH1", (A1, B1)), ("ST1", (A2,))), 1, "ACCEPTED"))
     assert order_store.load(["O-1"]) == {"O-1": order}
 
 
-@both
+@every_store
 def test_unknown_orders_are_absent(order_store: Any) -> None:
     saved(order_store, None, routed("O-1", ("WH1", (A1,))))
     assert list(order_store.load(["NOPE", "O-1"])) == ["O-1"]
     assert order_store.load([]) == {}
 
 
-@both
+@every_store
 def test_a_requested_shipment_is_due_at_its_deadline_and_not_before(order_store: Any) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
     assert order_store.due_shipments(T0 + SLA - 1) == []
     assert order_store.due_shipments(T0 + SLA) == [("O-1", order.shipments[0].shipment_id)]
 
 
-@both
+@every_store
 def test_an_accepted_shipment_leaves_the_sla_index(order_store: Any) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1,)), ("ST1", (B1,))))
     saved(order_store, order, update(order, 1, "ACCEPTED"))
     assert order_store.due_shipments(T0 + SLA) == [("O-1", "O-1-2")]
 
 
-@both
+@every_store
 def test_due_shipments_come_oldest_deadline_first_up_to_the_limit(order_store: Any) -> None:
     for n, at in enumerate([T0 + 2_000, T0, T0 + 1_000]):
         saved(order_store, None, routed(f"O-{n}", ("WH1", (A1,)), at=at))
@@ -126,7 +140,7 @@ def test_due_shipments_come_oldest_deadline_first_up_to_the_limit(order_store: A
     assert order_store.due_shipments(T0 + 10 * SLA, limit=1) == [("O-1", "O-1-1")]
 
 
-@both
+@every_store
 def test_a_routed_shipment_is_in_the_allocation_index_of_each_of_its_lines(order_store: Any) -> None:
     saved(order_store, None, routed("O-1", ("WH1", (A1, B1))))
     saved(order_store, None, routed("O-2", ("WH1", (A2,)), at=T0 - 5))
@@ -138,7 +152,7 @@ def test_a_routed_shipment_is_in_the_allocation_index_of_each_of_its_lines(order
     }
 
 
-@both
+@every_store
 def test_a_picked_shipment_flags_its_lines_picked(order_store: Any) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
     saved(order_store, order, update(order, 1, "PICKED"))
@@ -147,7 +161,7 @@ def test_a_picked_shipment_flags_its_lines_picked(order_store: Any) -> None:
     }
 
 
-@both
+@every_store
 @pytest.mark.parametrize("status", ["SHIPPED", "REJECTED", "CANCELLED"])
 def test_a_shipment_that_ships_or_closes_leaves_the_allocation_index(order_store: Any, status: str) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1, B1))))
@@ -159,7 +173,7 @@ def test_a_shipment_that_ships_or_closes_leaves_the_allocation_index(order_store
     assert order_store.due_shipments(T0 + SLA) == []
 
 
-@both
+@every_store
 def test_a_partial_rejection_removes_only_the_rejected_lines(order_store: Any) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1, B1))))
     after = update(order, 1, ShipmentStatus.REJECTED, (ChangeLine(B1.sku, B1.quantity, B1.line_id),))
@@ -178,7 +192,7 @@ def test_a_partial_rejection_removes_only_the_rejected_lines(order_store: Any) -
     assert order_store.load(["O-1"])["O-1"] == rerouted
 
 
-@both
+@every_store
 def test_a_cancelled_order_leaves_both_indexes(order_store: Any) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1,)), ("ST1", (B1,))))
     saved(order_store, order, cancel(order, "c-1").order)
@@ -193,7 +207,7 @@ def take(store: Any, day: str, location_id: str, lines: int, limit: int | None =
     return reply
 
 
-@both
+@every_store
 def test_capacity_taken_accumulates_per_day_and_location(order_store: Any) -> None:
     take(order_store, "2026-01-01", "WH1", 3)
     take(order_store, "2026-01-01", "ST1", 1)
@@ -206,7 +220,7 @@ def test_capacity_taken_accumulates_per_day_and_location(order_store: Any) -> No
     assert order_store.capacity_used({}) == {}
 
 
-@both
+@every_store
 def test_each_location_s_capacity_is_read_on_its_own_day(order_store: Any) -> None:
     take(order_store, "2026-01-01", "PARIS", 4)
     take(order_store, "2026-01-02", "TOKYO", 2)
@@ -215,7 +229,7 @@ def test_each_location_s_capacity_is_read_on_its_own_day(order_store: Any) -> No
     assert order_store.capacity_used(days) == {"PARIS": 4, "TOKYO": 2}
 
 
-@both
+@every_store
 def test_capacity_is_refused_past_the_limit_and_consumed_in_the_same_step(order_store: Any) -> None:
     first = take(order_store, "2026-01-01", "WH1", 3, limit=4)
     second = take(order_store, "2026-01-01", "WH1", 3, limit=4, first=3)
@@ -224,14 +238,14 @@ def test_capacity_is_refused_past_the_limit_and_consumed_in_the_same_step(order_
     assert order_store.capacity_used({"WH1": "2026-01-01"}) == {"WH1": 4}
 
 
-@both
+@every_store
 def test_a_line_taken_again_is_granted_without_counting_twice(order_store: Any) -> None:
     take(order_store, "2026-01-01", "WH1", 2, limit=2)
     again = take(order_store, "2026-01-01", "WH1", 2, limit=2)  # a retried batch, a save cut short
     assert (again.used, again.granted) == (2, (True, True))
 
 
-@both
+@every_store
 def test_capacity_given_back_is_free_again_and_only_what_was_taken_counts(order_store: Any) -> None:
     take(order_store, "2026-01-01", "WH1", 2, limit=2)
     claim = CapacityClaim("2026-01-01", "WH1", 2, ("O-1/l1", "O-9/l1"))
@@ -242,7 +256,7 @@ def test_capacity_given_back_is_free_again_and_only_what_was_taken_counts(order_
     assert take(order_store, "2026-01-01", "WH1", 1, limit=2, first=5).granted == (True,)
 
 
-@both
+@every_store
 def test_a_batch_reads_its_orders_and_the_days_capacity_together(order_store: Any) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
     take(order_store, "2026-01-01", "WH1", 3)
@@ -255,14 +269,43 @@ def test_a_batch_reads_its_orders_and_the_days_capacity_together(order_store: An
     assert order_store.load_with_capacity(["O-1"], {}) == ({"O-1": order}, {})
 
 
-@both
+@every_store
 def test_decisions_are_stored_and_read_back_by_id(order_store: Any) -> None:
     made = decision("D-O-1", "O-1")
     saved(order_store, None, routed("O-1", ("WH1", (A1,))), decisions=[made])
     assert order_store.decisions(["D-O-1", "D-NONE"]) == {"D-O-1": made}
 
 
-@both
+@every_store
+def test_due_shipments_of_many_orders_come_oldest_first_whatever_part_of_the_index_holds_them(
+    order_store: Any,
+) -> None:
+    deadline_s = [(n * 7919) % 40 for n in range(40)]  # 40 different deadlines, not in order of ids
+    for n, at_s in enumerate(deadline_s):
+        saved(order_store, None, routed(f"O-{n}", ("WH1", (A1,)), at=T0 + at_s * 1000))
+    oldest = sorted(range(40), key=lambda n: deadline_s[n])
+    due = order_store.due_shipments(T0 + SLA + 40_000, limit=25)
+    assert due == [(f"O-{n}", f"O-{n}-1") for n in oldest[:25]]
+
+
+@pytest.mark.parametrize("order_store", [CLUSTER], indirect=True)
+def test_the_sla_index_and_the_days_capacity_of_many_orders_are_written_on_every_master(
+    order_store: RedisOrderStore, client: RedisCluster
+) -> None:
+    for n in range(40):
+        saved(order_store, None, routed(f"O-{n}", ("WH1", (A1,))))
+    order_store.take_capacity([CapacityClaim("2026-01-01", f"L{n}", None, ("O-1/l1",)) for n in range(30)])
+    p = order_store.prefix
+    capacity = {k.capacity(p, "2026-01-01", f"L{n}") for n in range(30)}
+    sla_nodes = {client.get_node_from_key(key).name for key in k.sla_buckets(p) if client.exists(key)}
+    capacity_nodes = {client.get_node_from_key(key).name for key in capacity if client.exists(key)}
+    masters = {node.name for node in client.get_primaries()}
+    assert len(masters) == 3
+    assert sla_nodes == masters
+    assert capacity_nodes == masters
+
+
+@every_store
 def test_the_reader_answers_the_order_with_its_decisions_once_each_in_shipment_order(
     order_store: Any, request: pytest.FixtureRequest
 ) -> None:
@@ -276,7 +319,11 @@ def test_the_reader_answers_the_order_with_its_decisions_once_each_in_shipment_o
     async def read(order_id: str) -> tuple[Any, bool]:
         if isinstance(order_store, InMemoryOrderStore):
             return await order_store.order(order_id), await order_store.ping()
-        client = redis.asyncio.Redis.from_url(request.getfixturevalue("redis_server_url"))
+        client: redis.asyncio.Redis | AsyncRedisCluster
+        if request.node.callspec.params["order_store"] == "cluster":
+            client = AsyncRedisCluster.from_url(request.getfixturevalue("redis_cluster_url"))
+        else:
+            client = redis.asyncio.Redis.from_url(request.getfixturevalue("redis_server_url"))
         try:
             reader = AsyncRedisOrderReader(client, order_store.prefix)
             return await reader.order(order_id), await reader.ping()
@@ -313,7 +360,7 @@ class CountingClient:
         return getattr(self.client, name)
 
 
-@redis_only
+@one_redis
 def test_a_save_is_one_round_trip(order_store: RedisOrderStore, redis_client: redis.Redis) -> None:
     counting = CountingClient(redis_client)
     store = RedisOrderStore(cast(redis.Redis, counting), order_store.prefix)
@@ -327,39 +374,39 @@ def test_a_save_is_one_round_trip(order_store: RedisOrderStore, redis_client: re
     assert counting.trips == 2
 
 
-@redis_only
+@redis_stores
 def test_decisions_and_finished_orders_expire_after_the_retention_open_orders_never(
-    order_store: RedisOrderStore, redis_client: redis.Redis
+    order_store: RedisOrderStore, client: redis.Redis | RedisCluster
 ) -> None:
-    store = RedisOrderStore(redis_client, order_store.prefix, retention_s=100)
+    store = RedisOrderStore(client, order_store.prefix, retention_s=100)
     shipped = routed("O-1", ("WH1", (A1,)))
     saved(store, None, shipped, decisions=[decision("D-O-1", "O-1")])
     take(store, "2026-01-01", "WH1", 1)
     saved(store, None, routed("O-2", ("WH1", (A2,))))
     saved(store, shipped, update(shipped, 1, "SHIPPED"))
     p = order_store.prefix
-    assert 0 < redis_client.ttl(f"{p}dec:{{D-O-1}}") <= 100
-    assert 0 < redis_client.ttl(f"{p}ord:{{O-1}}") <= 100
-    assert redis_client.ttl(f"{p}ord:{{O-2}}") == -1
-    assert 2 * 86400 < redis_client.ttl(f"{p}cap:2026-01-01") <= 3 * 86400
+    assert 0 < client.ttl(f"{p}dec:{{D-O-1}}") <= 100
+    assert 0 < client.ttl(f"{p}ord:{{O-1}}") <= 100
+    assert client.ttl(f"{p}ord:{{O-2}}") == -1
+    assert 2 * 86400 < client.ttl(k.capacity(p, "2026-01-01", "WH1")) <= 3 * 86400
 
 
-@redis_only
+@redis_stores
 def test_the_capacity_script_refuses_bad_input_before_any_write(
-    order_store: RedisOrderStore, redis_client: redis.Redis
+    order_store: RedisOrderStore, client: redis.Redis | RedisCluster
 ) -> None:
     with pytest.raises(redis.ResponseError, match="INVALID limit"):
         order_store.take_capacity([CapacityClaim("2026-01-01", "WH1", -5, ("O-1/l1",))])
     with pytest.raises(redis.ResponseError, match="INVALID location_id"):
         order_store.take_capacity([CapacityClaim("2026-01-01", "WH|1", 3, ("O-1/l1",))])
-    assert redis_client.exists(f"{order_store.prefix}cap:2026-01-01") == 0
+    assert client.exists(k.capacity(order_store.prefix, "2026-01-01", "WH1")) == 0
 
 
-@redis_only
+@redis_stores
 def test_a_days_count_written_before_lines_were_kept_goes_on_from_where_it_was(
-    order_store: RedisOrderStore, redis_client: redis.Redis
+    order_store: RedisOrderStore, client: redis.Redis | RedisCluster
 ) -> None:
-    redis_client.hset(f"{order_store.prefix}cap:2026-01-01", "WH1", 3)  # the former HINCRBY count
+    client.hset(k.capacity(order_store.prefix, "2026-01-01", "WH1"), "WH1", 3)  # the former HINCRBY count
     assert take(order_store, "2026-01-01", "WH1", 2, limit=4).granted == (True, False)
 
 

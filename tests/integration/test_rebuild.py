@@ -12,14 +12,18 @@ import orjson
 import pytest
 import redis
 from confluent_kafka import Producer
+from redis.cluster import RedisCluster
 
+from core.movements import AdjustOnHand, OnHandDelta
 from omnistock import rebuild as rebuild_module
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import NetworkSource
-from omnistock.rebuild import rebuild
+from omnistock.rebuild import rebuild, run_rebuild
 from omnistock.settings import Settings
+from omnistock.stack.redis_keys import delete_prefix
 from omnistock.wiring.stores import stock_store
-from state.epoch import REBUILD, StoreMarker
+from state.epoch import NEW_DEPLOYMENT, REBUILD, StoreMarker
+from state.shard_markers import store_marker
 from topics.catalog import all_topic_names
 
 pytestmark = [pytest.mark.broker, pytest.mark.redis]
@@ -111,3 +115,65 @@ def test_rebuild_applies_what_the_workers_applied_whatever_its_time_and_skips_wh
     wh1 = [loc for loc in store.read_sync(["SKU-X"])["SKU-X"].locations if loc.location_id == "WH-1"]
     # r-0, r-2 (three hours old: the worker took it when it came) and r-3; r-1 is on the DLQ
     assert (wh1[0].on_hand, report.skipped, report.refused) == (3, 1, 0)
+
+
+@pytest.fixture
+def cluster_settings(broker_bootstrap: str, redis_cluster_url: str) -> Iterator[Settings]:
+    run = uuid4().hex[:10]
+    yield Settings(
+        broker=broker_bootstrap, redis_url=redis_cluster_url, redis_cluster=True,
+        redis_prefix=f"it-rebuild-{run}:", topic_prefix=f"it-rebuild-{run}.", group_id=f"it-rebuild-{run}",
+        network_file=str(NETWORK),
+    )  # fmt: skip
+    client = RedisCluster.from_url(redis_cluster_url)
+    delete_prefix(client, f"it-rebuild-{run}:")
+    client.close()
+
+
+def test_on_a_cluster_one_master_wiped_alone_is_found_and_rebuild_restores_every_sku_to_the_oracle(
+    cluster_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = cluster_settings
+    create_topics(settings.broker, all_topic_names(settings.topic_prefix), settings.topic_partitions)
+    skus = [f"SKU-{n}" for n in range(24)]  # 24 hash tags: every master holds some
+    oracle = dict.fromkeys(skus, 0)
+    producer, sent, applied = Producer({"bootstrap.servers": settings.broker}), [], []
+    for n in range(96):
+        sku, quantity = skus[n % len(skus)], 1 + n % 5
+        oracle[sku] += quantity
+        applied.append(AdjustOnHand(f"r-{n}", sku, 1_800_000_000_000 + n, (OnHandDelta("WH-1", quantity),)))
+        event = {"event_id": f"r-{n}", "occurred_at": 1_800_000_000_000 + n, "location_id": "WH-1",
+                 "lines": [{"sku": sku, "quantity": quantity}]}  # fmt: skip
+        producer.produce(settings.topic_prefix + RECEIPTS, orjson.dumps(event), b"WH-1",
+                         on_delivery=lambda _e, m: sent.append((m.partition(), m.offset())))  # fmt: skip
+    assert producer.flush(10) == 0
+    store = stock_store(settings, NetworkSource(str(NETWORK)))
+    assert isinstance(store.client, RedisCluster)
+    store.apply(applied, 1_800_000_000_100)  # what the workers applied: the intact masters keep it
+    marker = store_marker(store.client, settings.redis_prefix)
+    marker.write(1, NEW_DEPLOYMENT)
+    wiped = store.client.get_primaries()[1]
+    gone = _delete_on_one_master(store.client.get_redis_connection(wiped), settings.redis_prefix)
+    assert any(b":stock:" in key for key in gone)  # some skus' figures were on the wiped master
+    assert not marker.present()
+    partition = sent[0][0]
+    monkeypatch.setattr(
+        rebuild_module, "committed_offsets", lambda *_: {(settings.topic_prefix + RECEIPTS, partition): 96}
+    )
+
+    assert run_rebuild(settings, False, lambda s: store, print) == 0
+
+    found = store.read_sync(skus)
+    assert {sku: found[sku].locations[0].on_hand for sku in skus} == oracle  # no master's counted twice
+    assert marker.present()
+    assert "from 96 records" in capsys.readouterr().out
+
+
+def _delete_on_one_master(node: redis.Redis, prefix: str) -> list[bytes]:
+    """As a master restarted empty, for this test's keys only (the session's cluster is shared)."""
+    found = list(node.scan_iter(match=prefix + "*", count=1000))
+    pipe = node.pipeline(transaction=False)
+    for key in found:
+        pipe.unlink(key)
+    pipe.execute()
+    return found

@@ -1,16 +1,18 @@
-"""Two workers routing one burst of orders on one Redis never give a node more lines than its daily
-pick capacity: the capacity is taken per line, atomically, before the line is allocated."""
+"""Two workers routing one burst of orders never give a node more lines than its daily pick capacity,
+on one Redis as on a 3-master Redis Cluster: the capacity is taken per line, atomically, before the
+line is allocated."""
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import orjson
 import pytest
 import redis
+from redis.cluster import RedisCluster
 
 from core.movements import AdjustOnHand, OnHandDelta
 from core.network import Network
@@ -37,16 +39,31 @@ NETWORK: Network = replace(
 ORDERS_PER_WORKER, BATCH = 150, 10
 
 
+Connect = Callable[[], redis.Redis | RedisCluster]
+
+
+@pytest.fixture(params=["redis", "cluster"])
+def connect(request: pytest.FixtureRequest) -> Connect:
+    """A new client of the Redis under test (each worker has its own): one Redis, or a cluster."""
+    if request.param == "cluster":
+        cluster_url: str = request.getfixturevalue("redis_cluster_url")
+        return lambda: RedisCluster.from_url(cluster_url)
+    url: str = request.getfixturevalue("redis_url")
+    return lambda: redis.Redis.from_url(url)
+
+
 @pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
+def prefix(connect: Connect) -> Iterator[str]:
     prefix = f"t-{uuid.uuid4().hex}:"
     yield prefix
-    delete_prefix(redis.Redis.from_url(redis_url), prefix)
+    client = connect()
+    delete_prefix(client, prefix)  # type: ignore[arg-type]  # SCAN and UNLINK: the cluster client has both
+    client.close()
 
 
-def _worker(redis_url: str, prefix: str) -> tuple[OrderFlow, RedisOrderStore]:
+def _worker(connect: Connect, prefix: str) -> tuple[OrderFlow, RedisOrderStore]:
     """One worker process's order flow, on its own connections to the shared Redis."""
-    client = redis.Redis.from_url(redis_url)
+    client = connect()
     stock, orders = RedisStockStore(client, prefix, lambda: NETWORK), RedisOrderStore(client, prefix)
     prepared = prepare(NETWORK, services())
     router = OrderRouter(stock, lambda: prepared, lambda: NETWORK.routing, lambda _: 3_600_000)
@@ -63,11 +80,11 @@ def _placed(order_id: str) -> FakeRecord:
 
 
 def test_two_workers_racing_for_a_node_with_capacity_4_give_it_exactly_4_lines(
-    redis_url: str, prefix: str
+    connect: Connect, prefix: str
 ) -> None:
-    seed = RedisStockStore(redis.Redis.from_url(redis_url), prefix, lambda: NETWORK)
+    seed = RedisStockStore(connect(), prefix, lambda: NETWORK)
     seed.apply([AdjustOnHand("seed", "A", NOW_MS - 60_000, (OnHandDelta("WH", 1000),))], NOW_MS)
-    workers = [_worker(redis_url, prefix) for _ in range(2)]
+    workers = [_worker(connect, prefix) for _ in range(2)]
     start = threading.Barrier(2)
     requested: list[list[str]] = [[], []]
 

@@ -1,5 +1,6 @@
 """`omnistock set-safety-stock` and `set-backorder` refuse an unknown location or a sku never seen,
-unless told `--create`: a typo must not create a phantom row."""
+unless told `--create`: a typo must not create a phantom row. `omnistock reconcile` repairs and prints
+the drift. Each on one Redis and on a Redis Cluster (OMNISTOCK_REDIS_CLUSTER)."""
 
 from __future__ import annotations
 
@@ -7,26 +8,30 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 
 from core.movements import AdjustOnHand, OnHandDelta
 from omnistock.cli import main
 from omnistock.settings import Settings
 from omnistock.stack.redis_keys import delete_prefix
-from omnistock.wiring.stores import network_source, stock_store
+from omnistock.wiring.stores import network_source, redis_client, stock_store
+from state import keys
 
 pytestmark = pytest.mark.redis
 WAREHOUSE = "WH-PARIS-BUSSY"
 
 
-@pytest.fixture
-def prefix(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+@pytest.fixture(params=["redis", "cluster"])
+def prefix(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The commands' settings from the environment, on one Redis and on the 3-master cluster."""
+    cluster = request.param == "cluster"
+    url = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
     prefix = f"t-{uuid.uuid4().hex}:"
-    monkeypatch.setenv("OMNISTOCK_REDIS_URL", redis_url)
+    monkeypatch.setenv("OMNISTOCK_REDIS_URL", url)
+    monkeypatch.setenv("OMNISTOCK_REDIS_CLUSTER", str(cluster).lower())
     monkeypatch.setenv("OMNISTOCK_REDIS_PREFIX", prefix)
     monkeypatch.delenv("OMNISTOCK_NETWORK_FILE", raising=False)
     yield prefix
-    client = redis.Redis.from_url(redis_url)
+    client = redis_client(Settings())
     delete_prefix(client, prefix)
     client.close()
 
@@ -67,3 +72,24 @@ def test_a_known_sku_at_a_known_location_is_set(prefix: str, capsys: pytest.Capt
     assert main(["set-safety-stock", "SKU-1", WAREHOUSE, "2"]) == 0
     assert main(["set-backorder", "SKU-1", "on"]) == 0
     assert "safety_stock 2" in capsys.readouterr().out
+
+
+def test_reconcile_repairs_a_drift_on_whichever_master_holds_the_sku_and_prints_it(
+    prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    skus = [f"SKU-{n}" for n in range(6)]  # six hash tags: on a cluster, on more than one master
+    for sku in skus:
+        receive(sku)
+    client = redis_client(Settings())
+    for sku in skus[::2]:  # a reserved figure with no hold behind it
+        figures = client.hget(keys.stock(prefix, sku), WAREHOUSE).decode().split(",")
+        client.hset(keys.stock(prefix, sku), WAREHOUSE, ",".join([*figures[:2], "3", *figures[3:]]))
+    client.close()
+
+    assert main(["reconcile"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(line.split("\t")[0] for line in lines if "\treserved\t" in line) == skus[::2]
+    assert lines[-1] == "3 figures drifted and were repaired (all skus)"
+    assert main(["reconcile", *skus]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "0 figures drifted and were repaired (6 skus)"
