@@ -78,7 +78,17 @@ class Settings(BaseSettings):
         description="A dead letter's value above this is truncated (headers: original size and sha256); "
         "keep it below the producer's message.max.bytes",
     )
-    worker_metrics_port: int = Field(9464, description="Port of the worker's /metrics (0: none)")
+    worker_metrics_port: int = Field(
+        9464, description="Port of the worker's /metrics, /healthz and /readyz (0: none)"
+    )
+    worker_metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the worker's metrics port listens on: 127.0.0.1 keeps it on a laptop; "
+        "0.0.0.0 (the image, compose, k8s) lets Prometheus and probes reach it",
+    )
+    worker_stall_s: float = Field(
+        120.0, gt=0, description="The worker's /healthz answers 503 once its loop has not turned this long"
+    )
     api_batch_max_skus: int = 500
     change_stream_maxlen: int = Field(
         100_000, description="Changes kept for SSE clients to resume from (shared by the log's streams)"

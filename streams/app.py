@@ -91,6 +91,11 @@ def wire_worker(
         )
         feed.subscribe(names)
         metrics.assigned.set_function(lambda: feed.assigned)
+        metrics.lag.watch(feed.lag)
+        metrics.pulse.partitions = lambda: feed.assigned
+        if guard is not None:
+            metrics.pulse.store_lost = guard.seen_lost
+        metrics.start_at_zero(topics)
         worker = BatchWorker(
             feed,
             agents,
@@ -104,6 +109,7 @@ def wire_worker(
             guard=guard,
         )
         stopper.worker = worker
+        metrics.pulse.start()
         log.info("stock_feed_started", extra={"topics": list(topics)})
         task = asyncio.ensure_future(worker.run())
         try:

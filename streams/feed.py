@@ -190,6 +190,20 @@ class BatchFeed:
     def resume(self) -> None:
         self._consumer.resume(self._consumer.assignment())
 
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records of each held partition not yet done (topic without its prefix): the cached high
+        watermark less the next offset done, else the cached low watermark. No broker round trip:
+        it is read at scrape time, from the metrics thread (librdkafka's calls are thread-safe)."""
+        done = self.offsets.next_offsets()
+        lags: dict[tuple[str, int], int] = {}
+        for held in self._consumer.assignment():
+            low, high = self._consumer.get_watermark_offsets(held, cached=True)
+            if high < 0:  # no fetch response seen for it yet
+                continue
+            start = done.get((held.topic, held.partition), max(low, 0))
+            lags[(held.topic.removeprefix(self._prefix), held.partition)] = max(0, high - start)
+        return lags
+
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned = len(partitions)
         self.offsets.reassigned(self._group_offsets(partitions))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from streams.dlq import REASONS
+from streams.lag import ConsumerLag
+from streams.pulse import WorkerPulse
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,24 @@ class WorkerMetrics:
     drift: Counter
     reconciliations: Counter
     offsets_reset: Counter
+    pulse: WorkerPulse
+    last_batch_age: Gauge
+    lag: ConsumerLag
 
     @classmethod
-    def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
+    def create(cls, registry: CollectorRegistry, pulse: WorkerPulse | None = None) -> WorkerMetrics:
+        pulse = pulse or WorkerPulse()
+        last_batch_age = Gauge(
+            "omnistock_last_batch_age_seconds",
+            "Seconds since this worker last applied a batch (since its start while none): with consumer "
+            "lag above 0 it means records wait and nothing is applied (stock is stale)",
+            registry=registry,
+        )
+        last_batch_age.set_function(pulse.last_batch_age_s)
         return cls(
+            pulse=pulse,
+            last_batch_age=last_batch_age,
+            lag=ConsumerLag(registry),
             consumed=Counter(
                 "omnistock_events_consumed_total", "Input records consumed", ["topic"], registry=registry
             ),
@@ -136,6 +153,13 @@ class WorkerMetrics:
                 registry=registry,
             ),
         )
+
+    def start_at_zero(self, topics: Iterable[str]) -> None:
+        """A zero series for each input topic (by its name without prefix): a dashboard's rate() and an
+        alert's increase() see a topic from the start, not from its first record or dead letter."""
+        for topic in topics:
+            for counter in (self.consumed, self.applied, self.duplicates, self.dlq, self.offsets_reset):
+                counter.labels(topic)
 
 
 def _per_reason(counter: Counter) -> Counter:

@@ -38,6 +38,10 @@ class OffsetWatch:
         self._committed: dict[tuple[str, int], int] = {}
         self._resets, self._prefix = resets, topic_prefix
 
+    def next_offsets(self) -> dict[tuple[str, int], int]:
+        """Each held partition's next offset to do, as far as known (a copy: read from another thread)."""
+        return dict(self._ends)
+
     def committed(self, offsets: dict[tuple[str, int], int]) -> None:
         """The group accepted these offsets (called from the committing thread: one dict update)."""
         self._committed.update(offsets)

@@ -6,6 +6,15 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from core.allocation import OrderStatus
+from core.order_lifecycle import NOT_FOUND, SLA_EXPIRED
+from core.order_shortage import SHORTAGE
+
+# Reasons a line is routed again: a rejection without a reason, and those the worker itself gives (a
+# node's rejection may carry a reason of its own, which gets its series when it first comes).
+REROUTE_REASONS = ("REJECTED", NOT_FOUND, SLA_EXPIRED, SHORTAGE)
+SHORTAGE_ACTIONS = ("rerouted", "flagged")
+
 
 @dataclass(frozen=True, slots=True)
 class OrderMetrics:
@@ -17,6 +26,19 @@ class OrderMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> OrderMetrics:
+        metrics = cls._create(registry)
+        # Zero series from the start: routing outcomes and re-routes show on a dashboard before the
+        # first order, and an alert's increase() counts the first one.
+        for status in OrderStatus:
+            metrics.statuses.labels(status.value)
+        for reason in REROUTE_REASONS:
+            metrics.rerouted_lines.labels(reason)
+        for action in SHORTAGE_ACTIONS:
+            metrics.shortages.labels(action)
+        return metrics
+
+    @classmethod
+    def _create(cls, registry: CollectorRegistry) -> OrderMetrics:
         return cls(
             statuses=Counter(
                 "omnistock_order_statuses_total",

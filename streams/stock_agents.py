@@ -60,6 +60,7 @@ async def apply_with_retry(
                 extra={"topic": job.topic, "delay_s": delay, "error": str(error)},
             )
             metrics.retries.inc()
+            metrics.pulse.turned()  # waiting for the store is not a stuck loop (liveness)
             attempt += 1
             await asyncio.sleep(delay)
     return None

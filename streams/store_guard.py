@@ -90,3 +90,7 @@ class StoreGuard:
             if not self.lost():
                 log.warning("store_restored", extra={"held_s": round(time.monotonic() - started, 1)})
                 return
+
+    def seen_lost(self) -> bool:
+        """What the last check found (no Redis call): for the worker's /readyz."""
+        return self._seen_lost

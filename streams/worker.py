@@ -112,6 +112,8 @@ class BatchWorker:
                 # The consume runs in a thread: it blocks up to 100 ms waiting for records.
                 top_up_s = TOP_UP_S if self.busy else 0.0
                 records = await loop.run_in_executor(None, self._feed.poll, self.next_poll, 0.1, top_up_s)
+                if self._metrics is not None:
+                    self._metrics.pulse.turned()
                 self.busy = len(records) >= BUSY_SHARE * self.next_poll
                 if records:
                     self.next_poll = self.poll_size(records)
@@ -155,10 +157,15 @@ class BatchWorker:
         await loop.run_in_executor(None, self._feed.commit)
         self._feed.pause()  # the group keeps this member (and its partitions) while it waits
         try:
-            await self._guard.hold(self._stopping, lambda: loop.run_in_executor(None, self._feed.keep_alive))
+            await self._guard.hold(self._stopping, lambda: loop.run_in_executor(None, self._keep_alive))
         finally:
             self._feed.resume()
         return not self._stopping.is_set()
+
+    def _keep_alive(self) -> None:
+        self._feed.keep_alive()
+        if self._metrics is not None:
+            self._metrics.pulse.turned()
 
     async def _outcomes(self, jobs: list[asyncio.Future[BatchOutcome]]) -> list[BatchOutcome]:
         """The agents' outcomes; BatchDropped when `abandon()` came first (the jobs are cancelled)."""
@@ -201,6 +208,7 @@ class BatchWorker:
             self._feed.produce(outcome.outputs)
         self._feed.mark_done(records)
         if self._metrics is not None:
+            self._metrics.pulse.applied()
             now_ms = time.time() * 1000
             for topic, stamp in oldest.items():
                 self._metrics.event_age.labels(topic).observe(max(0.0, now_ms - stamp) / 1000)

@@ -69,3 +69,15 @@ def redis_cluster_url() -> Iterator[str]:
         yield urls[0]
     finally:
         context.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def prometheus_tools() -> tuple[str, str]:
+    """(prometheus, promtool): on PATH, or installed from Debian's package (support/prometheus_tools.py)."""
+    from tests.support.prometheus_tools import prometheus_binaries
+
+    try:
+        return prometheus_binaries()
+    except RuntimeError as error:
+        unavailable(str(error))
+        raise

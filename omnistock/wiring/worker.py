@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 import faust
-from prometheus_client import REGISTRY, start_http_server
+from prometheus_client import REGISTRY
 
 from core.carriers import CarrierServices
 from core.errors import StoreUnavailable
@@ -23,6 +23,7 @@ from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
 from omnistock.stream_options import kafka_options, worker_options
 from omnistock.wiring.stores import network_source, replica_wait, stock_store
+from omnistock.worker_http import serve_worker_http
 from state.change_shards import ChangeShards
 from state.change_stream import ChangeStream
 from state.order_layout import adopt_former_layout
@@ -36,6 +37,7 @@ from streams.metrics import WorkerMetrics
 from streams.order_flow import ORDER_TOPICS, OrderFlow
 from streams.order_metrics import OrderMetrics
 from streams.order_routing import OrderRouter
+from streams.pulse import WorkerPulse
 from streams.records import OutRecord
 from streams.stock_agents import BatchPipeline
 from streams.stock_pipeline import StockPipeline
@@ -58,9 +60,9 @@ def run_worker(settings: Settings) -> None:
     """`omnistock worker`: create missing topics, then run the faust worker until stopped."""
     configure_logging(settings.log_level)
     create_topics(settings.broker, all_topic_names(settings.topic_prefix), settings.topic_partitions)
-    metrics = WorkerMetrics.create(REGISTRY)
+    metrics = WorkerMetrics.create(REGISTRY, WorkerPulse(settings.worker_stall_s))
     if settings.worker_metrics_port:
-        start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
+        serve_worker_http(settings.worker_metrics_host, settings.worker_metrics_port, REGISTRY, metrics.pulse)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     app: faust.App = build_faust_app(kafka_options(settings), loghandlers=[handler])

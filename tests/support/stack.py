@@ -31,6 +31,7 @@ class Stack:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)  # each worker's /metrics URL, in the same order
     group_id: str = ""
+    api_port: int = 0
 
     def start_worker(self, wait_assigned: bool = True) -> subprocess.Popen[bytes]:
         """One more `omnistock worker` in the stack's group (its own metrics port and log file)."""
@@ -103,9 +104,16 @@ def eventually(check: Callable[[], Any], timeout_s: float = 30.0, interval_s: fl
 
 @contextlib.contextmanager
 def running_stack(
-    bootstrap: str, redis_url: str, network_file: Path, log_dir: Path, workers: int = 1, **settings: str
+    bootstrap: str,
+    redis_url: str,
+    network_file: Path,
+    log_dir: Path,
+    workers: int = 1,
+    api_host: str = "127.0.0.1",
+    **settings: str,
 ) -> Iterator[Stack]:
-    """`workers` worker processes in one consumer group and one API; stopped (SIGTERM) and keys removed."""
+    """`workers` worker processes in one consumer group and one API (listening on `api_host`);
+    stopped (SIGTERM) and keys removed."""
     run = uuid.uuid4().hex[:10]
     api_port, metrics_port = free_port(), free_port()
     env = {
@@ -122,11 +130,12 @@ def running_stack(
         **{"OMNISTOCK_" + name.upper(): value for name, value in settings.items()},
     }
     worker = start_omnistock(["worker"], env, log_dir / "worker.log")
-    api = start_omnistock(["api", "--port", str(api_port)], env, log_dir / "api.log")
+    api = start_omnistock(["api", "--host", api_host, "--port", str(api_port)], env, log_dir / "api.log")
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
     stack = Stack(bootstrap, env["OMNISTOCK_TOPIC_PREFIX"], f"http://127.0.0.1:{api_port}", producer)
     stack.env, stack.log_dir, stack.group_id = env, log_dir, env["OMNISTOCK_GROUP_ID"]
     stack.workers, stack.metrics = [worker], [f"http://127.0.0.1:{metrics_port}/metrics"]
+    stack.api_port = api_port
     try:
         wait_worker_assigned(stack.metrics[0], 60, worker)
         for _ in range(workers - 1):

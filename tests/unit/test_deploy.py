@@ -84,12 +84,12 @@ def test_the_cluster_profile_runs_six_nodes_joined_with_one_replica_per_master(
         }
 
 
-def test_the_single_and_cluster_profiles_share_only_the_broker_and_prometheus(
+def test_the_single_and_cluster_profiles_share_only_the_broker_prometheus_and_grafana(
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
     in_both = {name for name, s in services.items() if not s.get("profiles")}
-    assert in_both == {"redpanda", "prometheus"}
+    assert in_both == {"redpanda", "prometheus", "grafana"}
     assert all(len(s["profiles"]) == 1 for name, s in services.items() if name not in in_both)
 
 
