@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
@@ -48,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
     state: RegistryState
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
-        parts = self.path.strip("/").split("/")
+        parts = self._parts()
         if len(parts) != 3 or parts[0] != "subjects" or parts[2] != "versions":
             self._answer(404, {"error_code": 404, "message": "not found"})
             return
@@ -59,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, {"id": self.state.register(parts[1], body["schema"])})
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-        parts = self.path.strip("/").split("/")
+        parts = self._parts()
         if parts == ["subjects"]:
             self._answer(200, sorted(self.state.subjects))
         elif len(parts) == 3 and parts[:2] == ["schemas", "ids"] and parts[2].isdigit():
@@ -76,6 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(200, list(range(1, len(versions) + 1)))
         else:
             self._answer(404, {"error_code": 404, "message": "not found"})
+
+    def _parts(self) -> list[str]:
+        """The path's parts; query parameters (Confluent's client sends some) change nothing here."""
+        return urlsplit(self.path).path.strip("/").split("/")
 
     def _answer(self, status: int, body: Any) -> None:
         data = json.dumps(body).encode()
