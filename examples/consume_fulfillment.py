@@ -13,7 +13,7 @@ headers:
     python consume_fulfillment.py --broker localhost:9092 --registry http://registry:8081
     python consume_fulfillment.py --broker localhost:9092 --schemas ./omnistock-schemas
 
-Each line: {"topic", "key", "schema", "value"}; timestamps print as ISO-8601 UTC.
+Each line: {"topic", "key", "schema", "content_type", "value"}; timestamps print as ISO-8601 UTC.
 """
 
 from __future__ import annotations
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 "topic": message.topic(),
                 "key": (message.key() or b"").decode(),
                 "schema": headers.get("omnistock.schema"),
+                "content_type": headers.get("content-type"),
                 "value": record,
             }
             print(json.dumps(line, default=printable), flush=True)

@@ -1,7 +1,7 @@
 """The README's example consumer (examples/consume_fulfillment.py), run as a third party would, decodes
 the fulfillment request and the order status a real worker produced for an order: through a schema
 registry (tests/support/schema_registry.py), and without one (the repo's .avsc files, picked by the
-`omnistock.schema` header). JSON outputs are decoded in tests/unit/test_example_consumer.py."""
+`omnistock.schema` header), and a worker writing plain JSON (OMNISTOCK_OUTPUT_FORMAT=json)."""
 
 from __future__ import annotations
 
@@ -70,15 +70,19 @@ def run_example(stack: Stack, *options: str) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in done.stdout.splitlines()]
 
 
-@pytest.mark.parametrize("mode", ["registry", "no registry"])
+@pytest.mark.parametrize("mode", ["registry", "no registry", "json"])
 def test_the_example_consumer_decodes_the_request_and_status_a_worker_produced(
     mode: str, broker_bootstrap: str, redis_url: str, tmp_path: Path
 ) -> None:
     with registry_or_none(mode) as (url, registry):
         settings = {"schema_registry_url": url} if url else {}
+        if mode == "json":
+            settings["output_format"] = "json"
         with running_stack(broker_bootstrap, redis_url, NETWORK, tmp_path, **settings) as stack:
             place_an_order_at_wh1(stack)
             options = ["--registry", url] if url else ["--schemas", str(ROOT / "topics" / "schemas")]
+            if mode == "json":
+                options = []  # nothing but the records: plain JSON
             lines = run_example(stack, *options)
         if registry is not None:  # the worker registered its outputs under the stack's topics
             assert f"{stack.topic_prefix}fulfillment.requests.v1-value" in registry.subjects
@@ -92,4 +96,6 @@ def test_the_example_consumer_decodes_the_request_and_status_a_worker_produced(
     assert [(x["sku"], x["quantity"]) for x in request["value"]["lines"]] == [("SKU-EX", 2)]
     assert request["value"]["occurred_at"].endswith("Z")
     assert (status["schema"], status["value"]["status"]) == ("omnistock.v1.OrderStatus", "ROUTED")
+    content_type = "application/json" if mode == "json" else "application/avro"
+    assert request["content_type"] == status["content_type"] == content_type
     assert status["value"]["shipments"][0]["shipment_id"] == request["value"]["shipment_id"]

@@ -145,3 +145,12 @@ def test_the_input_topics_replay_like_the_log_they_hold(setup: Setup, broker_boo
     assert _values(from_topics.live_kpis) == _values(from_log.live_kpis)
     assert _values(from_topics.draft_kpis) == _values(from_log.draft_kpis)
     assert _values(from_log.live_kpis)["routed"] == 2
+
+
+def test_a_worker_writing_json_outputs_replays_the_same(setup: Setup) -> None:
+    settings, client, network, draft = setup
+    records, _ = read_log(io.BytesIO(_log()))
+    as_json = settings.model_copy(update={"output_format": "json"})
+    assert _values(compare(as_json, client, network, draft, records).live_kpis) == _values(
+        compare(settings, client, network, draft, records).live_kpis
+    )
