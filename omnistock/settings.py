@@ -34,7 +34,16 @@ class Settings(BaseSettings):
     postcode_file: str | None = Field(
         None, description="CSV of postcode prefix, lat, lon[, timezone] for promises (default: packaged)"
     )
-    schema_registry_url: str | None = None
+    schema_registry_url: str | None = Field(
+        None,
+        description="A Confluent-compatible schema registry: the worker registers each output schema"
+        " under <topic>-value at start and frames records with its ids (unset: the repo's own ids 1-14)",
+    )
+    output_format: Literal["avro", "json"] = Field(
+        "avro",
+        description="Output topics' values: Confluent Avro, or plain JSON objects with the same fields;"
+        " a header names the schema and the content type either way",
+    )
     group_id: str = "omnistock-worker"
     # Consumer-group timings: production keeps Kafka's usual values; the embedded broker wants 6 s / 1 s
     # (Tansu holds a JoinGroup for half the session timeout).

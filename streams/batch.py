@@ -10,13 +10,18 @@ from typing import Protocol
 from core.movements import LocationFigures, MovementResult, Outcome
 from streams.dlq import reason_of
 from streams.metrics import WorkerMetrics
-from streams.records import OutRecord
+from streams.records import Headers, OutRecord
 from topics.catalog import AVAILABILITY_CHANGES, dlq_name
 
 CHANGED = frozenset({Outcome.APPLIED, Outcome.TRIMMED, Outcome.EXPIRED})
 
 
 class ChangeEncoder(Protocol):
+    @property
+    def headers(self) -> Headers:
+        """The headers of every change record (schema name, content type), shared by all of them."""
+        ...
+
     def encode(
         self, sku: str, figures: LocationFigures, network_atp: int, cause_event_id: str, now_ms: int
     ) -> bytes: ...
@@ -49,9 +54,9 @@ def change_records(
     now_ms: int,
 ) -> list[OutRecord]:
     """One availability change per location touched, keyed by sku."""
-    key = sku.encode()
+    key, headers, encode = sku.encode(), changes.headers, changes.encode
     return [
-        OutRecord(AVAILABILITY_CHANGES, key, changes.encode(sku, f, network_atp, cause_event_id, now_ms))
+        OutRecord(AVAILABILITY_CHANGES, key, encode(sku, f, network_atp, cause_event_id, now_ms), headers)
         for f in locations
     ]
 

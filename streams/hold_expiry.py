@@ -11,7 +11,7 @@ from core.errors import InvalidEvent, StoreUnavailable
 from core.movements import ExpiredHolds, ReleasedHold
 from streams.batch import ChangeEncoder, ChangeLog, change_records
 from streams.metrics import WorkerMetrics
-from streams.records import OutRecord
+from streams.records import Headers, OutRecord
 from topics.catalog import CART_HOLDS
 
 log = logging.getLogger("omnistock.holds")
@@ -22,6 +22,9 @@ class ExpiringStore(Protocol):
 
 
 class ReleaseEncoder(Protocol):
+    @property
+    def headers(self) -> Headers: ...
+
     def encode_expired(self, sku: str, released: ReleasedHold, cause_event_id: str, now_ms: int) -> bytes: ...
 
 
@@ -62,7 +65,9 @@ class HoldExpiry:
             outputs += change_records(sku, locations, network_atp, cause, self._changes, now_ms)
             for released in sku_holds.released:
                 value = self._releases.encode_expired(sku_holds.sku, released, cause, now_ms)
-                outputs.append(OutRecord(CART_HOLDS, released.cart_id.encode(), value))
+                outputs.append(
+                    OutRecord(CART_HOLDS, released.cart_id.encode(), value, self._releases.headers)
+                )
         if self._change_log is not None:
             self._change_log.append([(e.sku, f, e.network_atp) for e in expired for f in e.locations])
         self._metrics.holds_expired.inc(sum(len(sku_holds.released) for sku_holds in expired))

@@ -27,7 +27,7 @@ from streams.dlq import TOO_LATE, UNPROCESSABLE, dead_letter
 from streams.event_limits import EventLimits, replayed
 from streams.isolation import Isolation
 from streams.metrics import WorkerMetrics
-from streams.records import ConsumedRecord, OutRecord
+from streams.records import ConsumedRecord, Headers, OutRecord
 from topics.catalog import CART_HOLDS
 
 log = logging.getLogger("omnistock.pipeline")
@@ -37,6 +37,9 @@ Decoder = Callable[[str, bytes], list[Command]]
 
 
 class HoldEncoder(Protocol):
+    @property
+    def headers(self) -> Headers: ...
+
     def encode(self, hold: SetHold, result: MovementResult, now_ms: int) -> bytes: ...
 
 
@@ -125,7 +128,7 @@ class StockPipeline:
             batch.outcomes[result.outcome] += 1
             if isinstance(command, SetHold):
                 value = self._holds.encode(command, result, now_ms)
-                outputs.append(OutRecord(CART_HOLDS, command.cart_id.encode(), value))
+                outputs.append(OutRecord(CART_HOLDS, command.cart_id.encode(), value, self._holds.headers))
             if result.outcome in CHANGED:
                 outputs += change_records(
                     result.sku, result.locations, result.network_atp, result.event_id, encode, now_ms

@@ -11,7 +11,9 @@ from fastavro import parse_schema, schemaless_reader
 
 from core.errors import InvalidEvent
 from topics.avro_writer import Write, compile_writer
-from topics.registry import Schema, SchemaRegistry, UnknownSchema, load_schema
+from topics.output_headers import output_headers
+from topics.records import Headers
+from topics.registry import LocalSchemaList, Schema, SchemaRegistry, UnknownSchema, load_schema
 
 MAGIC = 0
 HEADER = struct.Struct(">bI")
@@ -58,6 +60,19 @@ class AvroCodec:
         self._writers: dict[str, tuple[bytes, Any]] = {}
         self._encoders: dict[str, tuple[bytes, Write]] = {}
         self._readers: dict[int, Any] = {}
+        self._headers: dict[str, Headers] = {}
+
+    @property
+    def local_ids(self) -> bool:
+        """True when ids come from the repo's own list (no schema registry)."""
+        return isinstance(self._registry, LocalSchemaList)
+
+    def headers(self, schema_name: str) -> Headers:
+        """The headers of every output record of `schema_name` (topics.output_headers), built once."""
+        headers = self._headers.get(schema_name)
+        if headers is None:
+            headers = self._headers[schema_name] = output_headers(schema_name, "avro", self.local_ids)
+        return headers
 
     def encode(self, schema_name: str, record: Record) -> bytes:
         """Frame `record` with the id of `schema_name` (timestamps may be int epoch ms or aware datetimes)."""

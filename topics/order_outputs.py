@@ -1,7 +1,8 @@
-"""Routing outputs: fulfillment requests, order statuses and routing decisions as Confluent Avro records.
+"""Routing outputs: fulfillment requests, order statuses and routing decisions (Avro or JSON records).
 
-Low volume (a few records per order), so records are dicts written by fastavro; each comes back as
-a topics.records.OutRecord, ready for the worker to produce.
+Low volume (a few records per order), so records are dicts written by the output codec (compiled
+Avro writer, or JSON); each comes back as a topics.records.OutRecord with its schema's headers,
+ready for the worker to produce.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from core.allocation import OrderLine, OrderStatus
 from core.order_types import Order, Shipment
 from core.routing_types import RoutedShipment, RoutingDecision, decision_dict
 from topics.catalog import FULFILLMENT_REQUESTS, ORDER_STATUS, ROUTING_DECISIONS
-from topics.codec import AvroCodec
+from topics.output_codec import OutputCodec, output_codec
+from topics.output_headers import OutputFormat
 from topics.records import OutRecord
-from topics.registry import make_registry
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
@@ -45,7 +46,7 @@ def decision_event_id(decision_id: str) -> str:
 class OrderOutputs:
     """Encodes the three routing outputs; each is keyed by order_id, so an order's records stay in order."""
 
-    def __init__(self, codec: AvroCodec) -> None:
+    def __init__(self, codec: OutputCodec) -> None:
         self._codec = codec
 
     def fulfillment_request(
@@ -111,12 +112,15 @@ class OrderOutputs:
         return self._record(ROUTING_DECISIONS, "routing_decision.v1", order_id, record)
 
     def _record(self, topic: str, schema: str, order_id: str, record: dict[str, Any]) -> OutRecord:
-        return OutRecord(topic, order_id.encode(), self._codec.encode(schema, record))
+        codec = self._codec
+        return OutRecord(topic, order_id.encode(), codec.encode(schema, record), codec.headers(schema))
 
 
-def order_outputs(registry_url: str | None, topic_prefix: str = "") -> OrderOutputs:
+def order_outputs(
+    registry_url: str | None, topic_prefix: str = "", output_format: OutputFormat = "avro"
+) -> OrderOutputs:
     """The outputs for `settings.schema_registry_url` when set, else for the repo's schema list."""
-    return OrderOutputs(AvroCodec(make_registry(registry_url, topic_prefix)))
+    return OrderOutputs(output_codec(registry_url, topic_prefix, output_format))
 
 
 def _promise(routed: RoutedShipment | None, requested_at_ms: int) -> dict[str, Any]:

@@ -124,7 +124,7 @@ class ConfluentSchemaRegistry:
                 raise
             detail = error.read().decode(errors="replace")[:200]
             raise SchemaRegistryError(
-                f"schema registry answered {error.code}: {detail}", url=self._url
+                f"schema registry answered {error.code} to {method} {path}: {detail}", url=self._url
             ) from None
         except (urllib.error.URLError, OSError) as error:
             raise SchemaRegistryError(f"schema registry unreachable: {error}", url=self._url) from None

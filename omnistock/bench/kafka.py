@@ -42,4 +42,5 @@ def worker_env(
         "OMNISTOCK_GROUP_REBALANCE_TIMEOUT_S": "6",
         "OMNISTOCK_WORKER_METRICS_PORT": str(metrics_port),
         "OMNISTOCK_LOG_LEVEL": "WARNING",
+        "OMNISTOCK_OUTPUT_FORMAT": "avro",  # the benches decode the outputs as Avro, whatever the shell says
     }

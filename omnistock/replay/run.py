@@ -170,7 +170,8 @@ def replay_once(
 ) -> RunOutputs:
     """Feeds `records` through fresh pipelines routed by `rules`, on a scratch prefix deleted after."""
     prefix = f"{settings.redis_prefix.rstrip(':')}-replay-{uuid4().hex}:"  # beside the live keys, not under
-    scratch = settings.model_copy(update={"redis_prefix": prefix})
+    # The run reads its own outputs back as Avro (epoch-ms times), whatever the live topics are written in.
+    scratch = settings.model_copy(update={"redis_prefix": prefix, "output_format": "avro"})
     start = min((r.at_ms for r in records if r.at_ms is not None), default=0)
     clock = ReplayClock(start)
     store = RedisStockStore(

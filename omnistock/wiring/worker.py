@@ -45,8 +45,9 @@ from streams.store_guard import StoreGuard
 from topics.catalog import HOLD_TOPICS, STOCK_TOPICS, all_topic_names
 from topics.codec import AvroCodec
 from topics.commands import CommandDecoder
-from topics.order_outputs import order_outputs
-from topics.outputs import availability_change_encoder, cart_hold_encoder
+from topics.order_outputs import OrderOutputs
+from topics.output_codec import JsonOutputs, prepare_outputs
+from topics.outputs import CartHoldEncoder, change_encoder
 from topics.registry import make_registry
 
 log = logging.getLogger("omnistock.worker")
@@ -138,17 +139,17 @@ def order_flow(
         sla_ms,
         settings.routing_partial,
     )
-    registry, prefix = settings.schema_registry_url, settings.topic_prefix
+    outputs = output_codec_of(settings, codec)
     retention_s = round(settings.order_retention_days * 86400)
     return OrderFlow(
         stock=store,
         orders=RedisOrderStore(store.client, settings.redis_prefix, retention_s, replica_wait(settings)),
         router=router,
-        outputs=order_outputs(registry, prefix),
+        outputs=OrderOutputs(outputs),
         codec=codec,
         network=network.current,
         postcodes=load_postcodes(settings.postcode_file),
-        changes=availability_change_encoder(registry, prefix),
+        changes=change_encoder(outputs),
         metrics=metrics,
         order_metrics=order_metrics,
         clock_ms=clock_ms,
@@ -156,6 +157,11 @@ def order_flow(
         reroute_shortages=settings.shortage_policy == "reroute",
         max_clock_skew_s=settings.max_clock_skew_s,
     )
+
+
+def output_codec_of(settings: Settings, codec: AvroCodec) -> AvroCodec | JsonOutputs:
+    """What writes the output topics: the input codec itself for Avro (one registry client), or JSON."""
+    return JsonOutputs() if settings.output_format == "json" else codec
 
 
 def worker_processing(
@@ -168,9 +174,10 @@ def worker_processing(
     clock_ms: Callable[[], int] = wall_clock_ms,
 ) -> tuple[dict[str, BatchPipeline], Callable[[], list[OutRecord]]]:
     """The pipeline of each applied topic, and the periodic sweep (expired holds, late shipments)."""
-    registry, prefix = settings.schema_registry_url, settings.topic_prefix
-    codec = AvroCodec(make_registry(registry, prefix))
-    changes, holds = availability_change_encoder(registry, prefix), cart_hold_encoder(registry, prefix)
+    codec = AvroCodec(make_registry(settings.schema_registry_url, settings.topic_prefix))
+    outputs = output_codec_of(settings, codec)
+    prepare_outputs(outputs)  # with a registry: every output schema registered before the first batch
+    changes, holds = change_encoder(outputs), CartHoldEncoder(outputs)
     shards = ChangeShards.of(settings.redis_prefix, settings.change_stream_count)
     change_log = ChangeStream(store.client, shards, settings.change_stream_maxlen)
     orders = order_flow(settings, store, network, codec, metrics, order_metrics, change_log, rules, clock_ms)

@@ -163,3 +163,12 @@ def test_on_a_redis_cluster_the_draft_compares_as_on_one_redis(
     live, trial = _values(result.live_kpis), _values(result.draft_kpis)
     assert (live["cost (EUR)"], trial["cost (EUR)"]) == (13.15, 20.10)
     assert (live["parcels per routed order"], trial["parcels per routed order"]) == (1.0, 1.5)
+
+
+def test_a_worker_writing_json_outputs_replays_the_same(setup: Setup) -> None:
+    settings, client, network, draft = setup
+    records, _ = read_log(io.BytesIO(_log()))
+    as_json = settings.model_copy(update={"output_format": "json"})
+    assert _values(compare(as_json, client, network, draft, records).live_kpis) == _values(
+        compare(settings, client, network, draft, records).live_kpis
+    )

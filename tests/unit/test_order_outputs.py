@@ -148,7 +148,7 @@ def test_a_routing_decision_carries_everything_the_decision_dict_gives() -> None
 
 def test_records_are_the_out_records_the_worker_produces_keyed_by_order() -> None:
     record = OUTPUTS.order_status(ORDER, OrderStatus.ROUTED, "evt-1", NOW_MS)
-    assert record == OutRecord(ORDER_STATUS, b"o-1", record.value, None)
+    assert record == OutRecord(ORDER_STATUS, b"o-1", record.value, CODEC.headers("order_status.v1"))
 
 
 def test_the_factory_uses_the_repo_schema_list_without_a_registry() -> None:
