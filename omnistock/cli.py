@@ -136,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             requests=args.requests or max(4000, round(rate * (args.duration or 5.0))),
             rate=rate,
             api_processes=args.api_processes or os.cpu_count() or 1,
+            step_s=args.duration or 5.0,
         )
     elif args.command == "bench" and args.what == "freshness":
         from omnistock.bench.freshness import run_bench_freshness

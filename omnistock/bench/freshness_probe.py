@@ -22,7 +22,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from omnistock.bench.freshness_stats import ProbeTimes
 from topics.catalog import STOCK_RECEIPTS
 
-POLL_GAP_S = 0.0005
+POLL_GAP_S = 0.001
 PROBE_LIMIT_S = 5.0
 # The probe consumer's own fetch wait: the broker's share it measures includes up to this much of
 # it. Small, but not 0: on the embedded broker every empty fetch costs work for each partition.

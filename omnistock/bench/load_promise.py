@@ -7,6 +7,7 @@ the bench's in-process and HTTP runs ask the same kind of carts without shipping
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import sys
@@ -20,6 +21,7 @@ from omnistock.bench.load_client import Request, main, phase, sending, sku_name
 from omnistock.bench.promise_steps import holds, step_rates
 
 CARTS_PER_SIZE = 2000
+STEP_PAUSE_S = 2.0
 
 
 def promise_requests(host: str, ports: list[int], bodies: list[bytes]) -> Callable[[], Request]:
@@ -67,6 +69,7 @@ async def run(spec: dict[str, Any]) -> list[PhaseSummary]:
         if target_ms <= 0 or holds(at_rate, target_ms):
             continue
         for step in step_rates(rate):
+            await asyncio.sleep(STEP_PAUSE_S)  # what the last step left queued in the API is answered first
             stepped = await phase(f"{name} at {step:.0f}/s", make, spec, round(step * step_s), step / rate)
             phases.append(stepped)
             if holds(stepped, target_ms):
