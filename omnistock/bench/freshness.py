@@ -26,6 +26,7 @@ from core.network import LocationKind
 from omnistock.bench.cpu_meter import CpuMeter, cpu_line
 from omnistock.bench.freshness_probe import probe_for, probing
 from omnistock.bench.freshness_stats import (
+    SLICE_S,
     FreshnessSummary,
     Spread,
     WorkerMeans,
@@ -167,6 +168,15 @@ def report(results: list[RateResult], round_trips: Spread) -> None:
             f"a batch's oldest record {w.oldest_age_ms:.0f} ms old when its outputs left"
         )
         print(f"  {cpu_line(r.cpu)}")
+        slowest = s.slowest_broker_ms + s.slowest_rest_ms
+        if slowest > 0:
+            broker, rest = s.slowest_broker_ms, s.slowest_rest_ms
+            print(
+                f"  the slowest tenth of the probes: {slowest:.1f} ms on average, the broker's share "
+                f"{broker:.1f} ms ({broker / slowest:.0%}), the rest {rest:.1f} ms"
+            )
+        slices = ", ".join(f"{start:.0f}s {p99:.0f}" for start, p99, _n in s.p99_by_slice)
+        print(f"  p99 per {SLICE_S:.0f} s of probes (ms): {slices}")
     late = f"p50 {round_trips.p50_ms:.2f} ms, p99 {round_trips.p99_ms:.2f} ms"
     print(f"GET round trip (a figure is seen at most this late): {late}")
     for r in results:

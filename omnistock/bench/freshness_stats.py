@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from omnistock.bench.latency import percentile
+from omnistock.bench.latency import percentile, percentiles_by_slice
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,13 @@ class FreshnessSummary:
     total: Spread
     broker: Spread
     rest: Spread
+    slowest_broker_ms: float  # the slowest tenth of the probes: their mean broker share ...
+    slowest_rest_ms: float  # ... and their mean rest: where the tail comes from
+    p99_by_slice: list[tuple[float, float, int]]  # (s from the first probe, p99 ms, probes) per SLICE_S
+
+
+SLICE_S = 5.0
+SLOWEST_SHARE = 0.1
 
 
 def summarize_probes(rate: float, probes: Sequence[ProbeTimes]) -> FreshnessSummary:
@@ -55,16 +62,40 @@ def summarize_probes(rate: float, probes: Sequence[ProbeTimes]) -> FreshnessSumm
     probe consumer missed counts in the total only."""
     seen = [p for p in probes if p.visible is not None]
     split = [p for p in seen if p.consumed is not None]
+    slowest = sorted(split, key=_total, reverse=True)[: max(1, round(len(split) * SLOWEST_SHARE))]
+    first = probes[0].produced if probes else 0.0
     return FreshnessSummary(
         rate=rate,
         probes=len(probes),
         unseen=len(probes) - len(seen),
-        total=spread([p.visible - p.produced for p in seen if p.visible is not None]),
-        broker=spread([p.consumed - p.produced for p in split if p.consumed is not None]),
-        rest=spread(
-            [p.visible - p.consumed for p in split if p.visible is not None and p.consumed is not None]
-        ),
+        total=spread([_total(p) for p in seen]),
+        broker=spread([_broker(p) for p in split]),
+        rest=spread([_rest(p) for p in split]),
+        slowest_broker_ms=_mean_ms([_broker(p) for p in slowest] if split else []),
+        slowest_rest_ms=_mean_ms([_rest(p) for p in slowest] if split else []),
+        p99_by_slice=[
+            (start, p99 * 1000, count)
+            for start, p99, count in percentiles_by_slice(
+                [(p.produced - first, _total(p)) for p in seen], SLICE_S
+            )
+        ],
     )
+
+
+def _total(p: ProbeTimes) -> float:
+    return (p.visible or p.produced) - p.produced
+
+
+def _broker(p: ProbeTimes) -> float:
+    return (p.consumed or p.produced) - p.produced
+
+
+def _rest(p: ProbeTimes) -> float:
+    return (p.visible or p.produced) - (p.consumed or p.produced)
+
+
+def _mean_ms(seconds: Sequence[float]) -> float:
+    return sum(seconds) / len(seconds) * 1000 if seconds else 0.0
 
 
 @dataclass(frozen=True, slots=True)

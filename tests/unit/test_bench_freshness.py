@@ -87,3 +87,21 @@ def test_a_step_with_errors_does_not_hold_however_fast() -> None:
 
     assert not holds(failing, 100.0)
     assert measured_limit([failing], 100.0) is None
+
+
+def test_the_slowest_tenth_says_whether_the_tail_is_the_brokers_or_ours() -> None:
+    quick = [ProbeTimes(i, i + 0.002, i + 0.005) for i in range(9)]
+    slow_in_the_worker = ProbeTimes(9.0, 9.004, 9.204)
+
+    summary = summarize_probes(5000.0, [*quick, slow_in_the_worker])
+
+    assert summary.slowest_broker_ms == pytest.approx(4.0)
+    assert summary.slowest_rest_ms == pytest.approx(200.0)
+
+
+def test_the_p99_is_also_given_per_slice_of_the_run() -> None:
+    probes = [ProbeTimes(0.0, 0.001, 0.010), ProbeTimes(6.0, 6.001, 6.100)]
+
+    summary = summarize_probes(2000.0, probes)
+
+    assert [(start, round(p99), n) for start, p99, n in summary.p99_by_slice] == [(0.0, 10, 1), (5.0, 100, 1)]
