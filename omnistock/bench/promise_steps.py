@@ -12,13 +12,19 @@ from collections.abc import Iterable
 from omnistock.bench.latency import PhaseSummary
 
 STEPS = 4
+LOWEST_STEP = 25.0  # requests/s: below it a limit says nothing a buyer compares
 
 
-def step_rates(rate: float, steps: int = STEPS) -> list[float]:
-    """The rates below `rate` to try, highest first: rate x (steps-1)/steps ... rate x 1/steps."""
+def step_rates(rate: float, steps: int = STEPS, lowest: float = LOWEST_STEP) -> list[float]:
+    """The rates below `rate` to try, highest first: rate x (steps-1)/steps ... rate x 1/steps, then
+    halving from there while at least `lowest` (a machine that holds none of the quarters still
+    gets a limit)."""
     if rate <= 0 or steps < 1:
         raise ValueError("rate must be > 0 and steps >= 1")
-    return [rate * k / steps for k in range(steps - 1, 0, -1)]
+    rates = [rate * k / steps for k in range(steps - 1, 0, -1)]
+    while rates and rates[-1] / 2 >= lowest:
+        rates.append(rates[-1] / 2)
+    return rates
 
 
 def holds(phase: PhaseSummary, target_p99_ms: float) -> bool:

@@ -62,8 +62,9 @@ def test_the_load_sends_what_is_due_and_never_makes_up_for_more() -> None:
     assert due_now(5000.0, 0.01, 60) == 0
 
 
-def test_the_steps_go_down_from_the_rate_in_quarters() -> None:
-    assert step_rates(1400.0) == [1050.0, 700.0, 350.0]
+def test_the_steps_go_down_from_the_rate_in_quarters_then_halve_to_the_lowest() -> None:
+    assert step_rates(1400.0) == [1050.0, 700.0, 350.0, 175.0, 87.5, 43.75]
+    assert step_rates(100.0) == [75.0, 50.0, 25.0]
 
 
 def test_steps_need_a_positive_rate() -> None:
