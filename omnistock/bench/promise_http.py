@@ -96,7 +96,9 @@ def run_bench_promise(
             "target_p99_ms": LIMIT_P99_MS,
             "step_s": step_s,
         }
-        steps = len(step_rates(rate)) * step_s * 2
+        # Each phase runs its requests, then at most its grace (10 s) for late answers, then a pause.
+        phases_at_most = 2 * (1 + len(step_rates(rate)))
+        steps = phases_at_most * (max(step_s, requests / rate) + 12)
         phases = load_phases(
             "omnistock.bench.load_promise", spec, timeout_s=3 * requests / rate + steps + 120
         )
