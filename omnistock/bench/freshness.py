@@ -24,6 +24,7 @@ import redis
 
 from core.network import LocationKind
 from omnistock.bench.cpu_meter import CpuMeter, cpu_line
+from omnistock.bench.freshness_load import READY
 from omnistock.bench.freshness_probe import probe_for, probing
 from omnistock.bench.freshness_stats import (
     SLICE_S,
@@ -90,7 +91,8 @@ def run_bench_freshness(settings: Settings, rates: Sequence[float], duration_s: 
                     meter.mark()
                     consumed, began = scrape_totals(metrics).get(CONSUMED, 0.0), time.perf_counter()
                     histograms = scrape_histogram_sums(metrics)
-                    probes = probe_for(prober, watch, duration_s - LOAD_WARM_S - 1, PROBE_INTERVAL_S)
+                    probing_s = max(1.0, duration_s - LOAD_WARM_S - 1)
+                    probes = probe_for(prober, watch, probing_s, PROBE_INTERVAL_S)
                     shares = meter.shares()
                     applied = (scrape_totals(metrics).get(CONSUMED, 0.0) - consumed) / (
                         time.perf_counter() - began
@@ -112,10 +114,15 @@ def run_bench_freshness(settings: Settings, rates: Sequence[float], duration_s: 
 
 
 def _start_load(spec: dict[str, object]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    """The load process, returned once it has encoded its events and begun sending them."""
+    load = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "omnistock.bench.freshness_load", orjson.dumps(spec).decode()],
         stdout=subprocess.PIPE,
     )
+    if load.stdout is None or load.stdout.readline().strip() != READY.strip():
+        stop(load)
+        raise RuntimeError("the load process did not start sending")
+    return load
 
 
 def _load_rate(load: subprocess.Popen[bytes]) -> float:

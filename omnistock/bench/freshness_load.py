@@ -4,7 +4,8 @@ Run as `python -m omnistock.bench.freshness_load '<json spec>'` (bootstrap, topi
 duration_s, seed); prints one JSON object {"produced", "seconds"}. Its own process, so producing
 thousands of events/s never takes the GIL from the bench's probes. The events are the worker bench's
 (90 % one- or two-line POS sales, 10 % receipts, 5,000 skus), encoded before the clock starts and
-sent in the slices of a 1 ms pacer: i.e. at `rate` on average whatever the sleeps' jitter.
+sent in the slices of a 1 ms pacer: i.e. at `rate` on average whatever the sleeps' jitter. It
+prints READY when it begins sending (encoding 100,000 events takes a few seconds on a busy machine).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from omnistock.network_file import default_network_path, load_network
 # keeps each produced batch as one object, and its fetches slow down with their number). The probe
 # itself is sent alone (linger 0).
 LOAD_LINGER_MS = 20
+READY = b"sending\n"
 
 
 def due_now(rate: float, elapsed_s: float, sent: int) -> int:
@@ -48,6 +50,8 @@ def run(spec: dict[str, Any]) -> dict[str, float]:
             "enable.idempotence": False,
         }
     )
+    sys.stdout.buffer.write(READY)
+    sys.stdout.flush()
     produce, sent, started = producer.produce, 0, time.perf_counter()
     while sent < count:
         elapsed = time.perf_counter() - started
