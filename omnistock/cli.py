@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -56,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--from-topics", action="store_true", help="read the input topics from the start")
     bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
     bench.add_argument(
-        "what", choices=["worker", "api", "holds", "promise", "routing"], nargs="?", default="worker"
+        "what",
+        choices=["worker", "api", "holds", "promise", "routing", "freshness"],
+        nargs="?",
+        default="worker",
     )
     bench.add_argument("--events", type=int, default=200_000, help="worker, holds: events to apply")
     bench.add_argument("--requests", type=int, default=None, help="api, promise: HTTP requests per phase")
@@ -67,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--calls", type=int, default=2000, help="promise: in-process calls per cart size")
     bench.add_argument(
         "--cluster", action="store_true", help="worker: one Redis beside a 3-shard cluster, 1 and 2 workers"
+    )
+    bench.add_argument(
+        "--api-processes", type=int, default=None, help="promise: API processes (default: one per core)"
+    )
+    bench.add_argument(
+        "--rates", default="2000,5000", help="freshness: background events/s, one rate after the other"
+    )
+    bench.add_argument(
+        "--duration", type=float, default=None, help="freshness: seconds per rate (20); promise: per step (5)"
     )
     return parser
 
@@ -119,9 +132,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "bench" and args.what == "promise":
         from omnistock.bench.promise_http import run_bench_promise
 
+        rate = args.rate or 200.0
         return run_bench_promise(
-            settings, calls=args.calls, requests=args.requests or 4000, rate=args.rate or 200.0
+            settings,
+            calls=args.calls,
+            requests=args.requests or max(4000, round(rate * (args.duration or 5.0))),
+            rate=rate,
+            api_processes=args.api_processes or os.cpu_count() or 1,
+            step_s=args.duration or 5.0,
         )
+    elif args.command == "bench" and args.what == "freshness":
+        from omnistock.bench.freshness import run_bench_freshness
+
+        rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
+        return run_bench_freshness(settings, rates, duration_s=args.duration or 20.0)
     elif args.command == "bench" and args.what == "routing":
         from omnistock.bench.routing import run_bench_routing
 

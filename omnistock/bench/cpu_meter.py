@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Mapping
 
+import redis
+
 from omnistock.bench.load_client import cpu_seconds
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class CpuMeter:
@@ -39,3 +44,13 @@ def cpu_line(shares: Mapping[str, float], cores: int | None = None) -> str:
     parts = ", ".join(f"{name} {share:.0f}" for name, share in shares.items())
     total = sum(shares.values())
     return f"CPU, % of one core: {parts}; {total:.0f} of the {cores * 100} that {cores} cores give"
+
+
+def local_redis_pid(client: redis.Redis) -> dict[str, int]:
+    """{"Redis": its pid} when the server is on this machine (a pid from elsewhere would name some
+    process here), else {}."""
+    if client.connection_pool.connection_kwargs.get("host") not in LOCAL_HOSTS:
+        return {}
+    with contextlib.suppress(redis.RedisError, KeyError, ValueError):
+        return {"Redis": int(client.info("server")["process_id"])}
+    return {}

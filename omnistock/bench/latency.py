@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -39,6 +39,8 @@ class PhaseSummary:
     max_ms: float
     lag_p99_ms: float  # how late the client itself sent (part of the latency above, not the server's)
     server_cpu: float  # CPU seconds / wall second of the server process over the phase (-1: unknown)
+    cpu: dict[str, float] = field(default_factory=dict)  # process name -> % of one core over the phase
+    rate: float = 0.0  # the rate asked of the phase (requests/s), 0 when not said
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +58,8 @@ def summarize(
     errors: int,
     elapsed_s: float,
     server_cpu: float = -1.0,
+    cpu: dict[str, float] | None = None,
+    rate: float = 0.0,
 ) -> PhaseSummary:
     """The summary of a phase: successful latencies only in the percentiles, errors counted apart."""
     ordered = sorted(latencies_s)
@@ -72,6 +76,8 @@ def summarize(
         max_ms=(ordered[-1] * 1000) if ordered else 0.0,
         lag_p99_ms=percentile(sorted(lags_s), 99) * 1000,
         server_cpu=server_cpu,
+        cpu=cpu or {},
+        rate=rate,
     )
 
 

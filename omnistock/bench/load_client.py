@@ -167,14 +167,23 @@ def _redis_hgetall(client: aioredis.Redis, prefix: str, skus: list[str]) -> Call
 async def phase(
     name: str, make: Callable[[], Request], spec: dict[str, Any], count: int, share: float = 1.0
 ) -> PhaseSummary:
-    rate, pid = float(spec["rate"]) * share, int(spec["server_pid"])
-    cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
+    """`count` requests at the spec's rate times `share`. The server's CPU is that of `server_pids`
+    (or `server_pid`) together; `cpu_pids` (name -> pid) and this load client are measured apart."""
+    rate = float(spec["rate"]) * share
+    servers = [int(pid) for pid in spec.get("server_pids") or [spec["server_pid"]]]
+    named = {**{str(k): int(v) for k, v in spec.get("cpu_pids", {}).items()}, "load client": os.getpid()}
+    cpu_before, wall_before = [cpu_seconds(pid) for pid in servers], time.perf_counter()
+    named_before = {k: cpu_seconds(pid) for k, pid in named.items()}
     limit = count / rate + float(spec.get("grace_s", 10.0))
     tally, elapsed = await open_loop(make, count, rate, int(spec.get("connections", 16)), limit)
-    cpu_after = cpu_seconds(pid)
-    cpu = (cpu_after - cpu_before) / (time.perf_counter() - wall_before) if cpu_before >= 0 else -1.0
+    wall = time.perf_counter() - wall_before
+    cpu_after = [cpu_seconds(pid) for pid in servers]
+    known = all(before >= 0 for before in cpu_before)
+    cpu = (sum(cpu_after) - sum(cpu_before)) / wall if known else -1.0
+    shares = {k: (cpu_seconds(pid) - named_before[k]) / wall * 100 for k, pid in named.items()}
     failed = count - len(tally.latencies)  # error answers and requests unanswered within the limit
-    return summarize(name, count, tally.latencies, tally.lags, failed, elapsed, cpu)
+    shares = {k: v for k, v in shares.items() if named_before[k] >= 0}
+    return summarize(name, count, tally.latencies, tally.lags, failed, elapsed, cpu, shares, rate)
 
 
 async def run(spec: dict[str, Any]) -> list[PhaseSummary]:

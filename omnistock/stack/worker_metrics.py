@@ -33,3 +33,16 @@ def scrape_totals(url: str) -> dict[str, float]:
             if sample.name.startswith("omnistock_") and sample.name.endswith("_total"):
                 totals[sample.name] += sample.value
     return dict(totals)
+
+
+def scrape_histogram_sums(url: str) -> dict[str, float]:
+    """`<name>_sum` and `<name>_count` of every `omnistock_*` histogram, summed over its labels: with
+    two scrapes, the mean of what was observed between them."""
+    sums: dict[str, float] = defaultdict(float)
+    for family in text_string_to_metric_families(_fetch(url)):
+        if family.type != "histogram" or not family.name.startswith("omnistock_"):
+            continue
+        for sample in family.samples:
+            if sample.name.endswith(("_sum", "_count")):
+                sums[sample.name] += sample.value
+    return dict(sums)
