@@ -117,4 +117,3 @@ class UnroutedLines:
         ]
         if releases:
             self._apply(releases, now_ms)
-

@@ -72,6 +72,8 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
         orders=AsyncRedisOrderReader(reads, settings.redis_prefix, deadline_s),
         store_marker=AsyncStoreMarker(reads, settings.redis_prefix),
+        max_body_bytes=settings.api_max_body_bytes or None,
+        access_log=settings.api_access_log,
     )
 
 
