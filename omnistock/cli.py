@@ -14,12 +14,21 @@ from typing import Any
 from omnistock.settings import load_settings
 
 
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" unless the help already tells the default in its own words."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.help and "default" in action.help:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
     """Every parser, subcommands' included (argparse makes them of the parent's class), shows each
     option's default beside its help."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", _DefaultsShown)
         super().__init__(*args, **kwargs)
 
 

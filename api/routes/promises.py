@@ -46,6 +46,7 @@ def promises_router(
         description=_DESCRIPTION,
         responses={
             **dict(responses or {}),
+            413: {"model": ErrorBody, "description": "More lines than the cap (too_many_items)"},
             422: {"model": ValidationErrorBody, "description": "Malformed cart or destination"},
             503: {"model": ErrorBody, "description": "No carrier services configured, or store down"},
         },
