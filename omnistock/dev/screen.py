@@ -167,9 +167,9 @@ class Screen:
         flow = (
             f"[{now - self.started:5.0f}s] produced {(produced - produced_before) / span:5.0f}/s"
             f" applied {rate('omnistock_events_consumed_total'):5.0f}/s"
-            f" ({rate('omnistock_events_applied_total'):5.0f} stock changes/s)"
-            f" | lag {figures.lag(produced):6d}"
-            f" | duplicates {totals.get('omnistock_events_duplicate_total', 0):.0f}"
+            f" ({rate('omnistock_events_applied_total'):5.0f} changes/s)"
+            f" | lag {figures.lag(produced):5d}"
+            f" | dups {totals.get('omnistock_events_duplicate_total', 0):.0f}"
             f" dlq {totals.get('omnistock_events_dlq_total', 0):.0f}"
             + (f" | broker {broker_mb:.0f} MB" if broker_mb is not None else "")
         )
