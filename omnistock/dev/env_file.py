@@ -15,7 +15,11 @@ from pathlib import Path
 
 def env_file_text(env: Mapping[str, str]) -> str:
     """One `export NAME=value` line per setting, quoted for a POSIX shell."""
-    header = "# the settings of the running `omnistock dev`; removed when it stops\n"
+    header = (
+        "# the settings of the running `omnistock dev`; removed when it stops. A worker started with\n"
+        "# them joins its group without /metrics (the dev worker holds the port): set\n"
+        "# OMNISTOCK_WORKER_METRICS_PORT to a free port to have them.\n"
+    )
     return header + "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(env.items()))
 
 
