@@ -98,8 +98,11 @@ class Teardown:
     removed: list[str] = field(default_factory=list)
 
     def line(self) -> str:
+        """E.g. "stopped broker, worker, api; removed redis keys dev-1:*, dev-2:*, .omnistock/dev/env"."""
         stopped = ", ".join(dict.fromkeys(self.stopped)) or "nothing"
-        removed = ", ".join(dict.fromkeys(self.removed)) or "nothing"
+        keys = [item for item in dict.fromkeys(self.removed) if item.endswith(":*")]
+        others = [item for item in dict.fromkeys(self.removed) if not item.endswith(":*")]
+        removed = ", ".join(([f"redis keys {', '.join(keys)}"] if keys else []) + others) or "nothing"
         return f"stopped {stopped}; removed {removed}"
 
 
@@ -179,7 +182,7 @@ def _start_and_feed(
         stack.callback(embedded_redis.stop)
         teardown.stopped.append("redis (embedded)")
     stack.callback(_delete_keys, settings.redis_url, prefix)
-    teardown.removed.append(f"redis keys {prefix}*")
+    teardown.removed.append(f"{prefix}*")
     create_topics(broker.bootstrap, all_topic_names(settings.topic_prefix), settings.topic_partitions)
     env = _child_env(settings, broker.bootstrap, prefix, ports.metrics.number)
     stack.callback(remove_env_file, write_env_file(ENV_FILE, {**env, "OMNISTOCK_WORKER_METRICS_PORT": "0"}))

@@ -86,10 +86,10 @@ def test_the_env_file_goes_when_the_stack_stops(tmp_path: Path) -> None:
 def test_the_last_line_says_what_was_stopped_and_removed() -> None:
     teardown = Teardown()
     teardown.stopped += ["broker", "worker", "api", "simulation", "broker"]
-    teardown.removed += ["redis keys dev-1:*", ".omnistock/dev/env"]
+    teardown.removed += ["dev-1:*", ".omnistock/dev/env", "dev-2:*", ".omnistock/dev/env"]  # a restart
 
     assert teardown.line() == (
-        "stopped broker, worker, api, simulation; removed redis keys dev-1:*, .omnistock/dev/env"
+        "stopped broker, worker, api, simulation; removed redis keys dev-1:*, dev-2:*, .omnistock/dev/env"
     )
 
 
