@@ -31,7 +31,9 @@ class EventsRefused(InvalidEvent):
     """The store refused some commands of a batch and applied the others: `results` has one entry per
     command (None where refused), `refused` the index of each refused command -> (code, message)."""
 
-    def __init__(self, results: Sequence[MovementResult | None], refused: dict[int, tuple[str, str]]) -> None:
+    def __init__(
+        self, results: Sequence[MovementResult | None], refused: dict[int, tuple[str, str]]
+    ) -> None:
         super().__init__(f"{len(refused)} commands refused", refused=len(refused))
         self.results = results
         self.refused = refused

@@ -188,3 +188,4 @@ class OrderRouter:
             entry.shipped_by[(decision.decision_id, shipment.location_id)] = shipment
         unroutable = tuple(u.line.line_id for u in decision.unrouted if last or u.line.line_id not in lost)
         return RoutingResult(decision.decision_id, tuple(shipments), unroutable=unroutable)
+

@@ -181,3 +181,4 @@ def delivery_of(order: Order) -> Delivery | None:
         return None
     place = Place(context.lat, context.lon, context.timezone or "UTC")
     return Delivery(DeliveryMethod(order.method), place, context.pickup_location_id)
+

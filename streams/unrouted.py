@@ -117,3 +117,4 @@ class UnroutedLines:
         ]
         if releases:
             self._apply(releases, now_ms)
+

@@ -46,3 +46,4 @@ def validate_value(codec: AvroCodec, model: type[E], topic: str, value: bytes) -
         error.fields.setdefault("topic", topic)
         raise
     raise invalid(describe_first_byte(value), topic=topic)
+

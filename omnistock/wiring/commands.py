@@ -18,3 +18,4 @@ def run_reconcile(settings: Settings, skus: list[str]) -> int:
         f"{len(drifts)} figures drifted and were repaired ({'all skus' if not skus else f'{len(skus)} skus'})"
     )
     return 0
+

@@ -39,26 +39,10 @@ def test_a_known_sku_answers_its_network_and_location_figures(client: TestClient
         "as_of": "2026-03-01T12:30:05.123Z",
         "network": {"on_hand": 14, "in_transit": 3, "reserved": 3, "allocated": 1, "atp": 7},
         "locations": [
-            {
-                "location_id": "dc-1",
-                "on_hand": 10,
-                "in_transit": 3,
-                "reserved": 2,
-                "allocated": 1,
-                "safety_stock": 2,
-                "atp": 5,
-                "online_atp": 5,
-            },
-            {
-                "location_id": "store-2",
-                "on_hand": 4,
-                "in_transit": 0,
-                "reserved": 1,
-                "allocated": 0,
-                "safety_stock": 1,
-                "atp": 2,
-                "online_atp": 2,
-            },
+            {"location_id": "dc-1", "on_hand": 10, "in_transit": 3, "reserved": 2, "allocated": 1,
+             "safety_stock": 2, "atp": 5, "online_atp": 5},
+            {"location_id": "store-2", "on_hand": 4, "in_transit": 0, "reserved": 1, "allocated": 0,
+             "safety_stock": 1, "atp": 2, "online_atp": 2},
         ],
     }
 
