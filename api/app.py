@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from api.access import AccessPolicy
 from api.auth import SCOPE_AVAILABILITY_READ, SCOPE_ORDERS_READ, ApiKeyTable
+from api.body_limit import BodyLimitMiddleware
 from api.body_timeout import BodyTimeoutMiddleware
 from api.caching import HttpCaching
 from api.change_hub import ChangeFeed
@@ -22,6 +23,7 @@ from api.errors import install_error_handlers
 from api.metrics import HttpMetrics, MetricsMiddleware
 from api.promise_desk import PromiseDesk
 from api.rate_limit import RateLimiter
+from api.request_log import RequestLogMiddleware
 from api.responses import JsonResponse
 from api.routes.availability import availability_router, one_sku
 from api.routes.hot_get import hot_get_route
@@ -73,6 +75,8 @@ def create_app(
     promises: PromiseDesk | None = None,
     orders: OrderReader | None = None,
     store_marker: StoreMarkerProbe | None = None,
+    max_body_bytes: int | None = None,
+    access_log: bool = False,
 ) -> FastAPI:
     """Build the API around `reader`; nothing connects here, the caller owns the reader's lifetime.
 
@@ -83,7 +87,9 @@ def create_app(
     this process; `rate_clock` is a monotonic clock in seconds. `auth_failures_per_min` (None: no
     bound): wrong keys a minute from one client address, then 429 to all its requests until one more
     try is due. `body_timeout_s` (None: no bound): a request body not all in by then answers 408.
-    `cache_max_age_s` goes in Cache-Control.
+    `cache_max_age_s` goes in Cache-Control. `max_body_bytes` (None: no bound): a larger body answers
+    413 before it is read. Every answer carries X-Request-ID (the client's, or a new one);
+    `access_log` logs each request as one JSON line (logger omnistock.access).
     `guards` are extra FastAPI dependencies run before every /v1 route, after the key and rate checks.
     `change_stream` (state.change_stream.AsyncChangeStream) feeds GET /v1/availability/stream, which
     answers 503 without one; `stream_limits` caps its skus and sets its timings. `promises` answers
@@ -110,6 +116,9 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     if body_timeout_s is not None:
         app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)
+    if max_body_bytes is not None:
+        app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(RequestLogMiddleware, access_log=access_log)  # the outermost: every answer has an id
     availability_guards = [*access.guards(SCOPE_AVAILABILITY_READ), *guards]
     # Before the availability routes: their /{sku} would take "stream" for a sku.
     app.include_router(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -31,12 +32,21 @@ def distance_km(a: Place, b: Place) -> float:
     return haversine_km(a.lat, a.lon, b.lat, b.lon)
 
 
+# A full UK postcode without its space: the outward code (area and district, "SW1A", "E1") then the
+# inward code, always a digit and two letters ("1AA").
+_UK_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
+
+
 def place_of_postcode(postcode: str, table: Mapping[str, Place]) -> Place | None:
     """The place of the longest prefix of `postcode` found in `table` (e.g. "69" for "69003"), or None.
 
-    Spaces are ignored and letters upper-cased, so "2a004" finds a "2A" entry.
+    Spaces are ignored and letters upper-cased, so "2a004" finds a "2A" entry. Of a full UK postcode
+    only the outward code is matched: "E16AN" is E1 6AN (Whitechapel), not a prefix of E16.
     """
     code = postcode.replace(" ", "").upper()
+    uk = _UK_POSTCODE.fullmatch(code)
+    if uk is not None:
+        code = uk.group(1)
     for length in range(len(code), 0, -1):
         place = table.get(code[:length])
         if place is not None:

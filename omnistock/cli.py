@@ -1,4 +1,7 @@
-"""The `omnistock` command: worker, api, produce, dev, rebuild, bench."""
+"""The `omnistock` command: the worker, the API, the embedded dev stack, and the tools around them.
+
+Settings come from OMNISTOCK_* variables (omnistock/settings.py); `omnistock COMMAND --help` tells
+each command's options and their defaults."""
 
 from __future__ import annotations
 
@@ -6,26 +9,74 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from omnistock.settings import load_settings
 
 
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" unless the help already tells the default in its own words."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.help and "default" in action.help:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every parser, subcommands' included (argparse makes them of the parent's class), shows each
+    option's default beside its help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsShown)
+        super().__init__(*args, **kwargs)
+
+
+def installed_version() -> str:
+    """The installed package's version (pyproject.toml), or a placeholder when run from a bare tree."""
+    try:
+        return version("omnistock")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="omnistock", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="omnistock", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"omnistock {installed_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("worker", help="run the stream processors (settings from OMNISTOCK_* variables)")
     api = commands.add_parser("api", help="serve the HTTP API")
-    api.add_argument("--host", default="127.0.0.1")
-    api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    api.add_argument("--port", type=int, default=8000, help="port to listen on")
     produce = commands.add_parser(
         "produce", help="produce JSON lines to a topic (base name, e.g. pos.sales.v1)"
     )
-    produce.add_argument("topic")
+    produce.add_argument("topic", help="an input topic's base name, without OMNISTOCK_TOPIC_PREFIX")
     produce.add_argument("file", help="a file of JSON lines, or - for standard input")
     dev = commands.add_parser("dev", help="run the embedded stack with a simulated retail network")
     dev.add_argument("--rate", type=float, default=1000.0, help="simulated events per second")
-    dev.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    dev.add_argument("--api-port", type=int, default=8000)
+    dev.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: run until Ctrl-C)",
+    )
+    dev.add_argument(
+        "--api-port", type=int, default=None, help="the API's port (default: 8000, or a free one)"
+    )
+    dev.add_argument(
+        "--broker-port", type=int, default=None, help="the broker's (default: 9092, or a free one)"
+    )
+    dev.add_argument(
+        "--metrics-port", type=int, default=None, help="the worker's /metrics (default: 9464, or a free one)"
+    )
+    dev.add_argument(
+        "--broker-max-mb",
+        type=float,
+        default=600.0,
+        help="start the stack afresh when the embedded broker holds more memory (0: never)",
+    )
     dev.add_argument("--sim-hour-s", type=float, default=60.0, help="real seconds per simulated hour")
     rebuild = commands.add_parser(
         "rebuild", help="restore a lost stock table from the topics, up to the workers' committed offsets"
@@ -40,12 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     reconcile.add_argument("skus", nargs="*", help="only these skus (default: all)")
     backorder = commands.add_parser("set-backorder", help="allow (or stop) allocating a sku beyond its stock")
-    backorder.add_argument("sku")
-    backorder.add_argument("allowed", choices=["on", "off"])
+    backorder.add_argument("sku", help="the sku")
+    backorder.add_argument("allowed", choices=["on", "off"], help="on: allocate beyond stock; off: never")
     backorder.add_argument("--create", action="store_true", help="even for a sku never seen")
     safety = commands.add_parser("set-safety-stock", help="override a location's safety stock for one sku")
-    safety.add_argument("sku")
-    safety.add_argument("location_id")
+    safety.add_argument("sku", help="the sku")
+    safety.add_argument("location_id", help="a location of the network file")
     safety.add_argument("quantity", help="units, or 'default' to fall back to the location's setting")
     safety.add_argument(
         "--create", action="store_true", help="even for a sku never seen or a location not in the network"
@@ -61,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["worker", "api", "holds", "promise", "routing", "freshness"],
         nargs="?",
         default="worker",
+        help="which benchmark",
     )
     bench.add_argument("--events", type=int, default=200_000, help="worker, holds: events to apply")
     bench.add_argument("--requests", type=int, default=None, help="api, promise: HTTP requests per phase")
@@ -108,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             duration=args.duration,
             api_port=args.api_port,
             sim_hour_s=args.sim_hour_s,
+            broker_port=args.broker_port,
+            metrics_port=args.metrics_port,
+            broker_max_mb=args.broker_max_mb,
         )
     elif args.command == "rebuild":
         from omnistock.rebuild import run_rebuild_command

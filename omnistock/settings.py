@@ -159,6 +159,12 @@ class Settings(BaseSettings):
     api_body_timeout_s: float = Field(
         10.0, gt=0, description="A request's body must all arrive within this, else 408 and close"
     )
+    api_max_body_bytes: int = Field(
+        1_048_576, ge=0, description="A larger request body answers 413 before it is read (0: no bound)"
+    )
+    api_access_log: bool = Field(
+        False, description="Log each HTTP request as one JSON line (omnistock.access)"
+    )
     log_level: str = "INFO"
 
     @property

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from api.caching import HttpCaching
 from api.errors import ApiError
 from api.schemas import BatchAvailability, BatchRequest, ErrorBody, SkuAvailability, ValidationErrorBody
+from api.timestamps import utc_iso
 from core.ports import StockReader
 from core.stock import LocationStock, SkuStock
 
@@ -71,7 +72,7 @@ def one_sku(reader: StockReader, clock: Callable[[], datetime], caching: HttpCac
     """The answer of GET /v1/availability/{sku}: shared by its FastAPI route and api.routes.hot_get."""
 
     async def answer(sku: str, location_ids: Collection[str] | None, if_none_match: str | None) -> Response:
-        as_of = clock().isoformat(timespec="milliseconds")
+        as_of = utc_iso(clock())
         found = await reader.read_many((sku,))
         stock = found.get(sku)
         if stock is None:
@@ -102,7 +103,7 @@ def availability_router(
     answer_one = one_sku(reader, clock, caching)
 
     def read_time() -> str:
-        return clock().isoformat(timespec="milliseconds")
+        return utc_iso(clock())
 
     @router.get(
         "/{sku}",

@@ -13,6 +13,7 @@ from api.errors import ApiError
 from api.order_schemas import OrderAnswer
 from api.responses import JsonResponse
 from api.schemas import ErrorBody
+from api.timestamps import utc_iso
 from core.allocation import OrderLine
 from core.order_types import Order, Shipment
 
@@ -102,9 +103,9 @@ def _shipment_body(shipment: Shipment) -> dict[str, Any]:
 
 
 def iso_utc(epoch_ms: int) -> str:
-    """Epoch milliseconds as ISO-8601 UTC with milliseconds, like the other routes' `as_of`.
+    """Epoch milliseconds as ISO-8601 UTC with milliseconds and Z, like the other routes' `as_of`.
     Integer arithmetic: a float of epoch seconds could round the milliseconds."""
-    return (_EPOCH + timedelta(milliseconds=epoch_ms)).isoformat(timespec="milliseconds")
+    return utc_iso(_EPOCH + timedelta(milliseconds=epoch_ms))
 
 
 def _lines(lines: Sequence[OrderLine]) -> list[dict[str, Any]]:

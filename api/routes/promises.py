@@ -15,6 +15,7 @@ from api.promise_desk import PromiseDesk, UnknownPostcode
 from api.promise_schemas import PromiseAnswer, PromiseRequest
 from api.responses import JsonResponse
 from api.schemas import ErrorBody, ValidationErrorBody
+from api.timestamps import utc_iso
 from core.promise_types import CartLine, PromiseOption, PromiseResult
 
 _DESCRIPTION = (
@@ -45,6 +46,7 @@ def promises_router(
         description=_DESCRIPTION,
         responses={
             **dict(responses or {}),
+            413: {"model": ErrorBody, "description": "More lines than the cap (too_many_items)"},
             422: {"model": ValidationErrorBody, "description": "Malformed cart or destination"},
             503: {"model": ErrorBody, "description": "No carrier services configured, or store down"},
         },
@@ -88,7 +90,7 @@ def answer_body(
     result: PromiseResult, now: datetime, version: str, destination: Mapping[str, Any]
 ) -> dict[str, Any]:
     return {
-        "as_of": now.isoformat(timespec="milliseconds"),
+        "as_of": utc_iso(now),
         "network_version": version,
         "destination": destination,
         "options": [_option_body(option) for option in result.options],

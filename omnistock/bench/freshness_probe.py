@@ -23,7 +23,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from omnistock.bench.freshness_stats import ProbeTimes
 from topics.catalog import STOCK_RECEIPTS
 
-POLL_GAP_S = 0.004  # a GET every 4 ms: the figures within 4 ms, and the probe does not load the API it measures
+POLL_GAP_S = 0.004  # a GET every 4 ms: within 4 ms, and the probe does not load the API it measures
 PROBE_LIMIT_S = 5.0
 # The probe consumer's own fetch wait: the broker's share it measures includes up to this much of
 # it. Small, but not 0: on the embedded broker every empty fetch costs work for each partition.

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
+from omnistock.dev.layout import fit
+
 PROMISE_POSTCODES = ("75011", "69003", "13001", "33000", "59000")
 ROUTING_OUTCOMES = ("ROUTED", "PARTIALLY_ROUTED", "BACKORDERED", "UNFULFILLABLE")
 REROUTE_REASONS = ("NOT_FOUND", "SLA_EXPIRED", "SHORTAGE")  # and any other reason seen
@@ -133,9 +135,15 @@ class Screen:
     """Rates since the last line, totals, lag, a few skus' availability, a promise, the order side."""
 
     def __init__(
-        self, metrics_url: str, api: str, skus: list[str], recent_order: Callable[[], str | None]
+        self,
+        metrics_url: str,
+        api: str,
+        skus: list[str],
+        recent_order: Callable[[], str | None],
+        broker_mb: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.metrics_url, self.api, self.skus, self.recent_order = metrics_url, api, skus, recent_order
+        self.broker_mb = broker_mb
         self.refreshes = 0
         self.restart(0)
 
@@ -155,13 +163,15 @@ class Screen:
         def rate(name: str) -> float:
             return (totals.get(name, 0.0) - previous.get(name, 0.0)) / span
 
+        broker_mb = self.broker_mb()
         flow = (
-            f"[{now - self.started:5.0f}s] produced {(produced - produced_before) / span:6.0f} events/s"
-            f"  applied {rate('omnistock_events_consumed_total'):6.0f} events/s"
-            f" ({rate('omnistock_events_applied_total'):6.0f} stock changes/s)"
-            f"  lag {figures.lag(produced):6d}"
-            f"  duplicates {totals.get('omnistock_events_duplicate_total', 0):.0f}"
-            f"  dlq {totals.get('omnistock_events_dlq_total', 0):.0f}"
+            f"[{now - self.started:5.0f}s] produced {(produced - produced_before) / span:5.0f}/s"
+            f" applied {rate('omnistock_events_consumed_total'):5.0f}/s"
+            f" ({rate('omnistock_events_applied_total'):5.0f} changes/s)"
+            f" | lag {figures.lag(produced):5d}"
+            f" | dups {totals.get('omnistock_events_duplicate_total', 0):.0f}"
+            f" dlq {totals.get('omnistock_events_dlq_total', 0):.0f}"
+            + (f" | broker {broker_mb:.0f} MB" if broker_mb is not None else "")
         )
         self.refreshes += 1
         postcode = PROMISE_POSTCODES[self.refreshes % len(PROMISE_POSTCODES)]
@@ -169,4 +179,4 @@ class Screen:
         order_id = self.recent_order()
         orders = order_figures(figures, before, span)
         orders += " | " + (order_summary(self.api, order_id) if order_id else "no order yet")
-        return "\n         ".join((flow, stock, promise(self.api, self.skus, postcode), orders))
+        return fit((flow, stock, promise(self.api, self.skus, postcode), orders))

@@ -84,6 +84,8 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
         orders=AsyncRedisOrderReader(reads, settings.redis_prefix, deadline_s),
         store_marker=async_store_marker(reads, settings.redis_prefix),  # one per slot on a cluster
+        max_body_bytes=settings.api_max_body_bytes or None,
+        access_log=settings.api_access_log,
     )
 
 

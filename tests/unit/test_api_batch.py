@@ -33,7 +33,7 @@ def test_a_batch_answers_the_found_skus_in_request_order_and_lists_the_others(cl
 
     assert response.status_code == 200
     body = response.json()
-    assert body["as_of"] == "2026-03-01T12:00:00.000+00:00"
+    assert body["as_of"] == "2026-03-01T12:00:00.000Z"
     assert [item["sku"] for item in body["items"]] == ["B", "A"]
     assert body["not_found"] == ["X"]
 

@@ -51,7 +51,7 @@ def test_a_cart_gets_one_option_per_method_with_local_times_price_co2e_and_its_p
 
     assert response.status_code == 200
     body = response.json()
-    assert body["as_of"] == "2026-11-17T10:00:00.000+00:00"
+    assert body["as_of"] == "2026-11-17T10:00:00.000Z"
     assert body["network_version"] == "test-1"
     assert body["destination"]["timezone"] == "Europe/Paris"
     assert [option["method"] for option in body["options"]] == [
