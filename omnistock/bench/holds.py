@@ -34,6 +34,7 @@ from omnistock.stack.embedded_broker import EmbeddedBroker
 from omnistock.stack.embedded_redis import ensure_redis
 from omnistock.stack.processes import free_port, start_omnistock, stop, wait_worker_assigned
 from omnistock.stack.redis_keys import delete_prefix
+from omnistock.stack.worker_metrics import BENCH_SCRAPE_GAP_S
 from state import hold_calls, keys
 from state.scripts import Scripts
 from state.store import RedisStockStore
@@ -144,7 +145,7 @@ def _wait_consumed(
         consumed = counters["omnistock_events_consumed_total"]
         if consumed and not first_at:
             first_at, first_count = time.perf_counter(), consumed
-        time.sleep(0.02)
+        time.sleep(BENCH_SCRAPE_GAP_S)
     if consumed < expected:
         raise TimeoutError(
             f"the worker consumed {consumed} of {expected} {topic} events in {timeout_s:.0f} s"

@@ -23,7 +23,7 @@ from omnistock.stack.embedded_broker import EmbeddedBroker
 from omnistock.stack.embedded_redis import ensure_redis
 from omnistock.stack.processes import free_port, start_omnistock, stop, wait_worker_assigned
 from omnistock.stack.redis_keys import delete_prefix
-from omnistock.stack.worker_metrics import scrape_totals
+from omnistock.stack.worker_metrics import BENCH_SCRAPE_GAP_S, scrape_totals
 from omnistock.stream_options import kafka_options
 from streams.kafka_config import consumer_config, producer_config
 from topics.catalog import AVAILABILITY_CHANGES, POS_SALES, STOCK_RECEIPTS, all_topic_names
@@ -75,7 +75,7 @@ def _worker_rate(
             consumed = scrape_totals(url).get("omnistock_events_consumed_total", 0.0)
             if consumed and not first_at:
                 first_at, first_count = time.perf_counter(), consumed
-            time.sleep(0.05)
+            time.sleep(BENCH_SCRAPE_GAP_S)
         elapsed = time.perf_counter() - first_at
         return (consumed - first_count) / elapsed, elapsed
     finally:

@@ -25,7 +25,7 @@ from omnistock.bench.kafka import worker_env
 from omnistock.kafka_admin import create_topics
 from omnistock.settings import Settings
 from omnistock.stack.processes import free_port, stop, wait_worker_assigned
-from omnistock.stack.worker_metrics import scrape_gauge, scrape_totals
+from omnistock.stack.worker_metrics import BENCH_SCRAPE_GAP_S, scrape_gauge, scrape_totals
 from topics.catalog import all_topic_names
 
 RUN_DIR = Path(".omnistock/bench")
@@ -153,6 +153,6 @@ def _consume_window(
         if consumed and not first_at:
             first_at, first_count = time.perf_counter(), consumed
             meter.mark()
-        time.sleep(0.05)
+        time.sleep(BENCH_SCRAPE_GAP_S)
     elapsed = time.perf_counter() - first_at
     return (consumed - first_count) / elapsed, elapsed
