@@ -100,14 +100,17 @@ def test_a_master_out_of_reach_is_not_a_lost_store(marker: ClusterStoreMarker, c
     assert marker.present()  # the slot map is read again after a node out of reach
 
 
-def test_a_master_added_later_with_its_slots_keys_is_whole_and_found_lost_once_wiped(
-    marker: ClusterStoreMarker, client: RedisCluster, cluster_urls: list[str]
-) -> None:
-    with tempfile.TemporaryDirectory(prefix="omnistock-fourth-") as directory:
+def test_a_master_added_later_with_its_slots_keys_is_whole_and_found_lost_once_wiped() -> None:
+    # A cluster of its own: a reshard and a fourth master are not undone reliably for the next tests.
+    with redis_cluster() as urls, tempfile.TemporaryDirectory(prefix="omnistock-fourth-") as directory:
+        client = RedisCluster.from_url(urls[0])
+        marker = store_marker(client, f"t-{uuid.uuid4().hex}:")
+        assert isinstance(marker, ClusterStoreMarker)
+        marker.write(1, "test")
         new = ClusterNode(Path(directory))
         new.start()
         try:
-            join_and_take_slots(new, cluster_urls, client)
+            join_and_take_slots(new, urls, client)
             client.nodes_manager.initialize()  # as after the MOVED a reshard answers
 
             assert marker.present()  # the moved slots' markers came with their keys
@@ -115,9 +118,8 @@ def test_a_master_added_later_with_its_slots_keys_is_whole_and_found_lost_once_w
             new.client().flushall()
             assert marker.lost_slots() == [MOVED_TO_THE_NEW_MASTER[0]]
         finally:
-            new.client().flushall()  # a slot's keys would keep it on the fourth master
-            give_back_slots(new, cluster_urls, client)
             new.stop()
+            client.close()
 
 
 def join_and_take_slots(new: ClusterNode, urls: list[str], client: RedisCluster) -> None:
@@ -138,22 +140,6 @@ def join_and_take_slots(new: ClusterNode, urls: list[str], client: RedisCluster)
         for url in [*urls, new.url]:
             redis.Redis.from_url(url).execute_command("CLUSTER", "SETSLOT", slot, "NODE", new_id)
     wait_until(lambda: all(owner(url, 0) == new.port for url in urls))
-
-
-def give_back_slots(new: ClusterNode, urls: list[str], client: RedisCluster) -> None:
-    """The slots (now empty) back to the first master, the fourth forgotten: the cluster as it was."""
-    source = redis.Redis.from_url(urls[0])
-    source_id, new_id = (
-        source.execute_command("CLUSTER", "MYID"),
-        new.client().execute_command("CLUSTER", "MYID"),
-    )
-    for slot in MOVED_TO_THE_NEW_MASTER:
-        for url in [*urls, new.url]:
-            redis.Redis.from_url(url).execute_command("CLUSTER", "SETSLOT", slot, "NODE", source_id)
-    for url in urls[1:]:
-        redis.Redis.from_url(url).execute_command("CLUSTER", "FORGET", new_id)
-    source.execute_command("CLUSTER", "FORGET", new_id)
-    client.nodes_manager.initialize()
 
 
 def known(url: str, node_id: bytes) -> bool:
