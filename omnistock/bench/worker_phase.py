@@ -145,14 +145,22 @@ def _consume_window(
     """(events/s, seconds) from the first event the workers consumed to the last; marks the meter at
     the first."""
     first_at, first_count, consumed = 0.0, 0.0, 0.0
+    quiet_at = time.perf_counter()  # the last scrape that saw nothing consumed
+    meter.mark()
     deadline = time.monotonic() + timeout_s
     while consumed < events:
         if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
             raise RuntimeError(f"the workers consumed {consumed:.0f} of {events} events (see {RUN_DIR})")
         consumed = sum(scrape_totals(url).get("omnistock_events_consumed_total", 0.0) for url in urls)
-        if consumed and not first_at:
+        if not consumed:
+            quiet_at = time.perf_counter()
+            meter.mark()
+        elif not first_at and consumed >= events:  # all of it between two scrapes: from the quiet one
+            first_at, first_count = quiet_at, 0.0
+        elif not first_at:
             first_at, first_count = time.perf_counter(), consumed
             meter.mark()
-        time.sleep(BENCH_SCRAPE_GAP_S)
+        # Often while waiting for the first event (the worker is idle), then lightly (see the constant).
+        time.sleep(BENCH_SCRAPE_GAP_S if consumed else 0.05)
     elapsed = time.perf_counter() - first_at
     return (consumed - first_count) / elapsed, elapsed
