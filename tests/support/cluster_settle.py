@@ -4,7 +4,6 @@ deadline; then what differs, as `tests.support.settle.Settled`."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 from confluent_kafka import KafkaException
@@ -14,9 +13,9 @@ from redis.exceptions import RedisError
 from core.errors import StoreUnavailable
 from omnistock.network_file import NetworkSource
 from state.store import RedisStockStore
-from tests.support.oracle import Key, Position, differences
+from tests.support.oracle import Key, Position
 from tests.support.send import Ends
-from tests.support.settle import Settled, committed
+from tests.support.settle import Settled, committed, settle_with
 
 
 def cluster_positions(url: str, prefix: str, network_file: str, skus: list[str]) -> dict[Key, Position]:
@@ -46,21 +45,14 @@ def settle_on_cluster(
 ) -> Settled:
     """`group` is (bootstrap, group_id); `urls` the nodes to try (any one that answers will do)."""
     skus = sorted({sku for sku, _ in expected})
-    started = time.monotonic()
-    diff = {key: (position, (0, 0)) for key, position in expected.items()}
-    stalled: dict[tuple[str, int], tuple[int, int]] = {}
-    while time.monotonic() - started < timeout_s:
-        try:
-            diff = differences(expected, _positions_from_any(urls, prefix, network_file, skus))
-            offsets = committed(*group, ends)
-        except (RedisError, StoreUnavailable, KafkaException):  # a node or the broker away for a moment
-            time.sleep(0.5)
-            continue
-        stalled = {place: (offsets[place], end) for place, end in ends.items() if offsets[place] < end}
-        if not diff and not stalled:
-            break
-        time.sleep(0.5)
-    return Settled(time.monotonic() - started, diff, stalled)
+    return settle_with(
+        lambda: _positions_from_any(urls, prefix, network_file, skus),
+        lambda: committed(*group, ends),
+        expected,
+        ends,
+        timeout_s,
+        (RedisError, StoreUnavailable, KafkaException),  # a node or the broker away for a moment
+    )
 
 
 def _positions_from_any(

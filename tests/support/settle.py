@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -68,14 +68,34 @@ def settle(
     """Poll until the positions equal `expected` and no partition lags, or `timeout_s` passed. The skus
     of `also_read` are read too: none of their positions is expected, so any they have is a difference."""
     skus = sorted({sku for sku, _ in expected} | set(also_read))
+    return settle_with(
+        lambda: read_positions(api, skus),
+        lambda: committed(bootstrap, group_id, ends),
+        expected,
+        ends,
+        timeout_s,
+        (OSError, urllib.error.URLError, KafkaException),  # the API or the store is down for a moment
+    )
+
+
+def settle_with(
+    positions: Callable[[], Mapping[Key, Position]],
+    offsets_of_group: Callable[[], Mapping[tuple[str, int], int]],
+    expected: Mapping[Key, Position],
+    ends: Ends,
+    timeout_s: float,
+    transient: tuple[type[Exception], ...],
+) -> Settled:
+    """Poll `positions` and the group's committed offsets until the positions equal `expected` and no
+    partition lags, or `timeout_s` passed; a `transient` error is a read to try again."""
     started = time.monotonic()
     diff = {key: (position, (0, 0)) for key, position in expected.items()}  # until a read succeeds
     stalled: dict[tuple[str, int], tuple[int, int]] = {}
     while time.monotonic() - started < timeout_s:
         try:
-            diff = differences(expected, read_positions(api, skus))
-            offsets = committed(bootstrap, group_id, ends)
-        except (OSError, urllib.error.URLError, KafkaException):  # the API or the store is down for a moment
+            diff = differences(expected, positions())
+            offsets = offsets_of_group()
+        except transient:
             time.sleep(0.5)
             continue
         stalled = {place: (offsets[place], end) for place, end in ends.items() if offsets[place] < end}
