@@ -19,6 +19,7 @@ class ShipmentStatus(StrEnum):
     REQUESTED = "REQUESTED"  # sent to the node, not yet accepted
     ACCEPTED = "ACCEPTED"
     PICKED = "PICKED"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP"  # click & collect: picked and waiting at the counter
     SHIPPED = "SHIPPED"
     COLLECTED = "COLLECTED"
     DELIVERED = "DELIVERED"
@@ -31,11 +32,12 @@ RANK = {
     ShipmentStatus.REQUESTED: 0,
     ShipmentStatus.ACCEPTED: 1,
     ShipmentStatus.PICKED: 2,
-    ShipmentStatus.SHIPPED: 3,
-    ShipmentStatus.COLLECTED: 4,
-    ShipmentStatus.DELIVERED: 4,
+    ShipmentStatus.READY_FOR_PICKUP: 3,
+    ShipmentStatus.SHIPPED: 4,
+    ShipmentStatus.COLLECTED: 5,
+    ShipmentStatus.DELIVERED: 5,
 }
-SHIPPED_RANK = 3  # from here the units have left the node's stock
+SHIPPED_RANK = 4  # from here the units have left the node's stock
 CLOSED = frozenset({ShipmentStatus.REJECTED, ShipmentStatus.CANCELLED})
 DONE = frozenset({ShipmentStatus.COLLECTED, ShipmentStatus.DELIVERED})
 

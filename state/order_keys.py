@@ -99,7 +99,7 @@ def allocation_entries(found: Order | None) -> dict[SkuLocation, dict[str, str]]
     for s in found.shipments:
         if not s.live or s.shipped:
             continue
-        picked = "1" if s.status is ShipmentStatus.PICKED else "0"
+        picked = "1" if s.status in (ShipmentStatus.PICKED, ShipmentStatus.READY_FOR_PICKUP) else "0"
         for line in s.lines:
             value = SEP.join((str(line.quantity), str(s.requested_at_ms), picked))
             entries.setdefault((line.sku, s.location_id), {})[member(found.order_id, line.line_id)] = value

@@ -88,6 +88,7 @@ ENUMS = {
         "ACCEPTED",
         "REJECTED",
         "PICKED",
+        "READY_FOR_PICKUP",  # an extension of the contract's list (issue 17: the store's counter)
         "SHIPPED",
         "COLLECTED",
         "DELIVERED",
