@@ -22,13 +22,19 @@ class ShipmentBody(BaseModel):
     shipment_id: str
     location_id: str
     status: str = Field(
-        description="REQUESTED, ACCEPTED, PICKED, SHIPPED, COLLECTED, DELIVERED, REJECTED or CANCELLED"
+        description=(
+            "REQUESTED, ACCEPTED, PICKED, READY_FOR_PICKUP (click & collect: at the counter), SHIPPED,"
+            " COLLECTED, DELIVERED, REJECTED or CANCELLED"
+        )
     )
     lines: list[OrderLineBody] = Field(description="The lines this node still serves")
     requested_at: datetime = Field(description="When the request was sent to the node (UTC)")
     accept_by: datetime = Field(description="Not accepted by then (the node's SLA), it is re-routed (UTC)")
     decision_id: str = Field(description="The routing decision that placed it, in `decisions`")
     dropped: list[OrderLineBody] = Field(description="Lines this node rejected or cancelled")
+    tracking_number: str | None = Field(
+        default=None, description="The carrier's parcel number, once the node reported it SHIPPED"
+    )
 
 
 class UnplacedLineBody(BaseModel):

@@ -58,6 +58,8 @@ def _shipment_out(s: Shipment) -> dict[str, Any]:
     }
     if s.dropped:
         out["dropped"] = _lines_out(s.dropped)
+    if s.tracking_number is not None:
+        out["tracking_number"] = s.tracking_number
     return out
 
 
@@ -71,6 +73,7 @@ def _shipment_in(data: Mapping[str, Any]) -> Shipment:
         accept_by_ms=int(data["accept_by_ms"]),
         decision_id=data["decision_id"],
         dropped=_lines_in(data.get("dropped", ())),
+        tracking_number=data.get("tracking_number"),  # absent from orders stored before issue 17
     )
 
 

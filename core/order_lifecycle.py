@@ -116,7 +116,8 @@ def apply_update(order: Order, change: FulfillmentChange) -> Step:
     if RANK[change.status] <= RANK[shipment.status]:
         return Step(order, StepOutcome.REGRESSION)
     effects: list[Effect] = []
-    moved = _with_shipment(order, replace(shipment, status=change.status))
+    tracking_number = change.tracking_number or shipment.tracking_number
+    moved = _with_shipment(order, replace(shipment, status=change.status, tracking_number=tracking_number))
     if not shipment.shipped and RANK[change.status] >= SHIPPED_RANK:
         effects += _ships(order.order_id, shipment, change.occurred_at_ms)
         # a backordered line waits in its shipment at the backorder node: once that ships, it waits no more

@@ -62,6 +62,7 @@ class Shipment:
     accept_by_ms: int  # requested_at_ms + the node's SLA: not accepted by then, it is re-routed
     decision_id: str
     dropped: tuple[OrderLine, ...] = ()
+    tracking_number: str | None = None  # the carrier's, from the SHIPPED update that carried one
 
     @property
     def shipped(self) -> bool:
@@ -130,6 +131,7 @@ class FulfillmentChange:
     occurred_at_ms: int
     lines: tuple[ChangeLine, ...] | None = None  # only REJECTED and CANCELLED may name part of a shipment
     reason: str | None = None
+    tracking_number: str | None = None  # the carrier's parcel number, with SHIPPED
 
 
 @dataclass(frozen=True, slots=True)

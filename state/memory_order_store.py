@@ -1,8 +1,8 @@
 """The in-memory order store: the fake of RedisOrderStore and AsyncRedisOrderReader for tests.
 
-It keeps orders and decisions as the same JSON bytes Redis would, and derives the SLA and allocation
-indexes from the orders it holds instead of maintaining them from diffs: the contract suite checks
-that the Redis store's diff-maintained indexes give the same answers. Nothing expires.
+It keeps orders and decisions as the same JSON bytes Redis would, and derives the indexes (SLA, store
+queues, allocations) from the orders it holds instead of maintaining them from diffs: the contract
+suite checks that the Redis store's diff-maintained indexes give the same answers. Nothing expires.
 """
 
 from __future__ import annotations
@@ -52,6 +52,14 @@ class InMemoryOrderStore:
             if at <= now_ms
         )
         return [k.split(member) for _, member in due[:limit]]
+
+    def store_queue(self, location_id: str, limit: int = 500) -> list[tuple[str, str]]:
+        queued = sorted(
+            (at, member)
+            for found in self._all()
+            for member, at in k.store_queue_members(found).get(location_id, {}).items()
+        )
+        return [k.split(member) for _, member in queued[:limit]]
 
     def allocations_at(self, places: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[AllocatedHere]]:
         found: dict[tuple[str, str], list[AllocatedHere]] = {place: [] for place in places}

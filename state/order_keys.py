@@ -1,8 +1,8 @@
 """Keys and index entries of the order store, shared by the Redis store, its async reader and the fake.
 
-The indexes are derived from an order alone (`sla_members`, `allocation_entries`), so the Redis store
-maintains them from a before/after diff and the fake can recompute them from its orders: the contract
-suite then checks the diff against the truth.
+The indexes are derived from an order alone (`sla_members`, `store_queue_members`,
+`allocation_entries`), so the Redis store maintains them from a before/after diff and the fake can
+recompute them from its orders: the contract suite then checks the diff against the truth.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from core.allocation import OrderStatus
 from core.order_shortage import AllocatedHere
 from core.order_types import Order, ShipmentStatus, Unplaced
 from core.stock import SkuLocation
+from core.store_queue import open_at_store
 from state.key_buckets import tag_of, tags
 
 SEP = "|"
@@ -39,6 +40,13 @@ def sla(prefix: str, order_id: str) -> str:
 def sla_buckets(prefix: str) -> list[str]:
     """Every bucket of the SLA index: what `due_shipments` reads and merges."""
     return [f"{prefix}{{{tag}}}" for tag in tags("ordsla")]
+
+
+def store_queue(prefix: str, location_id: str) -> str:
+    """Sorted set member(order_id, shipment_id) -> requested_at_ms of the shipments open at the
+    location (core.store_queue.open_at_store): what the store associate's screen lists. One key per
+    location, in the location's own slot: a store's writes and its screen's reads go to one node."""
+    return f"{prefix}storeq:{{{location_id}}}"
 
 
 def allocated(prefix: str, sku: str, location_id: str) -> str:
@@ -89,6 +97,17 @@ def sla_members(found: Order | None) -> dict[str, int]:
         for s in found.shipments
         if s.status is ShipmentStatus.REQUESTED and s.live
     }
+
+
+def store_queue_members(found: Order | None) -> dict[str, dict[str, int]]:
+    """The order's shipments open at their store: location_id -> member -> requested_at_ms."""
+    members: dict[str, dict[str, int]] = {}
+    if found is None:
+        return members
+    for s in found.shipments:
+        if open_at_store(found, s):
+            members.setdefault(s.location_id, {})[member(found.order_id, s.shipment_id)] = s.requested_at_ms
+    return members
 
 
 def allocation_entries(found: Order | None) -> dict[SkuLocation, dict[str, str]]:

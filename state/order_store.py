@@ -1,16 +1,17 @@
-"""The Redis order store of the worker: orders, their routing decisions, the SLA and allocation
+"""The Redis order store of the worker: orders, their routing decisions, the SLA, store queue and allocation
 indexes, each batch written in one pipeline round trip, and the daily pick capacity (state/pick_capacity).
 
-Layout (state/order_keys.py): one string per order and per decision, the shipments waiting to be
-accepted in 16 sorted sets (the order's bucket), one hash per (sku, location) of the lines allocated
-there, the lines picked per location and day in 16 hashes a day (the location's bucket; each location
-on its own local date). The table-wide indexes are buckets so that no node of a Redis Cluster takes
-every write. On one Redis every call of a step is one pipeline; on a Cluster, one per node
-(state/cluster_calls), chosen once at construction. The pipeline is not a transaction (the
-keys live in many Cluster slots): each write's index updates are sent before its order, so a batch cut
-short leaves an order at its previous state and a retry with the same `before` repeats idempotent
-index writes. Capacity is not written here: it is taken per line when routing (take_capacity), where a
-retry finds its lines taken already and counts nothing twice.
+Layout (state/order_keys.py): one string per order and per decision, the shipments waiting to be accepted
+in 16 sorted sets (the order's bucket), the shipments open at each store in one sorted set per location
+(its screen's queue), one hash per (sku, location) of the lines allocated there (index writes:
+state/order_indexes), the lines picked per location and day in 16 hashes a day (the location's bucket;
+each location on its own local date). The table-wide indexes are buckets so that no node of a Redis
+Cluster takes every write. On one Redis every call of a step is one pipeline; on a Cluster, one per node
+(state/cluster_calls), chosen once at construction. The pipeline is not a transaction (the keys live in
+many Cluster slots): each write's index updates are sent before its order, so a batch cut short leaves an
+order at its previous state and a retry with the same `before` repeats idempotent index writes. Capacity
+is not written here: it is taken per line when routing (take_capacity), where a retry finds its lines
+taken already and counts nothing twice.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from core.order_types import Order
 from state import lean_pipeline
 from state import order_keys as k
 from state.cluster_calls import ClusterScriptRunner
+from state.order_indexes import index_commands
 from state.pick_capacity import GIVE, TAKE, CapacityClaim, CapacityReply, CapacityScript
 from state.redis_calls import ScriptRunner, unavailable
 from state.replica_wait import NO_WAIT, ReplicaWait
@@ -93,31 +95,13 @@ class RedisOrderStore:
             key = k.decision(self._prefix, str(made["decision_id"]))
             commands.append(("SET", key, orjson.dumps(made), "EX", self._retention_s))
         for write in writes:
-            commands += self._indexes(write)
+            commands += index_commands(self._prefix, write.before, write.after)
             value = orjson.dumps(order_to_dict(write.after))
             key = k.order(self._prefix, write.after.order_id)
             finished = k.finished(write.after)
             commands.append(("SET", key, value, "EX", self._retention_s) if finished else ("SET", key, value))
         with unavailable():
             self._runner.write(commands)
-
-    def _indexes(self, write: OrderWrite) -> list[lean_pipeline.Command]:
-        commands: list[lean_pipeline.Command] = []
-        before, after = k.sla_members(write.before), k.sla_members(write.after)
-        sla = k.sla(self._prefix, write.after.order_id)
-        if gone := [m for m in before if m not in after]:
-            commands.append(("ZREM", sla, *gone))
-        if added := {m: at for m, at in after.items() if before.get(m) != at}:
-            commands.append(("ZADD", sla, *[x for m, at in added.items() for x in (at, m)]))
-        was, now = k.allocation_entries(write.before), k.allocation_entries(write.after)
-        for place in dict.fromkeys([*was, *now]):
-            old, new = was.get(place, {}), now.get(place, {})
-            key = k.allocated(self._prefix, *place)
-            if removed := [field for field in old if field not in new]:
-                commands.append(("HDEL", key, *removed))
-            if changed := {field: v for field, v in new.items() if old.get(field) != v}:
-                commands.append(("HSET", key, *[x for pair in changed.items() for x in pair]))
-        return commands
 
     def decisions(self, decision_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The decisions still kept (expired or unknown ids are absent), in one round trip."""
@@ -137,6 +121,12 @@ class RedisOrderStore:
         ]
         due = sorted(entry for reply in self._read(reads) for entry in _scored(reply))
         return [k.split(k.text(member)) for _, member in due[:limit]]
+
+    def store_queue(self, location_id: str, limit: int = 500) -> list[tuple[str, str]]:
+        """(order_id, shipment_id) of the shipments open at the location, oldest request first, at
+        most `limit`: the index as written (the API's reader, state/store_queue, drops stale entries)."""
+        (members,) = self._read([("ZRANGE", k.store_queue(self._prefix, location_id), 0, limit - 1)])
+        return [k.split(k.text(member)) for member in members]
 
     def allocations_at(self, places: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[AllocatedHere]]:
         """Per (sku, location): the order lines allocated there, oldest first (every place asked is a

@@ -113,3 +113,4 @@ class FulfillmentUpdate(Event):
     status: FulfillmentStatus
     lines: Annotated[list[FulfillmentLine], Field(min_length=1, max_length=MAX_LINES)] | None = None
     reason: Text | None = None
+    tracking_number: Text | None = None  # the carrier's parcel number, with SHIPPED

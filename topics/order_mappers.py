@@ -69,4 +69,5 @@ def fulfillment_change(update: FulfillmentUpdate) -> FulfillmentChange:
         occurred_at_ms=update.occurred_at,
         lines=lines,
         reason=update.reason,
+        tracking_number=update.tracking_number,
     )

@@ -151,6 +151,7 @@ def _shipment_summary(shipment: Shipment) -> dict[str, Any]:
         "decision_id": shipment.decision_id,
         "accept_by": shipment.accept_by_ms,
         "dropped": _lines(shipment.dropped),
+        "tracking_number": shipment.tracking_number,
     }
 
 

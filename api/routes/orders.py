@@ -99,6 +99,7 @@ def _shipment_body(shipment: Shipment) -> dict[str, Any]:
         "accept_by": iso_utc(shipment.accept_by_ms),
         "decision_id": shipment.decision_id,
         "dropped": _lines(shipment.dropped),
+        "tracking_number": shipment.tracking_number,
     }
 
 

@@ -1,9 +1,10 @@
 """Simulated stores and warehouses answering fulfillment requests: the other side of `omnistock dev`.
 
-Most requests are accepted, picked and shipped (at a store, click & collect is collected there), after
-delays drawn in simulated minutes; a few are rejected, a few lose one line at pick time (NOT_FOUND),
-and a few are never answered, so the worker's acceptance deadline re-routes them. Order statuses tell
-the nodes what the worker took back (a re-route, a cancellation), as a real order system would.
+Most requests are accepted, picked and shipped (at a store, click & collect is made ready for pickup
+and collected there), after delays drawn in simulated minutes; a few are rejected, a few lose one
+line at pick time (NOT_FOUND), and a few are never answered, so the worker's acceptance deadline
+re-routes them. Order statuses tell the nodes what the worker took back (a re-route, a cancellation),
+as a real order system would.
 
 `FulfillmentDesk` is pure: the `random.Random` and the times are passed in, answers wait in a heap by
 due time, so nothing sleeps. `run_fulfillment` is the loop that consumes and sends.
@@ -43,7 +44,7 @@ _ACCEPT = {
     LocationKind.DARK_STORE: (1, 6),
     LocationKind.SUPPLIER: (10, 120),
 }
-_PICK, _SHIP, _COLLECT = (5, 25), (10, 40), (20, 120)
+_PICK, _READY, _SHIP, _COLLECT = (5, 25), (2, 10), (10, 40), (20, 120)
 _DELIVER = {"HOME_EXPRESS": (240, 720), "CLICK_COLLECT": (1440, 2880)}
 _DELIVER_DEFAULT = (1440, 3600)
 
@@ -180,7 +181,8 @@ def plan(rng: random.Random, kind: LocationKind, method: str, line_ids: list[str
             return steps
     steps.append(Step(rng.uniform(*_PICK), "PICKED"))
     if method == "CLICK_COLLECT" and kind is LocationKind.STORE:  # picked for the customer at the till
-        return [*steps, Step(rng.uniform(*_COLLECT), "COLLECTED")]
+        ready = Step(rng.uniform(*_READY), "READY_FOR_PICKUP")  # bagged at the counter: the customer is told
+        return [*steps, ready, Step(rng.uniform(*_COLLECT), "COLLECTED")]
     steps.append(Step(rng.uniform(*_SHIP), "SHIPPED"))
     last = "COLLECTED" if method == "CLICK_COLLECT" else "DELIVERED"
     return [*steps, Step(rng.uniform(*_DELIVER.get(method, _DELIVER_DEFAULT)), last)]

@@ -30,6 +30,7 @@ from state.order_layout import adopt_former_layout
 from state.order_store import RedisOrderStore
 from state.shard_markers import store_marker
 from state.store import RedisStockStore
+from state.store_queue_backfill import fill_store_queues
 from streams.app import build_faust_app, wire_worker
 from streams.event_limits import EventLimits
 from streams.hold_expiry import HoldExpiry
@@ -70,6 +71,7 @@ def run_worker(settings: Settings) -> None:
     network = network_source(settings)
     store = stock_store(settings, network)
     adopt_former_order_layout(settings, store, network)
+    fill_store_queues_once(settings, store)
     pipelines, sweep = worker_processing(settings, metrics, OrderMetrics.create(REGISTRY), store, network)
     guard = StoreGuard(store_marker(store.client, settings.redis_prefix), REGISTRY)  # per slot on a cluster
     wire_worker(app, worker_options(settings), pipelines, metrics, sweep, reconciling=store, guard=guard)
@@ -93,6 +95,18 @@ def adopt_former_order_layout(settings: Settings, store: RedisStockStore, networ
         return
     if moved:
         log.info("order_layout_moved", extra={"entries": moved})
+
+
+def fill_store_queues_once(settings: Settings, store: RedisStockStore) -> None:
+    """The orders open before the store queue index existed put in it (state/store_queue_backfill);
+    with Redis out of reach the worker starts anyway (the next start fills it)."""
+    try:
+        added = fill_store_queues(store.client, settings.redis_prefix)
+    except StoreUnavailable as error:
+        log.warning("store_queues_not_filled", extra={"error": str(error)})
+        return
+    if added is not None:
+        log.info("store_queues_filled", extra={"entries": added})
 
 
 def wall_clock_ms() -> int:

@@ -153,9 +153,10 @@ def test_a_routed_shipment_is_in_the_allocation_index_of_each_of_its_lines(order
 
 
 @every_store
-def test_a_picked_shipment_flags_its_lines_picked(order_store: Any) -> None:
+@pytest.mark.parametrize("status", ["PICKED", "READY_FOR_PICKUP"])
+def test_a_picked_shipment_flags_its_lines_picked(order_store: Any, status: str) -> None:
     order = saved(order_store, None, routed("O-1", ("WH1", (A1,))))
-    saved(order_store, order, update(order, 1, "PICKED"))
+    saved(order_store, order, update(order, 1, status))
     assert order_store.allocations_at([("SKU-A", "WH1")]) == {
         ("SKU-A", "WH1"): [here("O-1", A1, picked=True)]
     }

@@ -75,6 +75,7 @@ def test_a_routed_order_answers_its_status_shipments_with_iso_times_and_the_deci
         "accept_by": "2026-11-18T08:56:40.123Z",
         "decision_id": "D-1",
         "dropped": [],
+        "tracking_number": None,
     }
     assert [s["location_id"] for s in body["shipments"]] == ["WH1", "ST1"]
     assert (body["unplaced"], body["rejected_by"]) == ([], {})
@@ -105,6 +106,17 @@ def test_a_rejected_line_shows_the_node_in_rejected_by_and_the_line_in_unplaced(
     at_store = body["shipments"][1]
     assert (at_store["status"], at_store["lines"]) == ("REJECTED", [])
     assert at_store["dropped"] == [{"line_id": "l2", "sku": "B", "quantity": 1}]
+
+
+def test_a_shipped_shipment_shows_the_tracking_number_the_node_gave() -> None:
+    change = FulfillmentChange(
+        "E-2", "O-1-1", "WH1", ShipmentStatus.SHIPPED, T0 + 1000, tracking_number="1Z999AA10123456784"
+    )
+    client, _ = _client(apply_update(_routed(), change).order)
+
+    shipments = client.get("/v1/orders/O-1").json()["shipments"]
+
+    assert [s["tracking_number"] for s in shipments] == ["1Z999AA10123456784", None]
 
 
 def test_an_order_not_yet_routed_answers_a_null_status_and_every_line_unplaced() -> None:

@@ -271,6 +271,34 @@ def test_a_click_and_collect_order_takes_over_its_carts_hold_at_the_store() -> N
     assert (figures.reserved, figures.allocated) == (0, 2)
 
 
+def test_a_click_and_collect_waits_at_the_counter_with_its_units_allocated_until_collected() -> None:
+    shop = Harness(SHOP=3)
+    pickup = {"method": "CLICK_COLLECT", "pickup_location_id": "SHOP"}
+    request = shop.place(quantity=2, delivery=pickup)["fulfillment.requests.v1"][0]
+    queued = [("O1", request["shipment_id"])]
+
+    for status in ("ACCEPTED", "PICKED", "READY_FOR_PICKUP"):
+        assert _statuses(shop.update(request, status)) == []
+        assert shop.at("SHOP") == (3, 2)
+        assert shop.orders.store_queue("SHOP") == queued
+    assert shop.orders.load(["O1"])["O1"].shipments[0].status == "READY_FOR_PICKUP"
+
+    assert _statuses(shop.update(request, "COLLECTED")) == ["COMPLETED"]
+    assert shop.at("SHOP") == (1, 0)
+    assert shop.orders.store_queue("SHOP") == []
+
+
+def test_the_tracking_number_of_a_shipped_update_is_kept_and_published_with_the_status() -> None:
+    shop = Harness(WH=3)
+    request = shop.place()["fulfillment.requests.v1"][0]
+
+    out = shop.update(request, "SHIPPED", tracking_number="1Z999AA10123456784")
+
+    (status,) = out["orders.status.v1"]
+    assert status["shipments"][0]["tracking_number"] == "1Z999AA10123456784"
+    assert shop.orders.load(["O1"])["O1"].shipments[0].tracking_number == "1Z999AA10123456784"
+
+
 class _SaveFailsOnce(InMemoryOrderStore):
     def __init__(self) -> None:
         super().__init__()

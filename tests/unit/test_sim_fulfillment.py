@@ -85,11 +85,13 @@ def test_a_served_home_shipment_is_accepted_picked_shipped_then_delivered_each_l
     assert desk.pending == 0
 
 
-def test_click_and_collect_at_a_store_is_collected_there_without_shipping(network: Network) -> None:
+def test_click_and_collect_at_a_store_is_made_ready_then_collected_there_without_shipping(
+    network: Network,
+) -> None:
     rng = random.Random(0)
     plans = [plan(rng, LocationKind.STORE, "CLICK_COLLECT", ["L1"]) for _ in range(200)]
     served = [[step.status for step in steps] for steps in plans if steps and steps[0].status == "ACCEPTED"]
-    assert ["ACCEPTED", "PICKED", "COLLECTED"] in served
+    assert ["ACCEPTED", "PICKED", "READY_FOR_PICKUP", "COLLECTED"] in served
     assert all("SHIPPED" not in statuses for statuses in served)
 
 
