@@ -42,6 +42,9 @@ class StoreGuard:
         self._access = access
 
     def reach(self) -> Any:
+        if self._access.keys is None:
+            return self._open
+
         async def store_reach(
             request: Request, api_key: Annotated[str | None, Security(KEY_HEADER)] = None
         ) -> StoreReach:
@@ -50,12 +53,21 @@ class StoreGuard:
         return store_reach
 
     def at_location(self) -> Any:
+        if self._access.keys is None:
+            return self._open
+
         async def store_at_location(
             request: Request, location_id: str, api_key: Annotated[str | None, Security(KEY_HEADER)] = None
         ) -> StoreReach:
             return self._admitted(request, api_key, location_id)
 
         return store_at_location
+
+    async def _open(self, request: Request) -> StoreReach:
+        # No keys (dev): every store, throttled by address when a rate limit is set; no key header
+        # in the OpenAPI document.
+        self._access.key_scopes(request, None)
+        return EVERY
 
     def _admitted(self, request: Request, api_key: str | None, location_id: str | None) -> StoreReach:
         scopes = self._access.key_scopes(request, api_key)

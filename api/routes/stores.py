@@ -1,8 +1,7 @@
 """The store associate's routes: the stores a key acts for, a store's queue of shipments, the actions
 on a shipment (published as fulfillment.updates.v1), a sku here and nearby, and a quick count."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the routes' Annotated guards, made per app.
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
