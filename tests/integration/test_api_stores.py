@@ -4,15 +4,18 @@ access per store, stock nearby, counts, and a failed publish that leaves the ret
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 import redis
 import redis.asyncio
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -117,13 +120,14 @@ def _open(
 
 @dataclasses.dataclass
 class Counter:
-    client: TestClient
+    app: FastAPI
     queue: MemoryStoreQueue
     publisher: RecordingPublisher
+    client: TestClient = dataclasses.field(init=False)
 
 
-def _counter(redis_url: str, api_keys: Mapping[str, list[str]] | None) -> Iterator[Counter]:
-    prefix = f"t-{uuid.uuid4().hex}:"
+def _app(redis_url: str, prefix: str, api_keys: Mapping[str, list[str]] | None = None) -> Counter:
+    """The app over a fresh queue and publisher, its desk on Redis under `prefix`; `client` unset."""
     queue, publisher = MemoryStoreQueue(), RecordingPublisher()
     stock = sku_stock(
         "SKU-1",
@@ -143,8 +147,15 @@ def _counter(redis_url: str, api_keys: Mapping[str, list[str]] | None) -> Iterat
         publisher=publisher,
         network=lambda: NETWORK,
     )
-    with TestClient(app) as client:
-        yield Counter(client, queue, publisher)
+    return Counter(app, queue, publisher)
+
+
+def _counter(redis_url: str, api_keys: Mapping[str, list[str]] | None) -> Iterator[Counter]:
+    prefix = f"t-{uuid.uuid4().hex}:"
+    counter = _app(redis_url, prefix, api_keys)
+    with TestClient(counter.app) as client:
+        counter.client = client
+        yield counter
     delete_prefix(redis.Redis.from_url(redis_url), prefix)
 
 
@@ -523,3 +534,25 @@ def test_a_store_star_key_acts_for_every_store(keyed: Counter) -> None:
 
     assert len(listed["stores"]) == 4
     assert acted.status_code == 202
+
+
+def test_ten_simultaneous_clicks_publish_one_event(redis_url: str) -> None:
+    prefix = f"t-{uuid.uuid4().hex}:"
+    counter = _app(redis_url, prefix)
+    counter.queue.add(_open("O-1"))
+
+    async def clicks() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=counter.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            url = "/v1/stores/S-1/shipments/O-1-1/accept"
+            return await asyncio.gather(*(client.post(url) for _ in range(10)))
+
+    try:
+        answers = asyncio.run(clicks())
+    finally:
+        delete_prefix(redis.Redis.from_url(redis_url), prefix)
+
+    assert {a.status_code for a in answers} == {202}
+    assert {a.json()["event_id"] for a in answers} == {"store:O-1-1:ACCEPTED"}
+    assert sorted(a.json()["duplicate"] for a in answers) == [False] + [True] * 9
+    assert len(counter.publisher.sent) == 1
