@@ -2,7 +2,7 @@
 on a shipment (published as fulfillment.updates.v1), a sku here and nearby, and a quick count."""
 
 # No `from __future__ import annotations`: FastAPI reads the routes' Annotated guards, made per app.
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -28,10 +28,11 @@ from api.store_schemas import (
 from api.store_views import STORE_KINDS, local_day, queue_cards, stock_lookup, store_entry
 from api.timestamps import utc_iso
 from core.network import Location, Network
+from core.order_types import ShipmentStatus
 from core.ports import StockReader
 from core.publishing import EventPublisher
 from core.store_actions import StoreAction
-from core.store_queue import StoreQueueReader
+from core.store_queue import OpenShipment, StoreQueueReader
 from state.store_desk import StoreDesk
 
 M = TypeVar("M", bound=BaseModel)
@@ -95,6 +96,12 @@ class StoreRoutes:
             raise ApiError(503, "stores_unavailable", "This API serves no store queue.")
         return self.queue
 
+    async def published(self, opens: Sequence[OpenShipment]) -> list[ShipmentStatus | None]:
+        """The last status the API published for each shipment (none without a desk)."""
+        if self.desk is None:
+            return [None] * len(opens)
+        return await self.desk.published_many([(o.order.order_id, o.shipment.shipment_id) for o in opens])
+
     def counter(self) -> StoreCounter:
         if self.desk is None or self.publisher is None:
             raise ApiError(503, "stores_unavailable", "This API cannot publish store actions.")
@@ -148,13 +155,7 @@ def stores_router(
         queue = routes.queue_reader()
         now_ms = _now_ms(clock)
         opens = await queue.open_shipments(location_id)
-        published = (
-            await routes.desk.published_many(
-                [(found.order.order_id, found.shipment.shipment_id) for found in opens]
-            )
-            if routes.desk is not None
-            else [None] * len(opens)
-        )
+        published = await routes.published(opens)
         day = local_day(location, now_ms)
         capacity = {
             "day": day,
