@@ -82,6 +82,31 @@ class AccessPolicy:
         return require_key
 
     def _check_key(self, keys: ApiKeyTable, scope: str, api_key: str | None, client: str) -> None:
+        digest, scopes = self._known_key(keys, api_key, client)
+        if scope not in scopes:
+            message = f"This API key may not use this route: it needs scope {scope}."
+            self._refuse(403, "forbidden", message, scope=scope)
+        self._throttle(digest)
+
+    def key_scopes(self, request: Request, api_key: str | None) -> frozenset[str] | None:
+        """The scopes of the presented key, for a guard that decides by them (api.store_access): 401
+        and 429 as every guarded route; None when the deployment has no keys (the client is then
+        throttled by address). The caller answers 403 itself, then calls `throttle_key`."""
+        if self.keys is None:
+            if self.limiter is not None:
+                self._throttle(_address(request))
+            return None
+        return self._known_key(self.keys, api_key, _address(request))[1]
+
+    def throttle_key(self, api_key: str) -> None:
+        """The rate limit of a key `key_scopes` admitted."""
+        self._throttle(key_digest(api_key))
+
+    def refuse(self, status: int, code: str, message: str, **fields: object) -> NoReturn:
+        """Answer a refusal as the guards do (counted in the metrics)."""
+        self._refuse(status, code, message, **fields)
+
+    def _known_key(self, keys: ApiKeyTable, api_key: str | None, client: str) -> tuple[bytes, frozenset[str]]:
         if self.failures is not None:
             self._refuse_guesser(self.failures, client)
         if not api_key:
@@ -92,10 +117,7 @@ class AccessPolicy:
             if self.failures is not None:
                 self.failures.take(client)
             self._refuse(401, "unauthorized", "The API key is not valid.")
-        if scope not in scopes:
-            message = f"This API key may not use this route: it needs scope {scope}."
-            self._refuse(403, "forbidden", message, scope=scope)
-        self._throttle(digest)
+        return digest, scopes
 
     async def _throttle_by_address(self, request: Request) -> None:
         self._throttle(_address(request))

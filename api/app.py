@@ -30,8 +30,14 @@ from api.routes.hot_get import hot_get_route
 from api.routes.ops import StoreMarkerProbe, ops_router
 from api.routes.orders import OrderReader, orders_router
 from api.routes.promises import promises_router
+from api.routes.stores import StoreRoutes, stores_router
 from api.routes.stream import DEFAULT_LIMITS, StreamLimits, stream_router
+from api.store_access import StoreGuard
+from core.network import Network
 from core.ports import StockReader
+from core.publishing import EventPublisher
+from core.store_queue import StoreQueueReader
+from state.store_desk import StoreDesk
 
 
 def _installed_version() -> str:
@@ -75,6 +81,10 @@ def create_app(
     promises: PromiseDesk | None = None,
     orders: OrderReader | None = None,
     store_marker: StoreMarkerProbe | None = None,
+    store_queue: StoreQueueReader | None = None,
+    desk: StoreDesk | None = None,
+    publisher: EventPublisher | None = None,
+    network: Callable[[], Network] | None = None,
     max_body_bytes: int | None = None,
     access_log: bool = False,
 ) -> FastAPI:
@@ -97,6 +107,10 @@ def create_app(
     `orders` (state.order_reader.AsyncRedisOrderReader) answers GET /v1/orders/{order_id} (503 without
     one), with its own scope `orders:read`: an order shows more than stock, so a storefront's
     availability key does not read orders unless the deployment gives it that scope too.
+    The store routes (/v1/stores, tag "stores") read `store_queue` (state.store_queue), record what
+    they publish on `desk` (state.store_desk), publish through `publisher` (streams.event_publisher)
+    and know the stores from `network` (names, time zones, capacity, coordinates); a missing one
+    answers 503. A key acts for the stores of its `store:<location_id>` scopes, or all with `store:*`.
     """
     registry = registry if registry is not None else CollectorRegistry()
     metrics = HttpMetrics(registry)
@@ -152,6 +166,14 @@ def create_app(
         orders_router(
             orders,
             dependencies=[*access.guards(SCOPE_ORDERS_READ), *guards],
+            responses=access.responses(),
+        )
+    )
+    app.include_router(
+        stores_router(
+            StoreRoutes(store_queue, desk, publisher, network, reader),
+            StoreGuard(access),
+            clock,
             responses=access.responses(),
         )
     )

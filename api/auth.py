@@ -13,6 +13,8 @@ SCOPE_AVAILABILITY_READ = "availability:read"
 SCOPE_ORDERS_READ = "orders:read"
 SCOPE_OPS = "ops"
 KNOWN_SCOPES = frozenset({SCOPE_AVAILABILITY_READ, SCOPE_ORDERS_READ, SCOPE_OPS})
+STORE_SCOPE_PREFIX = "store:"  # store:<location_id> acts for that store, store:* for every store
+EVERY_STORE = "*"
 
 
 class ApiKeysInvalid(OmnistockError, ValueError):
@@ -23,12 +25,26 @@ def _scopes_of(scopes: object) -> frozenset[str]:
     if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
         # The key itself is a secret: name it by position in the message, never by value.
         raise ApiKeysInvalid("Each API key must map to a list of scope strings.", problem="scopes_not_a_list")
-    unknown = sorted(set(scopes) - KNOWN_SCOPES)
+    unknown = sorted(scope for scope in set(scopes) - KNOWN_SCOPES if store_of_scope(scope) is None)
     if unknown:
-        known = ", ".join(sorted(KNOWN_SCOPES))
+        known = ", ".join([*sorted(KNOWN_SCOPES), "store:<location_id>", "store:*"])
         message = f"Unknown API key scope(s) {', '.join(unknown)}; known scopes: {known}."
         raise ApiKeysInvalid(message, problem="unknown_scope", scopes=unknown)
     return frozenset(scopes)
+
+
+def store_of_scope(scope: str) -> str | None:
+    """The location a `store:<location_id>` scope acts for ("*" for every store); None for any other
+    scope, `store:` with nothing after it included."""
+    if not scope.startswith(STORE_SCOPE_PREFIX):
+        return None
+    location_id = scope.removeprefix(STORE_SCOPE_PREFIX)
+    return location_id if location_id.strip() else None
+
+
+def stores_of(scopes: Collection[str]) -> frozenset[str]:
+    """The locations a key's scopes act for; EVERY_STORE among them for a `store:*` key."""
+    return frozenset(store for scope in scopes if (store := store_of_scope(scope)) is not None)
 
 
 def parse_api_keys(json_text: str) -> dict[str, frozenset[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from importlib import import_module
 
 import redis.asyncio as aioredis
 import uvicorn
@@ -14,16 +15,25 @@ from api.app import create_app
 from api.auth import parse_api_keys
 from api.promise_desk import PromiseDesk
 from api.routes.stream import DEFAULT_LIMITS as STREAM_LIMITS
+from core.store_queue import StoreQueueReader
 from omnistock.http_protocol import header_deadline_protocol
 from omnistock.logs import configure_logging
 from omnistock.postcodes import load_postcodes
 from omnistock.settings import Settings
+from omnistock.stream_options import kafka_options
 from omnistock.wiring.stores import network_source
 from state.change_shards import ChangeShards
 from state.change_stream import AsyncChangeStream
 from state.order_reader import AsyncRedisOrderReader
 from state.shard_markers import async_store_marker
 from state.store import AsyncRedisStockReader
+from state.store_desk import StoreDesk
+from streams.event_publisher import KafkaEventPublisher
+from streams.kafka_config import producer_config
+from topics.codec import AvroCodec
+from topics.registry import make_registry
+
+PUBLISH_TIMEOUT_S = 5.0  # a store action not confirmed by the broker by then answers 503 publish_failed
 
 
 def api_redis(
@@ -50,6 +60,27 @@ def api_redis(
         socket_timeout=read_timeout_s,
     )
     return aioredis.Redis.from_pool(pool)
+
+
+def store_queue(client: aioredis.Redis | AsyncRedisCluster, settings: Settings) -> StoreQueueReader | None:
+    """The worker's index of the shipments open at each store (state/store_queue.py's
+    AsyncRedisStoreQueue); None, so the store routes answer 503, where that module is not installed."""
+    try:
+        module = import_module("state.store_queue")
+    except ModuleNotFoundError:
+        return None
+    reader: StoreQueueReader = module.AsyncRedisStoreQueue(
+        client, settings.redis_prefix, settings.api_redis_deadline_s
+    )
+    return reader
+
+
+def event_publisher(settings: Settings) -> KafkaEventPublisher:
+    """The store actions' producer: the worker's settings (acks all), no linger (one event a tap),
+    Avro with the schema ids the worker reads. Nothing connects until the first action."""
+    config = {**producer_config(kafka_options(settings)), "linger.ms": 0}
+    codec = AvroCodec(make_registry(settings.schema_registry_url, settings.topic_prefix))
+    return KafkaEventPublisher(config, codec, settings.topic_prefix, PUBLISH_TIMEOUT_S)
 
 
 def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastAPI:
@@ -84,6 +115,10 @@ def api_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> FastA
         promises=PromiseDesk(network.current, load_postcodes(settings.postcode_file), reader),
         orders=AsyncRedisOrderReader(reads, settings.redis_prefix, deadline_s),
         store_marker=async_store_marker(reads, settings.redis_prefix),  # one per slot on a cluster
+        store_queue=store_queue(reads, settings),
+        desk=StoreDesk(reads, settings.redis_prefix, int(settings.order_retention_days * 86400), deadline_s),
+        publisher=event_publisher(settings),
+        network=network.current,
         max_body_bytes=settings.api_max_body_bytes or None,
         access_log=settings.api_access_log,
     )
