@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from importlib import import_module
 
 import redis.asyncio as aioredis
 import uvicorn
@@ -28,6 +27,7 @@ from state.order_reader import AsyncRedisOrderReader
 from state.shard_markers import async_store_marker
 from state.store import AsyncRedisStockReader
 from state.store_desk import StoreDesk
+from state.store_queue import AsyncRedisStoreQueue
 from streams.event_publisher import KafkaEventPublisher
 from streams.kafka_config import producer_config
 from topics.codec import AvroCodec
@@ -62,17 +62,9 @@ def api_redis(
     return aioredis.Redis.from_pool(pool)
 
 
-def store_queue(client: aioredis.Redis | AsyncRedisCluster, settings: Settings) -> StoreQueueReader | None:
-    """The worker's index of the shipments open at each store (state/store_queue.py's
-    AsyncRedisStoreQueue); None, so the store routes answer 503, where that module is not installed."""
-    try:
-        module = import_module("state.store_queue")
-    except ModuleNotFoundError:
-        return None
-    reader: StoreQueueReader = module.AsyncRedisStoreQueue(
-        client, settings.redis_prefix, settings.api_redis_deadline_s
-    )
-    return reader
+def store_queue(client: aioredis.Redis | AsyncRedisCluster, settings: Settings) -> StoreQueueReader:
+    """The worker's index of the shipments open at each store, read with the API's deadline."""
+    return AsyncRedisStoreQueue(client, settings.redis_prefix, settings.api_redis_deadline_s)
 
 
 def event_publisher(settings: Settings) -> KafkaEventPublisher:

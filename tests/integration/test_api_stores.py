@@ -56,7 +56,8 @@ NETWORK = Network(
 
 
 class MemoryStoreQueue:
-    """A stand-in for state/store_queue.py's AsyncRedisStoreQueue (another branch): orders by id."""
+    """A store queue the test writes directly (shipments and promised dates as each case needs them;
+    state/memory_store_queue derives them from orders, as the worker does)."""
 
     def __init__(self) -> None:
         self.orders: dict[str, OpenShipment] = {}
