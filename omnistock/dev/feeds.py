@@ -32,6 +32,7 @@ from topics.catalog import ORDERS
 # ~800 to ~450 events/s; with this linger, 42-52 % throughout and a steady 550-700 events/s (4-min
 # runs on a 2-core machine).
 FEED_LINGER_MS = 200
+SIM_SEED = 7  # the simulation's and the nodes' seed: the same network, stores and answers every run
 
 
 class ChildExited(OmnistockError):
@@ -59,10 +60,24 @@ class Backlog:
 class Feeds:
     """The simulation and the simulated fulfillment nodes, each in a thread, on one producer."""
 
-    def __init__(self, settings: Settings, bootstrap: str, sim_hour_s: float) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap: str,
+        sim_hour_s: float,
+        person_store: str | None = None,
+        person_every: int = 2,
+    ) -> None:
         network = NetworkSource(str(settings.network_file)).current()
-        self.simulation = Simulation(network, sku_count=5000, seed=7, sim_hour_s=sim_hour_s)
-        self.desk = FulfillmentDesk(network, sim_hour_s, seed=7, take=self.simulation.take)
+        self.simulation = Simulation(network, sku_count=5000, seed=SIM_SEED, sim_hour_s=sim_hour_s)
+        self.desk = FulfillmentDesk(
+            network,
+            sim_hour_s,
+            seed=SIM_SEED,
+            take=self.simulation.take,
+            person_store=person_store,
+            person_every=person_every,
+        )
         self.skus = self.simulation.popular_skus(3)
         self.producer = Producer(
             {
@@ -180,4 +195,7 @@ class Feeds:
             self.producer.flush(10)
         answers = " ".join(f"{status} {count}" for status, count in sorted(self.desk.answered.items()))
         print(f"fulfillment answers: {answers or 'none'}; shipments still open {self.desk.pending}")
+        if self.desk.person_store:
+            left = len(self.desk.left_to_person)
+            print(f"shipments left to you at {self.desk.person_store}: {left}")
         return reason

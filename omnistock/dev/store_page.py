@@ -1,0 +1,29 @@
+"""What `omnistock dev` tells a person about the store left to them: the page, the share, the deadline."""
+
+from __future__ import annotations
+
+from omnistock.dev.layout import fit
+
+STORE_PAGE_VARIABLE = "OMNISTOCK_STORE_PAGE"  # in .omnistock/dev/env: the page's URL, for a script
+
+
+def share_words(every: int) -> str:
+    """"every other shipment", "every 3rd shipment", "every shipment"."""
+    if every <= 1:
+        return "every shipment"
+    if every == 2:
+        return "every other shipment"
+    suffix = "th" if 10 <= every % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(every % 10, "th")
+    return f"every {every}{suffix} shipment"
+
+
+def store_page_note(url: str, location_id: str, every: int, sla_minutes: float) -> str:
+    """The lines printed once the API answers: where the page is, and what waits there for whom."""
+    return fit(
+        (
+            f"store page for you: {url} (the dev API needs no key)",
+            f"{share_words(every)} routed to {location_id} waits for you there; the simulator answers"
+            f" the rest | {sla_minutes:g} real minutes to accept one, then the order is re-routed"
+            " (the other stores' deadlines run on the simulated clock)",
+        )
+    )
