@@ -19,6 +19,7 @@ STORE, OTHER_STORE, WAREHOUSE = "ST-1", "ST-2", "WH-1"  # omnistock/data/bench_s
 NODES = (STORE, OTHER_STORE, WAREHOUSE)
 REROUTED = "REROUTED"  # the expectation of a rejection: a shipment of the order at another node
 UNITS_PER_NODE = 5  # of each order's own sku at each node
+RECEIPT_LINES = 200
 
 
 class Flow(StrEnum):
@@ -82,17 +83,19 @@ def placed_order(run: str, n: int, occurred_at_ms: int) -> dict[str, Any]:
 
 
 def stock_receipts(run: str, orders: int, occurred_at_ms: int) -> list[dict[str, Any]]:
-    """stock.receipts.v1: every order's sku at every node (ST-2 and WH-1 take a re-routed order)."""
+    """stock.receipts.v1: every order's sku at every node (ST-2 and WH-1 take a re-routed order),
+    RECEIPT_LINES lines to an event."""
     lines = [{"sku": sku_of(run, n), "quantity": UNITS_PER_NODE} for n in range(orders)]
     return [
         {
-            "event_id": f"bst-{run}-receipt-{node}",
+            "event_id": f"bst-{run}-receipt-{node}-{start}",
             "occurred_at": occurred_at_ms,
             "location_id": node,
-            "lines": lines,
+            "lines": lines[start : start + RECEIPT_LINES],
             "reference": f"bench-store-{run}",
         }
         for node in NODES
+        for start in range(0, len(lines), RECEIPT_LINES)
     ]
 
 

@@ -22,8 +22,9 @@ def store_page_note(url: str, location_id: str, every: int, sla_minutes: float) 
     return fit(
         (
             f"store page for you: {url} (the dev API needs no key)",
-            f"{share_words(every)} routed to {location_id} waits for you there; the simulator answers"
-            f" the rest | {sla_minutes:g} real minutes to accept one, then the order is re-routed"
-            " (the other stores' deadlines run on the simulated clock)",
+            f"{share_words(every)} routed to {location_id} waits for you there"
+            " | the simulator answers the rest"
+            f" | {sla_minutes:g} real minutes to accept one, then the order is re-routed"
+            " | the other stores' deadlines follow the simulated clock",
         )
     )
