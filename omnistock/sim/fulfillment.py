@@ -90,6 +90,7 @@ class FulfillmentDesk:
         self.person_store, self.person_every = person_store, max(1, person_every)
         self.left_to_person: list[str] = []  # the shipment ids the simulator leaves to the person, in order
         self._at_person_store = 0
+        self._persons: dict[str, str] = {}  # shipment id -> location, until the person ships or drops it
         self._shipments: dict[str, _Shipment] = {}
         self._seen: set[str] = set()
         self._heap: list[tuple[float, int, str]] = []
@@ -107,6 +108,7 @@ class FulfillmentDesk:
         self._seen.add(shipment_id)
         if self._leaves_to_person(str(record["location_id"])):
             self.left_to_person.append(shipment_id)
+            self._persons[shipment_id] = str(record["location_id"])
             return
         location = self.network.locations.get(str(record["location_id"]))
         kind = location.kind if location else LocationKind.WAREHOUSE
@@ -117,6 +119,18 @@ class FulfillmentDesk:
                 str(record["order_id"]), str(record["location_id"]), lines, steps
             )
             self._schedule(shipment_id, now_s)
+
+    def _persons_shipment(self, summary: Mapping[str, Any]) -> None:
+        """A shipment the person shipped or handed over: its units left the store, as the simulator's
+        own do (`take`), so the simulation's later counts there agree. One taken back is forgotten."""
+        location_id = self._persons.get(str(summary["shipment_id"]))
+        if location_id is None:
+            return
+        if summary["status"] in ("SHIPPED", "COLLECTED", "DELIVERED"):
+            self._took(location_id, [dict(line) for line in summary["lines"]])
+            del self._persons[str(summary["shipment_id"])]
+        elif summary["status"] in _TAKEN_BACK:
+            del self._persons[str(summary["shipment_id"])]
 
     def _leaves_to_person(self, location_id: str) -> bool:
         """Every `person_every`-th request at the person's store, the first one included: a person
@@ -130,6 +144,7 @@ class FulfillmentDesk:
         """An order status: shipments taken back stop; the others serve the lines the worker left them."""
         cancelled = record["status"] == "CANCELLED"
         for summary in record.get("shipments") or ():
+            self._persons_shipment(summary)
             shipment = self._shipments.get(str(summary["shipment_id"]))
             if shipment is None:
                 continue

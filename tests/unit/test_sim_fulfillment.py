@@ -203,3 +203,21 @@ def test_without_a_person_store_every_shipment_is_the_simulators(network: Networ
 
     assert desk.left_to_person == []
     assert desk.pending >= 8
+
+
+def test_what_the_person_ships_or_hands_over_leaves_the_simulations_stock_once(network: Network) -> None:
+    taken: list[tuple[str, str, int]] = []
+    desk = FulfillmentDesk(
+        network, SIM_HOUR_S, seed=5, take=lambda *unit: taken.append(unit), person_store="ST-PARIS-OPERA"
+    )
+    request = _request(0, location_id="ST-PARIS-OPERA", lines=1)
+    desk.request(request, now_s=0.0)
+    summary = {"shipment_id": "WEB-00000000-S1", "status": "ACCEPTED", "lines": request["lines"]}
+    desk.status({"order_id": "WEB-00000000", "status": "ROUTED", "shipments": [summary]})
+    assert taken == []  # accepted is not gone yet
+    for _ in range(2):  # a status delivered twice takes once
+        collected = {**summary, "status": "COLLECTED"}
+        desk.status({"order_id": "WEB-00000000", "status": "COMPLETED", "shipments": [collected]})
+
+    assert taken == [("ST-PARIS-OPERA", "SKU-00001", 1)]
+    assert _drain(desk) == []  # and the simulator never answered for it
