@@ -31,7 +31,7 @@ from omnistock.dev.store_page import STORE_PAGE_VARIABLE, store_page_note
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import default_network_path, load_network
 from omnistock.settings import Settings
-from omnistock.sim.person_store import choose_person_store, store_page_url
+from omnistock.sim.person_store import NotAPersonStore, choose_person_store, store_page_url
 from omnistock.sim.simulation import store_sizes
 from omnistock.stack.embedded_broker import EmbeddedBroker
 from omnistock.stack.embedded_redis import ensure_redis
@@ -124,6 +124,13 @@ class Teardown:
         return f"stopped {stopped}; removed {removed}"
 
 
+def person_store_of(settings: Settings, asked: str | None) -> str | None:
+    """The store left to a person (omnistock.sim.person_store), told before anything starts."""
+    network = load_network(settings.network_file or default_network_path())
+    sizes = store_sizes(network, random.Random(SIM_SEED))  # noqa: S311 - the simulation's own draws
+    return choose_person_store(network, sizes, asked)
+
+
 def run_dev(
     settings: Settings,
     rate: float,
@@ -136,9 +143,10 @@ def run_dev(
     person_store: str | None = None,
 ) -> int:
     try:
+        person = person_store_of(settings, person_store)
         ports = choose_ports(broker_port, api_port, metrics_port)
-    except PortBusy as busy:
-        print(f"omnistock dev: {busy.message}", file=sys.stderr)
+    except (PortBusy, NotAPersonStore) as refused:
+        print(f"omnistock dev: {refused.message}", file=sys.stderr)
         return 2
     for note in ports.notes():
         print(note)
@@ -146,7 +154,7 @@ def run_dev(
     code = 0
     try:
         while reason := _run_stack(
-            settings, ports, rate, duration, sim_hour_s, broker_max_mb, teardown, person_store
+            settings, ports, rate, duration, sim_hour_s, broker_max_mb, teardown, person
         ):
             print(f"{reason}: starting the stack afresh (Tansu keeps every record in memory)", flush=True)
     except KeyboardInterrupt:
@@ -166,14 +174,11 @@ def _run_stack(
     sim_hour_s: float,
     broker_max_mb: float,
     teardown: Teardown,
-    person_store: str | None = None,
+    person: str | None = None,
 ) -> str | None:
     """One life of the stack, ended by the duration (None) or by the broker's bound (its reason)."""
     prefix = f"dev-{int(time.time())}:"
     source = Path(settings.network_file or default_network_path())
-    network = load_network(source)
-    sizes = store_sizes(network, random.Random(SIM_SEED))  # noqa: S311 - the simulation's own draws
-    person = choose_person_store(network, sizes, person_store)
     network_file = dev_network_file(
         source,
         sim_hour_s,

@@ -10,9 +10,10 @@ import pytest
 
 from core.network import Capability, LocationKind, Network
 from omnistock.dev.feeds import SIM_SEED
-from omnistock.dev.stack import PERSON_SLA_MINUTES, dev_network_file
+from omnistock.dev.stack import PERSON_SLA_MINUTES, dev_network_file, run_dev
 from omnistock.dev.store_page import share_words, store_page_note
 from omnistock.network_file import default_network_path, load_network
+from omnistock.settings import Settings
 from omnistock.sim.person_store import (
     NotAPersonStore,
     choose_person_store,
@@ -109,3 +110,17 @@ def test_the_screen_gives_the_page_the_share_left_and_the_deadline() -> None:
 )
 def test_the_share_left_to_the_person_reads_as_english(every: int, words: str) -> None:
     assert share_words(every) == words
+
+
+def test_dev_refuses_a_person_store_that_cannot_be_one_in_one_line_before_starting_anything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = Settings(network_file=str(default_network_path()))
+    code = run_dev(settings, rate=1, duration=1, api_port=None, sim_hour_s=60, person_store="WH-PARIS-BUSSY")
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    said = "omnistock dev: --person-store WH-PARIS-BUSSY: not a store that both ships"
+    assert captured.err.startswith(said)
+    assert len(captured.err.splitlines()) == 1
