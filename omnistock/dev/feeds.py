@@ -14,11 +14,13 @@ from confluent_kafka import Producer
 
 from core.errors import OmnistockError
 from omnistock.dev.screen import Screen, scrape
+from omnistock.dev.store_page import store_page_reminder
 from omnistock.network_file import NetworkSource
 from omnistock.settings import Settings
 from omnistock.sim.clock import WallStamps
 from omnistock.sim.events import to_ms
 from omnistock.sim.fulfillment import FulfillmentDesk, consumer_settings, run_fulfillment
+from omnistock.sim.person_store import store_page_url
 from omnistock.sim.run import MAX_BACKLOG_S, run_simulation, send_items, stocking_events
 from omnistock.sim.simulation import Simulation
 from omnistock.stream_options import kafka_options
@@ -183,6 +185,9 @@ class Feeds:
             while feeder.is_alive() and reason is None:
                 feeder.join(2.0)
                 print(screen.line(self.produced), flush=True)
+                if self.desk.person_store:
+                    url = store_page_url(screen.api, self.desk.person_store)
+                    print(store_page_reminder(url, len(self.desk.left_to_person)), flush=True)
                 exited = [child for child in children if child.poll() is not None]
                 if exited:
                     codes = ", ".join(str(child.returncode) for child in exited)

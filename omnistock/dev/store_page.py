@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnistock.dev.layout import fit
+from omnistock.dev.layout import INDENT, cut, fit
 
 STORE_PAGE_VARIABLE = "OMNISTOCK_STORE_PAGE"  # in .omnistock/dev/env: the page's URL, for a script
 
@@ -22,9 +22,14 @@ def store_page_note(url: str, location_id: str, every: int, sla_minutes: float) 
     return fit(
         (
             f"store page for you: {url} (the dev API needs no key)",
-            f"{share_words(every)} routed to {location_id} waits for you there"
-            " | the simulator answers the rest"
-            f" | {sla_minutes:g} real minutes to accept one, then the order is re-routed"
-            " | the other stores' deadlines follow the simulated clock",
+            f"{share_words(every)} routed to {location_id} waits for you there",
+            f"the simulator answers the rest; {sla_minutes:g} real minutes to accept one,"
+            " then it is re-routed",
+            "(the other stores' deadlines follow the simulated clock)",
         )
     )
+
+
+def store_page_reminder(url: str, left: int) -> str:
+    """The line under each refresh: the page scrolls away with the figures, the reminder does not."""
+    return cut(f"{INDENT}store page {url}: {left} shipment{'s' if left != 1 else ''} left to you so far")

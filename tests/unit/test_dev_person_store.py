@@ -11,7 +11,7 @@ import pytest
 from core.network import Capability, LocationKind, Network
 from omnistock.dev.feeds import SIM_SEED
 from omnistock.dev.stack import PERSON_SLA_MINUTES, dev_network_file, run_dev
-from omnistock.dev.store_page import share_words, store_page_note
+from omnistock.dev.store_page import share_words, store_page_note, store_page_reminder
 from omnistock.network_file import default_network_path, load_network
 from omnistock.settings import Settings
 from omnistock.sim.person_store import (
@@ -87,15 +87,16 @@ def test_the_person_store_keeps_real_minutes_to_accept_while_the_others_follow_t
     assert dev.locations["ST-PARIS-RIVOLI"].accept_sla_minutes == rivoli / 60
 
 
-def test_the_screen_gives_the_page_the_share_left_and_the_deadline() -> None:
-    url = store_page_url("http://127.0.0.1:8000/", "ST-MARSEILLE-VIEUX-PORT")
-    note = store_page_note(url, "ST-MARSEILLE-VIEUX-PORT", 2, 15.0)
+@pytest.mark.parametrize("location_id", ["ST-NICE", "ST-MARSEILLE-VIEUX-PORT"])
+def test_the_screen_gives_the_page_the_share_left_and_the_deadline(location_id: str) -> None:
+    url = store_page_url("http://127.0.0.1:8000/", location_id)
+    note = store_page_note(url, location_id, 2, 15.0)
 
-    assert url == "http://127.0.0.1:8000/store/ST-MARSEILLE-VIEUX-PORT"
+    assert url == f"http://127.0.0.1:8000/store/{location_id}"
     assert note.splitlines()[0] == f"store page for you: {url} (the dev API needs no key)"
-    assert "every other shipment routed to ST-MARSEILLE-VIEUX-PORT waits for you" in note
-    assert "15 real minutes to accept one" in " ".join(line.strip() for line in note.splitlines())
-    assert "…" not in note  # nothing cut, even for the longest store id of the packaged network
+    assert f"every other shipment routed to {location_id} waits for you" in note
+    assert "15 real minutes to accept one" in note
+    assert "…" not in note  # nothing cut, for a short store id or the longest of the packaged network
 
 
 @pytest.mark.parametrize(
@@ -124,3 +125,10 @@ def test_dev_refuses_a_person_store_that_cannot_be_one_in_one_line_before_starti
     said = "omnistock dev: --person-store WH-PARIS-BUSSY: not a store that both ships"
     assert captured.err.startswith(said)
     assert len(captured.err.splitlines()) == 1
+
+
+def test_each_refresh_reminds_the_page_and_how_many_shipments_were_left_to_the_person() -> None:
+    url = "http://127.0.0.1:8000/store/ST-PARIS-OPERA"
+
+    assert store_page_reminder(url, 1) == f"    store page {url}: 1 shipment left to you so far"
+    assert store_page_reminder(url, 12).endswith(": 12 shipments left to you so far")
