@@ -14,7 +14,7 @@ from confluent_kafka import Producer
 
 from core.errors import OmnistockError
 from omnistock.dev.screen import Screen, scrape
-from omnistock.dev.store_page import store_page_reminder
+from omnistock.dev.store_page import SIM_SEED, store_page_reminder
 from omnistock.network_file import NetworkSource
 from omnistock.settings import Settings
 from omnistock.sim.clock import WallStamps
@@ -34,7 +34,6 @@ from topics.catalog import ORDERS
 # ~800 to ~450 events/s; with this linger, 42-52 % throughout and a steady 550-700 events/s (4-min
 # runs on a 2-core machine).
 FEED_LINGER_MS = 200
-SIM_SEED = 7  # the simulation's and the nodes' seed: the same network, stores and answers every run
 
 
 class ChildExited(OmnistockError):

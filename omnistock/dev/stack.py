@@ -9,7 +9,6 @@ started and removes the Redis keys of its run and the env file, and nothing else
 from __future__ import annotations
 
 import contextlib
-import random
 import signal
 import sys
 import time
@@ -23,16 +22,21 @@ import yaml
 from core.errors import OmnistockError
 from omnistock.dev.broker_memory import DEFAULT_BROKER_MAX_MB, BrokerBound
 from omnistock.dev.env_file import remove_env_file, write_env_file
-from omnistock.dev.feeds import SIM_SEED, Feeds
+from omnistock.dev.feeds import Feeds
 from omnistock.dev.layout import cut, fit
 from omnistock.dev.ports import API_PORT, BROKER_PORT, WORKER_METRICS_PORT, Port, PortBusy, choose_port
 from omnistock.dev.screen import Screen
-from omnistock.dev.store_page import STORE_PAGE_VARIABLE, store_page_note
+from omnistock.dev.store_page import (
+    PERSON_EVERY,
+    PERSON_SLA_MINUTES,
+    STORE_PAGE_VARIABLE,
+    person_store_of,
+    store_page_note,
+)
 from omnistock.kafka_admin import create_topics
-from omnistock.network_file import default_network_path, load_network
+from omnistock.network_file import default_network_path
 from omnistock.settings import Settings
-from omnistock.sim.person_store import NotAPersonStore, choose_person_store, store_page_url
-from omnistock.sim.simulation import store_sizes
+from omnistock.sim.person_store import NotAPersonStore, store_page_url
 from omnistock.stack.embedded_broker import EmbeddedBroker
 from omnistock.stack.embedded_redis import ensure_redis
 from omnistock.stack.processes import start_omnistock, stop, wait_http_ok, wait_worker_assigned
@@ -41,8 +45,6 @@ from topics.catalog import all_topic_names
 
 RUN_DIR = Path(".omnistock/dev")
 ENV_FILE = RUN_DIR / "env"
-PERSON_SLA_MINUTES = 15.0  # real minutes the person's store has to accept a shipment
-PERSON_EVERY = 2  # the simulator leaves every other shipment of the person's store to the person
 
 
 def _child_env(settings: Settings, bootstrap: str, prefix: str, metrics_port: int) -> dict[str, str]:
@@ -122,13 +124,6 @@ class Teardown:
         others = [item for item in dict.fromkeys(self.removed) if not item.endswith(":*")]
         removed = ", ".join(([f"redis keys {', '.join(keys)}"] if keys else []) + others) or "nothing"
         return f"stopped {stopped}; removed {removed}"
-
-
-def person_store_of(settings: Settings, asked: str | None) -> str | None:
-    """The store left to a person (omnistock.sim.person_store), told before anything starts."""
-    network = load_network(settings.network_file or default_network_path())
-    sizes = store_sizes(network, random.Random(SIM_SEED))  # noqa: S311 - the simulation's own draws
-    return choose_person_store(network, sizes, asked)
 
 
 def run_dev(

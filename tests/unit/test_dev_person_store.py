@@ -9,9 +9,14 @@ from pathlib import Path
 import pytest
 
 from core.network import Capability, LocationKind, Network
-from omnistock.dev.feeds import SIM_SEED
-from omnistock.dev.stack import PERSON_SLA_MINUTES, dev_network_file, run_dev
-from omnistock.dev.store_page import share_words, store_page_note, store_page_reminder
+from omnistock.dev.stack import dev_network_file, run_dev
+from omnistock.dev.store_page import (
+    PERSON_SLA_MINUTES,
+    SIM_SEED,
+    share_words,
+    store_page_note,
+    store_page_reminder,
+)
 from omnistock.network_file import default_network_path, load_network
 from omnistock.settings import Settings
 from omnistock.sim.person_store import (
