@@ -78,6 +78,24 @@ def _parser() -> argparse.ArgumentParser:
         help="start the stack afresh when the embedded broker holds more memory (0: never)",
     )
     dev.add_argument("--sim-hour-s", type=float, default=60.0, help="real seconds per simulated hour")
+    dev.add_argument(
+        "--person-store",
+        metavar="LOC",
+        default=None,
+        help="the store whose page is yours: every other shipment there waits for you, 15 real minutes"
+        " to accept (default: the biggest simulated store that ships and serves click & collect)",
+    )
+    store_key = commands.add_parser(
+        "store-key", help="a new API key for a store's page, and the OMNISTOCK_API_KEYS entry to add"
+    )
+    store_key.add_argument(
+        "location_id",
+        nargs="?",
+        help="the store the key acts for (checked against OMNISTOCK_NETWORK_FILE when set)",
+    )
+    store_key.add_argument(
+        "--all-stores", action="store_true", help="a key for every store (scope store:*), without a location"
+    )
     rebuild = commands.add_parser(
         "rebuild", help="restore a lost stock table from the topics, up to the workers' committed offsets"
     )
@@ -109,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="benchmarks: raw ceiling beside omnistock, with the ratio")
     bench.add_argument(
         "what",
-        choices=["worker", "api", "holds", "promise", "routing", "freshness"],
+        choices=["worker", "api", "holds", "promise", "routing", "freshness", "store"],
         nargs="?",
         default="worker",
         help="which benchmark",
@@ -119,7 +137,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--rate", type=float, default=None, help="api, promise: requests/s; routing: orders/s (200)"
     )
-    bench.add_argument("--orders", type=int, default=10_000, help="routing: orders produced flat out")
+    bench.add_argument(
+        "--orders",
+        type=int,
+        default=None,
+        help="routing: orders produced flat out (default 10000); store: orders taken through (default 120)",
+    )
     bench.add_argument("--calls", type=int, default=2000, help="promise: in-process calls per cart size")
     bench.add_argument(
         "--cluster", action="store_true", help="worker: one Redis beside a 3-shard cluster, 1 and 2 workers"
@@ -163,7 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             broker_port=args.broker_port,
             metrics_port=args.metrics_port,
             broker_max_mb=args.broker_max_mb,
+            person_store=args.person_store,
         )
+    elif args.command == "store-key":
+        from omnistock.store_key import run_store_key
+
+        return run_store_key(settings, args.location_id, args.all_stores)
     elif args.command == "rebuild":
         from omnistock.rebuild import run_rebuild_command
 
@@ -204,7 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "bench" and args.what == "routing":
         from omnistock.bench.routing import run_bench_routing
 
-        return run_bench_routing(settings, orders=args.orders, rate=args.rate or 200.0)
+        return run_bench_routing(settings, orders=args.orders or 10_000, rate=args.rate or 200.0)
+    elif args.command == "bench" and args.what == "store":
+        from omnistock.bench.store_app import run_bench_store
+
+        return run_bench_store(settings, orders=args.orders or 120)
     elif args.command == "bench" and args.what == "holds":
         from omnistock.bench.holds import run_bench_holds
 

@@ -14,11 +14,13 @@ from confluent_kafka import Producer
 
 from core.errors import OmnistockError
 from omnistock.dev.screen import Screen, scrape
+from omnistock.dev.store_page import SIM_SEED, store_page_reminder
 from omnistock.network_file import NetworkSource
 from omnistock.settings import Settings
 from omnistock.sim.clock import WallStamps
 from omnistock.sim.events import to_ms
 from omnistock.sim.fulfillment import FulfillmentDesk, consumer_settings, run_fulfillment
+from omnistock.sim.person_store import store_page_url
 from omnistock.sim.run import MAX_BACKLOG_S, run_simulation, send_items, stocking_events
 from omnistock.sim.simulation import Simulation
 from omnistock.stream_options import kafka_options
@@ -59,10 +61,24 @@ class Backlog:
 class Feeds:
     """The simulation and the simulated fulfillment nodes, each in a thread, on one producer."""
 
-    def __init__(self, settings: Settings, bootstrap: str, sim_hour_s: float) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap: str,
+        sim_hour_s: float,
+        person_store: str | None = None,
+        person_every: int = 2,
+    ) -> None:
         network = NetworkSource(str(settings.network_file)).current()
-        self.simulation = Simulation(network, sku_count=5000, seed=7, sim_hour_s=sim_hour_s)
-        self.desk = FulfillmentDesk(network, sim_hour_s, seed=7, take=self.simulation.take)
+        self.simulation = Simulation(network, sku_count=5000, seed=SIM_SEED, sim_hour_s=sim_hour_s)
+        self.desk = FulfillmentDesk(
+            network,
+            sim_hour_s,
+            seed=SIM_SEED,
+            take=self.simulation.take,
+            person_store=person_store,
+            person_every=person_every,
+        )
         self.skus = self.simulation.popular_skus(3)
         self.producer = Producer(
             {
@@ -168,6 +184,9 @@ class Feeds:
             while feeder.is_alive() and reason is None:
                 feeder.join(2.0)
                 print(screen.line(self.produced), flush=True)
+                if self.desk.person_store:
+                    url = store_page_url(screen.api, self.desk.person_store)
+                    print(store_page_reminder(url, len(self.desk.left_to_person)), flush=True)
                 exited = [child for child in children if child.poll() is not None]
                 if exited:
                     codes = ", ".join(str(child.returncode) for child in exited)
@@ -180,4 +199,7 @@ class Feeds:
             self.producer.flush(10)
         answers = " ".join(f"{status} {count}" for status, count in sorted(self.desk.answered.items()))
         print(f"fulfillment answers: {answers or 'none'}; shipments still open {self.desk.pending}")
+        if self.desk.person_store:
+            left = len(self.desk.left_to_person)
+            print(f"shipments left to you at {self.desk.person_store}: {left}")
         return reason

@@ -26,9 +26,17 @@ from omnistock.dev.feeds import Feeds
 from omnistock.dev.layout import cut, fit
 from omnistock.dev.ports import API_PORT, BROKER_PORT, WORKER_METRICS_PORT, Port, PortBusy, choose_port
 from omnistock.dev.screen import Screen
+from omnistock.dev.store_page import (
+    PERSON_EVERY,
+    PERSON_SLA_MINUTES,
+    STORE_PAGE_VARIABLE,
+    person_store_of,
+    store_page_note,
+)
 from omnistock.kafka_admin import create_topics
 from omnistock.network_file import default_network_path
 from omnistock.settings import Settings
+from omnistock.sim.person_store import NotAPersonStore, store_page_url
 from omnistock.stack.embedded_broker import EmbeddedBroker
 from omnistock.stack.embedded_redis import ensure_redis
 from omnistock.stack.processes import start_omnistock, stop, wait_http_ok, wait_worker_assigned
@@ -57,14 +65,26 @@ def _delete_keys(url: str, prefix: str) -> None:
     delete_prefix(redis.Redis.from_url(url), prefix)
 
 
-def dev_network_file(source: Path, sim_hour_s: float, default_sla_minutes: float, target: Path) -> Path:
+def dev_network_file(
+    source: Path,
+    sim_hour_s: float,
+    default_sla_minutes: float,
+    target: Path,
+    person_store: str | None = None,
+    person_sla_minutes: float = PERSON_SLA_MINUTES,
+) -> Path:
     """A copy of the network whose acceptance deadlines run on the simulated clock.
 
     The worker times deadlines by the wall clock; the simulation runs `3600 / sim_hour_s` times faster,
-    so a store's 45 minutes would never pass in a demo. Scaled, they pass as the nodes' answers do."""
+    so a store's 45 minutes would never pass in a demo. Scaled, they pass as the nodes' answers do.
+    The person's store keeps `person_sla_minutes` of real time: scaled, a person would have 45 seconds
+    to find the page and tap accept."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     scale = sim_hour_s / 3600
     for location in data.get("locations") or ():
+        if location.get("location_id") == person_store:
+            location["accept_sla_minutes"] = person_sla_minutes
+            continue
         location["accept_sla_minutes"] = (location.get("accept_sla_minutes") or default_sla_minutes) * scale
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(orjson.dumps(data))
@@ -115,18 +135,22 @@ def run_dev(
     broker_port: int | None = None,
     metrics_port: int | None = None,
     broker_max_mb: float = DEFAULT_BROKER_MAX_MB,
+    person_store: str | None = None,
 ) -> int:
     try:
+        person = person_store_of(settings, person_store)
         ports = choose_ports(broker_port, api_port, metrics_port)
-    except PortBusy as busy:
-        print(f"omnistock dev: {busy.message}", file=sys.stderr)
+    except (PortBusy, NotAPersonStore) as refused:
+        print(f"omnistock dev: {refused.message}", file=sys.stderr)
         return 2
     for note in ports.notes():
         print(note)
     teardown = Teardown()
     code = 0
     try:
-        while reason := _run_stack(settings, ports, rate, duration, sim_hour_s, broker_max_mb, teardown):
+        while reason := _run_stack(
+            settings, ports, rate, duration, sim_hour_s, broker_max_mb, teardown, person
+        ):
             print(f"{reason}: starting the stack afresh (Tansu keeps every record in memory)", flush=True)
     except KeyboardInterrupt:
         pass
@@ -145,19 +169,24 @@ def _run_stack(
     sim_hour_s: float,
     broker_max_mb: float,
     teardown: Teardown,
+    person: str | None = None,
 ) -> str | None:
     """One life of the stack, ended by the duration (None) or by the broker's bound (its reason)."""
     prefix = f"dev-{int(time.time())}:"
     source = Path(settings.network_file or default_network_path())
     network_file = dev_network_file(
-        source, sim_hour_s, settings.routing_sla_minutes, (RUN_DIR / "network.json").resolve()
+        source,
+        sim_hour_s,
+        settings.routing_sla_minutes,
+        (RUN_DIR / "network.json").resolve(),
+        person_store=person,
     )
     settings = settings.model_copy(update={"network_file": str(network_file)})
     with contextlib.ExitStack() as stack:
         stack.callback(signal.signal, signal.SIGINT, signal.getsignal(signal.SIGINT))
         try:
             return _start_and_feed(
-                stack, settings, ports, prefix, rate, duration, sim_hour_s, broker_max_mb, teardown
+                stack, settings, ports, prefix, rate, duration, sim_hour_s, broker_max_mb, teardown, person
             )
         finally:  # a second Ctrl-C does not cut the clean-up short
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -174,6 +203,7 @@ def _start_and_feed(
     sim_hour_s: float,
     broker_max_mb: float,
     teardown: Teardown,
+    person: str | None = None,
 ) -> str | None:
     broker = stack.enter_context(EmbeddedBroker(ports.broker.number, log_path=RUN_DIR / "broker.log"))
     teardown.stopped.append("broker")
@@ -185,7 +215,10 @@ def _start_and_feed(
     teardown.removed.append(f"{prefix}*")
     create_topics(broker.bootstrap, all_topic_names(settings.topic_prefix), settings.topic_partitions)
     env = _child_env(settings, broker.bootstrap, prefix, ports.metrics.number)
-    stack.callback(remove_env_file, write_env_file(ENV_FILE, {**env, "OMNISTOCK_WORKER_METRICS_PORT": "0"}))
+    api = f"http://127.0.0.1:{ports.api.number}"
+    page = {STORE_PAGE_VARIABLE: store_page_url(api, person)} if person else {}
+    attach = {**env, "OMNISTOCK_WORKER_METRICS_PORT": "0", **page}
+    stack.callback(remove_env_file, write_env_file(ENV_FILE, attach))
     teardown.removed.append(str(ENV_FILE))
     worker = start_omnistock(["worker"], env, RUN_DIR / "worker.log")
     stack.callback(stop, worker)
@@ -193,14 +226,16 @@ def _start_and_feed(
     api_process = start_omnistock(["api", "--port", str(ports.api.number)], env, RUN_DIR / "api.log")
     stack.callback(stop, api_process)
     teardown.stopped.append("api")
-    api = f"http://127.0.0.1:{ports.api.number}"
     metrics_url = f"http://127.0.0.1:{ports.metrics.number}/metrics"
     print(_where(broker.bootstrap, settings.redis_url, prefix, api, metrics_url, embedded_redis is not None))
     # the worker first: it writes the store marker of the new run, without which /readyz is 503
     wait_worker_assigned(metrics_url, 60, worker)
     wait_http_ok(f"{api}/readyz", 30, api_process)
     print(cut(f"network {settings.network_file}: deadlines on the simulated clock"), flush=True)
-    feeds = Feeds(settings, broker.bootstrap, sim_hour_s)
+    if person:
+        note = store_page_note(store_page_url(api, person), person, PERSON_EVERY, PERSON_SLA_MINUTES)
+        print(note, flush=True)
+    feeds = Feeds(settings, broker.bootstrap, sim_hour_s, person, PERSON_EVERY)
     stack.callback(feeds.close)  # before the broker stops
     teardown.stopped.append("simulation")
     bound = BrokerBound(broker.process.pid if broker.process else 0, broker_max_mb)

@@ -4,7 +4,9 @@ Most requests are accepted, picked and shipped (at a store, click & collect is m
 and collected there), after delays drawn in simulated minutes; a few are rejected, a few lose one
 line at pick time (NOT_FOUND), and a few are never answered, so the worker's acceptance deadline
 re-routes them. Order statuses tell the nodes what the worker took back (a re-route, a cancellation),
-as a real order system would.
+as a real order system would. One store may be left to a person (`omnistock dev`'s store page): every
+`person_every`-th shipment requested there gets no simulated answer at all, so the person accepts,
+rejects and collects it.
 
 `FulfillmentDesk` is pure: the `random.Random` and the times are passed in, answers wait in a heap by
 due time, so nothing sleeps. `run_fulfillment` is the loop that consumes and sends.
@@ -74,10 +76,22 @@ class _Shipment:
 class FulfillmentDesk:
     """Every node's answers. `take(location_id, sku, quantity)` hears of units that left a node."""
 
-    def __init__(self, network: Network, sim_hour_s: float, seed: int = 0, take: Take | None = None) -> None:
+    def __init__(
+        self,
+        network: Network,
+        sim_hour_s: float,
+        seed: int = 0,
+        take: Take | None = None,
+        person_store: str | None = None,
+        person_every: int = 2,
+    ) -> None:
         self.network, self.rng, self.real_s_per_minute = network, random.Random(seed), sim_hour_s / 60
         self.take: Take = take or (lambda location_id, sku, quantity: None)
         self.answered: dict[str, int] = {}  # how many answers of each status were sent
+        self.person_store, self.person_every = person_store, max(1, person_every)
+        self.left_to_person: list[str] = []  # the shipment ids the simulator leaves to the person, in order
+        self._at_person_store = 0
+        self._persons: dict[str, str] = {}  # shipment id -> location, until the person ships or drops it
         self._shipments: dict[str, _Shipment] = {}
         self._seen: set[str] = set()
         self._heap: list[tuple[float, int, str]] = []
@@ -93,6 +107,10 @@ class FulfillmentDesk:
         if shipment_id in self._seen:
             return  # a request delivered twice gets one set of answers
         self._seen.add(shipment_id)
+        if self._leaves_to_person(str(record["location_id"])):
+            self.left_to_person.append(shipment_id)
+            self._persons[shipment_id] = str(record["location_id"])
+            return
         location = self.network.locations.get(str(record["location_id"]))
         kind = location.kind if location else LocationKind.WAREHOUSE
         lines = [dict(line) for line in record["lines"]]
@@ -103,10 +121,31 @@ class FulfillmentDesk:
             )
             self._schedule(shipment_id, now_s)
 
+    def _persons_shipment(self, summary: Mapping[str, Any]) -> None:
+        """A shipment the person shipped or handed over: its units left the store, as the simulator's
+        own do (`take`), so the simulation's later counts there agree. One taken back is forgotten."""
+        location_id = self._persons.get(str(summary["shipment_id"]))
+        if location_id is None:
+            return
+        if summary["status"] in ("SHIPPED", "COLLECTED", "DELIVERED"):
+            self._took(location_id, [dict(line) for line in summary["lines"]])
+            del self._persons[str(summary["shipment_id"])]
+        elif summary["status"] in _TAKEN_BACK:
+            del self._persons[str(summary["shipment_id"])]
+
+    def _leaves_to_person(self, location_id: str) -> bool:
+        """Every `person_every`-th request at the person's store, the first one included: a person
+        who opens the page soon after the stack starts has something to do."""
+        if location_id != self.person_store:
+            return False
+        self._at_person_store += 1
+        return (self._at_person_store - 1) % self.person_every == 0
+
     def status(self, record: Mapping[str, Any]) -> None:
         """An order status: shipments taken back stop; the others serve the lines the worker left them."""
         cancelled = record["status"] == "CANCELLED"
         for summary in record.get("shipments") or ():
+            self._persons_shipment(summary)
             shipment = self._shipments.get(str(summary["shipment_id"]))
             if shipment is None:
                 continue

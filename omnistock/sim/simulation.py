@@ -45,6 +45,14 @@ _WEEKDAY = (0.9, 0.9, 1.0, 0.9, 1.1, 1.5, 0.8)
 WEB_SHARE_CAP = 0.1  # at night the shop would dwarf the quiet network: online events stay under this share
 
 
+def store_sizes(network: Network, setup: random.Random) -> dict[str, float]:
+    """Each store's size (lognormal around 1): its stock, its tills and its share of online shoppers.
+    The first draws of the simulation's `setup` generator, so `omnistock dev` can tell the busiest
+    stores before the simulation is built."""
+    stores = [loc for loc in network.locations.values() if loc.kind is LocationKind.STORE]
+    return {store.location_id: setup.lognormvariate(0.0, 0.4) for store in stores}
+
+
 class Simulation:
     """A catalogue of `sku_count` skus (Zipf-like popularity) sold and moved across `network`."""
 
@@ -65,7 +73,7 @@ class Simulation:
         self.others = [
             loc for loc in locations if loc.kind in (LocationKind.DARK_STORE, LocationKind.SUPPLIER)
         ]
-        self.size = {store.location_id: setup.lognormvariate(0.0, 0.4) for store in self.stores}
+        self.size = store_sizes(network, setup)
         self.stock = SimStock(network, self.catalogue, self.size, setup)
         self.sources = {loc.location_id: self._nearest_warehouse(loc) for loc in locations}
         self.events = EventMaker(network, self.stock, self.sources)

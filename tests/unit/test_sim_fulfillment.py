@@ -170,3 +170,56 @@ def test_a_request_delivered_twice_is_answered_once_and_the_same_seed_answers_th
     accepted = Counter(event["order_id"] for _, _, event in first if event["status"] == "ACCEPTED")
     assert set(accepted.values()) == {1}
     assert len(accepted) > 40  # a few are never answered, or rejected at once
+
+
+def test_every_other_shipment_of_the_person_store_is_left_to_the_person_and_the_rest_answered(
+    network: Network,
+) -> None:
+    desk = FulfillmentDesk(network, SIM_HOUR_S, seed=5, person_store="ST-PARIS-OPERA")
+    for n in range(10):
+        desk.request(_request(n, location_id="ST-PARIS-OPERA"), now_s=0.0)
+        desk.request(_request(100 + n, location_id="ST-PARIS-RIVOLI"), now_s=0.0)
+    answered = {str(event["order_id"]) for _, _, event in _drain(desk)}
+
+    left = [f"WEB-{n:08d}-S1" for n in range(0, 10, 2)]
+    assert desk.left_to_person == left  # the first one included: a person has something to do at once
+    assert not answered & {shipment_id.removesuffix("-S1") for shipment_id in left}
+    served_there = {f"WEB-{n:08d}" for n in range(1, 10, 2)}
+    assert len(answered & served_there) >= 4  # the simulator's half (one may be drawn silent)
+    assert len(answered & {f"WEB-{100 + n:08d}" for n in range(10)}) >= 8  # other stores as before
+
+
+def test_a_person_store_request_delivered_twice_is_left_once_and_counts_once(network: Network) -> None:
+    desk = FulfillmentDesk(network, SIM_HOUR_S, seed=5, person_store="ST-PARIS-OPERA", person_every=3)
+    for n in range(6):
+        desk.request(_request(n, location_id="ST-PARIS-OPERA"), now_s=0.0)
+        desk.request(_request(n, location_id="ST-PARIS-OPERA"), now_s=0.5)
+
+    assert desk.left_to_person == ["WEB-00000000-S1", "WEB-00000003-S1"]
+
+
+def test_without_a_person_store_every_shipment_is_the_simulators(network: Network) -> None:
+    desk = FulfillmentDesk(network, SIM_HOUR_S, seed=5)
+    for n in range(10):
+        desk.request(_request(n, location_id="ST-PARIS-OPERA"), now_s=0.0)
+
+    assert desk.left_to_person == []
+    assert desk.pending >= 8
+
+
+def test_what_the_person_ships_or_hands_over_leaves_the_simulations_stock_once(network: Network) -> None:
+    taken: list[tuple[str, str, int]] = []
+    desk = FulfillmentDesk(
+        network, SIM_HOUR_S, seed=5, take=lambda *unit: taken.append(unit), person_store="ST-PARIS-OPERA"
+    )
+    request = _request(0, location_id="ST-PARIS-OPERA", lines=1)
+    desk.request(request, now_s=0.0)
+    summary = {"shipment_id": "WEB-00000000-S1", "status": "ACCEPTED", "lines": request["lines"]}
+    desk.status({"order_id": "WEB-00000000", "status": "ROUTED", "shipments": [summary]})
+    assert taken == []  # accepted is not gone yet
+    for _ in range(2):  # a status delivered twice takes once
+        collected = {**summary, "status": "COLLECTED"}
+        desk.status({"order_id": "WEB-00000000", "status": "COMPLETED", "shipments": [collected]})
+
+    assert taken == [("ST-PARIS-OPERA", "SKU-00001", 1)]
+    assert _drain(desk) == []  # and the simulator never answered for it
