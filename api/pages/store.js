@@ -435,6 +435,11 @@
     if (state.inFlight.has(shipmentId)) return; // one request at a time per shipment: a double tap sends one
     const shipment = state.shipments.get(shipmentId);
     const orderId = shipment ? shipment.order_id : shipmentId;
+    // The focused button is about to be disabled (the browser drops its focus): give the focus back
+    // to this card's next action once the queue shows the outcome, so a keyboard user keeps their place.
+    const focusedCard = document.activeElement && document.activeElement.closest
+      && document.activeElement.closest("[data-shipment-id]");
+    if (focusedCard && focusedCard.dataset.shipmentId === shipmentId) state.focusAfterRender = shipmentId;
     setBusy(shipmentId, true);
     showError("");
     let done = false;

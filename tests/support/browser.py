@@ -60,6 +60,13 @@ def _install_debian_packages() -> None:
         raise RuntimeError(f"apt-get install chromium chromium-driver failed: {done.stderr.strip()[-500:]}")
 
 
+def set_viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
+    """The page's viewport, to the pixel: headless Chromium's windows are at least 500 px wide, so a phone's
+    360 px is emulated (as a touch-less mobile screen below 600 px, the way a phone lays pages out)."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
 @contextmanager
 def headless_chromium(width: int = 1280, height: int = 900) -> Iterator[webdriver.Chrome]:
     """A headless Chromium of the given window size, with its own throwaway profile."""
@@ -72,6 +79,7 @@ def headless_chromium(width: int = 1280, height: int = 900) -> Iterator[webdrive
         options.add_argument(f"--user-data-dir={profile}")
         options.add_argument(f"--window-size={width},{height}")
         driver = webdriver.Chrome(service=Service(executable_path=str(chromedriver)), options=options)
+        set_viewport(driver, width, height)
         try:
             yield driver
         finally:

@@ -88,6 +88,7 @@ class ScriptedStore:
     refusals: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
     posts: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
     stock: dict[str, dict[str, Any]] = field(default_factory=dict)
+    count_failures: int = 0  # the next N counts answer 503 publish_failed (the page retries with the same id)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def posts_to(self, suffix: str) -> list[dict[str, Any] | None]:
@@ -205,6 +206,10 @@ def scripted_app(store: ScriptedStore) -> FastAPI:
         with store.lock:
             store.posts.append((request.url.path, payload))
         known(request, location_id)
+        with store.lock:
+            failing, store.count_failures = store.count_failures > 0, max(0, store.count_failures - 1)
+        if failing:
+            raise ApiError(503, "publish_failed", "The count could not be sent to the broker; send it again.")
         return JsonResponse(
             {"event_id": f"count:{location_id}:{payload.get('count_id')}", "duplicate": False}, 202
         )

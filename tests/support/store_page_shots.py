@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from tests.support.browser import headless_chromium
+from tests.support.browser import headless_chromium, set_viewport
 from tests.support.scripted_store_api import ScriptedServer, ScriptedStore, shipment
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -61,7 +61,7 @@ def shoot(url: str, out: Path, settle_s: float = 1.5) -> list[Path]:
             driver.get(url)
             time.sleep(settle_s)  # the first poll answers and the countdown ticks once
             page_height = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(width, max(height, int(page_height) + 140))
+            set_viewport(driver, width, max(height, int(page_height)))
             time.sleep(0.3)
             path = out / name
             driver.save_screenshot(str(path))
