@@ -112,8 +112,13 @@
   const storePath = () => `/v1/stores/${encodeURIComponent(locationId)}`;
 
   // ---- messages -----------------------------------------------------------------------------------
+  // An error stays in view (the header is sticky) until the next action, or for 15 s; the
+  // missing-key message stays until a key works.
+  let errorTimer = null;
   function showError(text) {
     $("error").textContent = text || "";
+    clearTimeout(errorTimer);
+    if (text && !state.needsKey) errorTimer = setTimeout(() => { $("error").textContent = ""; }, 15000);
   }
 
   let noticeTimer = null;
@@ -448,7 +453,8 @@
       const answer = await api("POST", path, payload);
       done = answer.ok;
       if (answer.ok) showNotice(`Order ${orderId} ${ACTION_DONE[action] || action}.`);
-      else refused(answer);
+      else if (answer.status === 401 || answer.status === 403) refused(answer);
+      else showError(`Order ${orderId}: ${messageOf(answer)}`);
     } catch (error) {
       if (!(error instanceof ConnectionLost)) throw error;
       const what = ACTION_DONE[action] || action;

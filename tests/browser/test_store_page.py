@@ -178,7 +178,7 @@ def test_a_refusal_is_shown_in_the_words_of_the_api_and_the_buttons_come_back(
     open_store(browser, server)
     until(browser, lambda d: len(cards(d)) == 1)
     button(browser, "O-4-1", "accept").click()
-    until(browser, lambda d: error_text(d) == message)
+    until(browser, lambda d: error_text(d) == f"Order O-4: {message}")
     until(browser, lambda d: button(d, "O-4-1", "accept").is_enabled())
     assert browser.find_element(By.CSS_SELECTOR, '[data-testid="error"]').get_attribute("role") == "alert"
 
