@@ -305,3 +305,37 @@ def test_with_the_keyboard_alone_tab_reaches_accept_and_enter_accepts(
     until(browser, lambda d: status_of(d, "O-9-1") == "ACCEPTED")
     until(browser, lambda d: d.switch_to.active_element.get_attribute("data-action") == "picked")
     assert store.posts_to("/O-9-1/accept") == [None]
+
+
+def test_with_the_keyboard_a_reject_dialog_opens_escape_closes_it_and_the_focus_comes_back(
+    browser: webdriver.Chrome, server: ScriptedServer, store: ScriptedStore
+) -> None:
+    store.add(shipment("O-10", due_in=timedelta(minutes=20)))
+    open_store(browser, server)
+    until(browser, lambda d: len(cards(d)) == 1)
+    reject = button(browser, "O-10-1", "reject")
+    browser.execute_script("arguments[0].focus()", reject)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    dialog = browser.find_element(By.ID, "reject-dialog")
+    until(browser, lambda _: dialog.is_displayed())
+    assert browser.switch_to.active_element.get_attribute("data-reason") == "NOT_FOUND"
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    until(browser, lambda _: not dialog.is_displayed())
+    assert browser.switch_to.active_element == reject
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    until(browser, lambda _: dialog.is_displayed())
+    ActionChains(browser).send_keys(Keys.TAB, Keys.ENTER).perform()  # the second reason: damaged
+    until(browser, lambda d: not cards(d))
+    assert store.posts_to("/O-10-1/reject") == [{"reason": "DAMAGED"}]
+
+
+def test_the_store_picker_links_to_each_store_the_key_acts_for(
+    browser: webdriver.Chrome, server: ScriptedServer, store: ScriptedStore
+) -> None:
+    store.keys = {"k-lyon": "S-1"}
+    browser.get(f"{server.base}/store#key=k-lyon")
+    link = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#store-list a"))[0]
+    assert link.text == "Lyon Part-Dieu (S-1)"
+    link.click()
+    until(browser, lambda d: d.current_url == f"{server.base}/store/S-1")
+    until(browser, lambda d: d.find_element(By.ID, "store-name").text == "Lyon Part-Dieu")
