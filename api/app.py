@@ -30,6 +30,7 @@ from api.routes.hot_get import hot_get_route
 from api.routes.ops import StoreMarkerProbe, ops_router
 from api.routes.orders import OrderReader, orders_router
 from api.routes.promises import promises_router
+from api.routes.store_page import store_page_router
 from api.routes.stores import StoreRoutes, stores_router
 from api.routes.stream import DEFAULT_LIMITS, StreamLimits, stream_router
 from api.store_access import StoreGuard
@@ -178,6 +179,7 @@ def create_app(
         )
     )
     app.include_router(ops_router(reader, registry, version, store_marker))
+    app.include_router(store_page_router())  # the store associate's page: static, the page sends the key
     return app
 
 
