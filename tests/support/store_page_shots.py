@@ -52,8 +52,9 @@ def demo_store() -> ScriptedStore:
     )
 
 
-def shoot(url: str, out: Path, settle_s: float = 1.5) -> list[Path]:
-    """Loads `url` at each size and saves a full-page screenshot; returns the files written."""
+def shoot(url: str, out: Path, settle_s: float = 1.5, max_height: int = 0) -> list[Path]:
+    """Loads `url` at each size and saves a full-page screenshot (cut at `max_height` px when given: a
+    busy store's queue is pages long); returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (width, height) in SIZES.items():
@@ -61,7 +62,8 @@ def shoot(url: str, out: Path, settle_s: float = 1.5) -> list[Path]:
             driver.get(url)
             time.sleep(settle_s)  # the first poll answers and the countdown ticks once
             page_height = driver.execute_script("return document.documentElement.scrollHeight")
-            set_viewport(driver, width, max(height, int(page_height)))
+            shown = max(height, int(page_height))
+            set_viewport(driver, width, min(shown, max_height) if max_height else shown)
             time.sleep(0.3)
             path = out / name
             driver.save_screenshot(str(path))
@@ -74,10 +76,13 @@ def main() -> None:
     parser.add_argument("--url", help="the store page of a running API (default: a scripted store)")
     parser.add_argument("--key", help="the store's API key, passed as #key=...")
     parser.add_argument("--out", type=Path, default=DOCS, help="where the PNGs go (default: docs/)")
+    parser.add_argument(
+        "--max-height", type=int, default=0, help="cut the page at this many pixels (0: whole page)"
+    )
     args = parser.parse_args()
     if args.url:
         url = args.url + (f"#key={quote(args.key)}" if args.key else "")
-        written = shoot(url, args.out)
+        written = shoot(url, args.out, max_height=args.max_height)
     else:
         with ScriptedServer(demo_store()) as server:
             written = shoot(f"{server.base}/store/S-1", args.out)
