@@ -2,13 +2,18 @@
 it on the desk, publishes its event, and releases the claim when the broker did not take it.
 
 The order of the steps is what makes a double click publish once: the desk's compare-and-set lets
-one request claim a status; the other finds it claimed and answers a duplicate with the same event
-id. A publish that fails puts the desk back, so the associate's retry publishes.
+one request claim a status, in flight; the other finds it claimed and waits for the outcome: the
+event confirmed by the broker (then it answers a duplicate with the same event id) or the claim
+released after a failed publish (then it tries itself). So a retried request is never told "done"
+for an event that did not go out. A claim left in flight by a process that died is stale after
+`stale_after_ms` and may be published again, under the same event id (the worker applies it once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -31,10 +36,12 @@ from core.store_actions import (
     rejected_lines,
 )
 from core.store_queue import OpenShipment, StoreQueueReader
-from state.store_desk import StoreDesk
+from state.store_desk import PUBLISHED_COUNT, DeskMark, StoreDesk, in_flight_mark
 from topics.catalog import FULFILLMENT_UPDATES, STOCK_COUNTS
 
 CLAIM_TRIES = 3
+IN_FLIGHT_POLL_S = 0.02
+STALE_AFTER_MS = 12_000  # a claim in flight this long: its process died mid-publish (the bound is 5 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +61,28 @@ def _publish_failed(error: PublishFailed) -> ApiError:
     return ApiError(503, "publish_failed", message, detail=error.message)
 
 
+def counted(mark: DeskMark | None, now_ms: int, stale_after_ms: int) -> ShipmentStatus | None:
+    """The status a desk mark stands for: published or in flight; None for none or a stale claim."""
+    return mark.status if mark is not None and not mark.stale(now_ms, stale_after_ms) else None
+
+
 class StoreCounter:
-    def __init__(self, queue: StoreQueueReader, desk: StoreDesk, publisher: EventPublisher) -> None:
+    def __init__(
+        self,
+        queue: StoreQueueReader,
+        desk: StoreDesk,
+        publisher: EventPublisher,
+        in_flight_wait_s: float = 6.0,
+        stale_after_ms: int = STALE_AFTER_MS,
+    ) -> None:
+        """`in_flight_wait_s`: how long a repeat waits for a claim in flight (a little over the
+        publisher's bound); `stale_after_ms`: past this a claim still in flight is taken for dead."""
         self._queue, self._desk, self._publisher = queue, desk, publisher
+        self._wait_s, self._stale_after_ms = in_flight_wait_s, stale_after_ms
 
     async def act(self, asked: ActionRequest, now_ms: int) -> dict[str, Any]:
         """The 202 answer of an action; ApiError 404/409/422/503 otherwise. A claim lost to a
-        concurrent request of another action is tried again from a fresh read, a few times."""
+        concurrent request, or found in flight, is tried again from a fresh read, a few times."""
         for _ in range(CLAIM_TRIES):
             answer = await self._attempt(asked, now_ms)
             if answer is not None:
@@ -71,8 +93,11 @@ class StoreCounter:
     async def _attempt(self, asked: ActionRequest, now_ms: int) -> dict[str, Any] | None:
         found = await self._shipment(asked.location_id, asked.shipment_id)
         order, shipment = found.order, found.shipment
-        published = await self._desk.published(order.order_id, shipment.shipment_id)
-        status, _ = effective_status(shipment.status, published)
+        mark = await self._desk.mark(order.order_id, shipment.shipment_id)
+        if mark is not None and mark.in_flight(now_ms, self._stale_after_ms):
+            await self._settled(lambda: self._desk.mark(order.order_id, shipment.shipment_id), mark.raw)
+            return None
+        status, _ = effective_status(shipment.status, counted(mark, now_ms, self._stale_after_ms))
         target = TARGET[asked.action]
         partial_ids: list[str] = []
         if asked.action is StoreAction.REJECT:
@@ -90,26 +115,44 @@ class StoreCounter:
             "status": target.value,
             "duplicate": True,
         }
-        if status is target:
+        if partial_ids:  # a partial reject leaves the shipment's status alone: its own field dedupes it
+            field = eid
+            mark = await self._desk.mark(order.order_id, field)
+            if mark is not None and mark.in_flight(now_ms, self._stale_after_ms):
+                await self._settled(lambda: self._desk.mark(order.order_id, field), mark.raw)
+                return None
+            if counted(mark, now_ms, self._stale_after_ms) is target:
+                return answer
+        elif status is target:
             return answer
+        else:
+            field = shipment.shipment_id
         flow = flow_of(order, shipment)
         self._refuse_if_not_allowed(asked.action, status, flow, shipment.accept_by_ms, now_ms)
-        # A partial reject leaves the shipment's status alone: its own field dedupes it.
-        field, expected = (eid, None) if partial_ids else (shipment.shipment_id, published)
-        claim = await self._desk.claim(
-            order.order_id, field, expected.value if expected else None, target.value
-        )
-        if not claim.won:  # another request got there first: a duplicate, or read again
-            return answer if claim.current == target.value else None
+        expected = mark.raw if mark is not None else None
+        claimed = in_flight_mark(target, now_ms)
+        if not (await self._desk.claim(order.order_id, field, expected, claimed)).won:
+            return None  # another request got there first: read again (a duplicate, or wait for it)
         record = self._update(found, asked, target, eid, partial_ids, now_ms)
         try:
             await self._publisher.publish(FULFILLMENT_UPDATES, order.order_id, record)
         except PublishFailed as error:
-            await self._desk.release(
-                order.order_id, field, target.value, expected.value if expected else None
-            )
+            await self._desk.release(order.order_id, field, claimed, expected)
             raise _publish_failed(error) from error
+        await self._desk.claim(order.order_id, field, claimed, target.value)  # published
         return {**answer, "duplicate": False}
+
+    async def _settled(self, read: Callable[[], Awaitable[DeskMark | None]], in_flight: str) -> None:
+        """Waits until the mark is no longer the in-flight `in_flight` (confirmed or released); past
+        the wait, 503: the first request's publish has not ended, the caller retries in a moment."""
+        deadline = time.monotonic() + self._wait_s
+        while time.monotonic() < deadline:
+            await asyncio.sleep(IN_FLIGHT_POLL_S)
+            mark = await read()
+            if mark is None or mark.raw != in_flight:
+                return
+        message = "An earlier request for this is still being published; retry in a moment."
+        raise ApiError(503, "publish_in_progress", message, {"Retry-After": "1"}, retry_after_s=1)
 
     async def count(
         self, location_id: str, sku: str, on_hand: int, count_id: str | None, now_ms: int
@@ -117,8 +160,24 @@ class StoreCounter:
         """The 202 answer of a quick count; the same count_id twice publishes once."""
         count_id = count_id or uuid4().hex
         eid = count_event_id(location_id, count_id)
-        if not await self._desk.claim_count(location_id, count_id):
-            return {"event_id": eid, "duplicate": True}
+        for _ in range(CLAIM_TRIES):
+            mark = await self._desk.count_mark(location_id, count_id)
+            if mark is not None and mark.in_flight(now_ms, self._stale_after_ms):
+                await self._settled(lambda: self._desk.count_mark(location_id, count_id), mark.raw)
+                continue
+            if mark is not None and mark.raw == PUBLISHED_COUNT:
+                return {"event_id": eid, "duplicate": True}
+            expected, claimed = (mark.raw if mark else None), in_flight_mark(None, now_ms)
+            if (await self._desk.claim_count(location_id, count_id, expected, claimed)).won:
+                await self._publish_count(location_id, sku, on_hand, count_id, now_ms, claimed)
+                return {"event_id": eid, "duplicate": False}
+        message = "This count is being sent by several requests at once; retry."
+        raise ApiError(409, "count_in_progress", message, count_id=count_id)
+
+    async def _publish_count(
+        self, location_id: str, sku: str, on_hand: int, count_id: str, now_ms: int, claimed: str
+    ) -> None:
+        eid = count_event_id(location_id, count_id)
         record = {
             "event_id": eid,
             "occurred_at": now_ms,
@@ -128,9 +187,9 @@ class StoreCounter:
         try:
             await self._publisher.publish(STOCK_COUNTS, location_id, record)
         except PublishFailed as error:
-            await self._desk.release_count(location_id, count_id)
+            await self._desk.claim_count(location_id, count_id, claimed, None)
             raise _publish_failed(error) from error
-        return {"event_id": eid, "duplicate": False}
+        await self._desk.claim_count(location_id, count_id, claimed, PUBLISHED_COUNT)
 
     async def _shipment(self, location_id: str, shipment_id: str) -> OpenShipment:
         order_id = order_id_of(shipment_id)

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.responses import JsonResponse
 from api.schemas import ErrorBody
 from api.store_access import StoreGuard, StoreReach
-from api.store_counter import ActionRequest, StoreCounter
+from api.store_counter import STALE_AFTER_MS, ActionRequest, StoreCounter, counted
 from api.store_schemas import (
     ActionAnswer,
     CountAnswer,
@@ -96,11 +96,12 @@ class StoreRoutes:
             raise ApiError(503, "stores_unavailable", "This API serves no store queue.")
         return self.queue
 
-    async def published(self, opens: Sequence[OpenShipment]) -> list[ShipmentStatus | None]:
-        """The last status the API published for each shipment (none without a desk)."""
+    async def published(self, opens: Sequence[OpenShipment], now_ms: int) -> list[ShipmentStatus | None]:
+        """The last status the API published, or is publishing, for each shipment (none without a desk)."""
         if self.desk is None:
             return [None] * len(opens)
-        return await self.desk.published_many([(o.order.order_id, o.shipment.shipment_id) for o in opens])
+        marks = await self.desk.marks([(o.order.order_id, o.shipment.shipment_id) for o in opens])
+        return [counted(mark, now_ms, STALE_AFTER_MS) for mark in marks]
 
     def counter(self) -> StoreCounter:
         if self.desk is None or self.publisher is None:
@@ -155,7 +156,7 @@ def stores_router(
         queue = routes.queue_reader()
         now_ms = _now_ms(clock)
         opens = await queue.open_shipments(location_id)
-        published = await routes.published(opens)
+        published = await routes.published(opens, now_ms)
         day = local_day(location, now_ms)
         capacity = {
             "day": day,

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.store_counter import STALE_AFTER_MS
 from core.allocation import OrderLine, OrderStatus
 from core.network import Capability, Location, LocationKind, Network
 from core.order_types import Order, OrderContext, Shipment, ShipmentStatus
@@ -26,7 +27,7 @@ from core.publishing import PublishFailed
 from core.stock import LocationStock
 from core.store_queue import OpenShipment, open_at_store
 from omnistock.stack.redis_keys import delete_prefix
-from state.store_desk import StoreDesk
+from state.store_desk import StoreDesk, desk_key, in_flight_mark
 from tests.support.fake_reader import FakeReader, sku_stock
 
 pytestmark = pytest.mark.redis
@@ -124,12 +125,18 @@ class Counter:
     app: FastAPI
     queue: MemoryStoreQueue
     publisher: RecordingPublisher
+    prefix: str
     client: TestClient = dataclasses.field(init=False)
 
 
-def _app(redis_url: str, prefix: str, api_keys: Mapping[str, list[str]] | None = None) -> Counter:
+def _app(
+    redis_url: str,
+    prefix: str,
+    api_keys: Mapping[str, list[str]] | None = None,
+    publisher: RecordingPublisher | None = None,
+) -> Counter:
     """The app over a fresh queue and publisher, its desk on Redis under `prefix`; `client` unset."""
-    queue, publisher = MemoryStoreQueue(), RecordingPublisher()
+    queue, publisher = MemoryStoreQueue(), publisher or RecordingPublisher()
     stock = sku_stock(
         "SKU-1",
         LocationStock("S-1", on_hand=3, allocated=1),
@@ -148,7 +155,7 @@ def _app(redis_url: str, prefix: str, api_keys: Mapping[str, list[str]] | None =
         publisher=publisher,
         network=lambda: NETWORK,
     )
-    return Counter(app, queue, publisher)
+    return Counter(app, queue, publisher, prefix)
 
 
 def _counter(redis_url: str, api_keys: Mapping[str, list[str]] | None) -> Iterator[Counter]:
@@ -556,4 +563,59 @@ def test_ten_simultaneous_clicks_publish_one_event(redis_url: str) -> None:
     assert {a.status_code for a in answers} == {202}
     assert {a.json()["event_id"] for a in answers} == {"store:O-1-1:ACCEPTED"}
     assert sorted(a.json()["duplicate"] for a in answers) == [False] + [True] * 9
+    assert len(counter.publisher.sent) == 1
+
+
+class FirstPublishFailsLate(RecordingPublisher):
+    """The first publish waits 300 ms, then the broker refuses it; the next ones go out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def publish(self, topic: str, key: str, record: Mapping[str, Any]) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            await asyncio.sleep(0.3)
+            raise PublishFailed("the broker did not confirm within 5 s")
+        await super().publish(topic, key, record)
+
+
+def test_a_retry_during_a_publish_that_then_fails_is_not_told_done_it_publishes_itself(
+    redis_url: str,
+) -> None:
+    prefix = f"t-{uuid.uuid4().hex}:"
+    counter = _app(redis_url, prefix, publisher=FirstPublishFailsLate())
+    counter.queue.add(_open("O-1"))
+
+    async def first_then_retry() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=counter.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            url = "/v1/stores/S-1/shipments/O-1-1/accept"
+            first = asyncio.create_task(client.post(url))
+            await asyncio.sleep(0.1)  # the first is publishing
+            return [*await asyncio.gather(first, client.post(url))]
+
+    try:
+        first, retry = asyncio.run(first_then_retry())
+    finally:
+        delete_prefix(redis.Redis.from_url(redis_url), prefix)
+
+    assert (first.status_code, first.json()["error"]) == (503, "publish_failed")
+    assert (retry.status_code, retry.json()["duplicate"]) == (202, False)
+    assert [record["event_id"] for _, _, record in counter.publisher.sent] == ["store:O-1-1:ACCEPTED"]
+
+
+def test_a_claim_left_in_flight_by_a_process_that_died_is_published_again_under_the_same_id(
+    counter: Counter, redis_url: str
+) -> None:
+    counter.queue.add(_open("O-1"))
+    dead = in_flight_mark(ShipmentStatus.ACCEPTED, NOW_MS - STALE_AFTER_MS - 1)
+    redis.Redis.from_url(redis_url).hset(desk_key(counter.prefix, "O-1"), "O-1-1", dead)
+
+    answer = _act(counter, "O-1-1", "accept")
+
+    assert (answer.status_code, answer.json()["duplicate"]) == (202, False)
+    assert [record["event_id"] for _, _, record in counter.publisher.sent] == ["store:O-1-1:ACCEPTED"]
+    assert _act(counter, "O-1-1", "accept").json()["duplicate"] is True
     assert len(counter.publisher.sent) == 1

@@ -1,6 +1,6 @@
 """The store desk on a real Redis and on a Redis Cluster: a claim takes a field only if it still holds
-what was read, so of two racing clicks one wins; a release undoes a claim; counts are claimed once;
-the desk hash expires and lives in its order's slot."""
+what was read, so of two racing clicks one wins; a release undoes a claim; marks in flight say when
+they were claimed; counts are claimed once; the desk hash expires and lives in its order's slot."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from redis.cluster import RedisCluster
 from core.order_types import ShipmentStatus
 from omnistock.stack.redis_keys import delete_prefix
 from state import order_keys as k
-from state.store_desk import StoreDesk, desk_key
+from state.store_desk import DeskMark, StoreDesk, desk_key, in_flight_mark
 
 pytestmark = pytest.mark.redis
 T = TypeVar("T")
@@ -51,11 +51,25 @@ def _with_desk(url_and_kind: tuple[str, str], work: Callable[[StoreDesk], Awaita
 
 
 def test_a_claim_of_an_untouched_shipment_wins_and_is_read_back(url_and_kind: tuple[str, str]) -> None:
-    async def work(desk: StoreDesk) -> tuple[bool, ShipmentStatus | None]:
+    async def work(desk: StoreDesk) -> tuple[bool, DeskMark | None]:
         claim = await desk.claim("O-1", "O-1-1", None, "ACCEPTED")
-        return claim.won, await desk.published("O-1", "O-1-1")
+        return claim.won, await desk.mark("O-1", "O-1-1")
 
-    assert _with_desk(url_and_kind, work) == (True, ShipmentStatus.ACCEPTED)
+    assert _with_desk(url_and_kind, work) == (True, DeskMark("ACCEPTED", ShipmentStatus.ACCEPTED))
+
+
+def test_a_claim_in_flight_is_read_back_with_its_status_and_when_it_was_claimed(
+    url_and_kind: tuple[str, str],
+) -> None:
+    async def work(desk: StoreDesk) -> DeskMark | None:
+        await desk.claim("O-1", "O-1-1", None, in_flight_mark(ShipmentStatus.PICKED, 1_000))
+        return await desk.mark("O-1", "O-1-1")
+
+    mark = _with_desk(url_and_kind, work)
+    assert mark == DeskMark("~PICKED@1000", ShipmentStatus.PICKED, 1_000)
+    assert mark.in_flight(now_ms=5_000, stale_after_ms=12_000)
+    assert not mark.stale(now_ms=5_000, stale_after_ms=12_000)
+    assert mark.stale(now_ms=13_000, stale_after_ms=12_000)
 
 
 def test_of_two_racing_claims_from_the_same_read_one_wins_and_the_other_sees_its_status(
@@ -79,34 +93,53 @@ def test_a_claim_from_a_stale_read_loses(url_and_kind: tuple[str, str]) -> None:
 
 
 def test_a_release_puts_back_what_was_there_before_the_claim(url_and_kind: tuple[str, str]) -> None:
-    async def work(desk: StoreDesk) -> list[ShipmentStatus | None]:
+    async def work(desk: StoreDesk) -> list[DeskMark | None]:
         await desk.claim("O-1", "O-1-1", None, "ACCEPTED")
         await desk.claim("O-1", "O-1-1", "ACCEPTED", "PICKED")
         await desk.release("O-1", "O-1-1", "PICKED", "ACCEPTED")
-        after_one = await desk.published("O-1", "O-1-1")
+        after_one = await desk.mark("O-1", "O-1-1")
         await desk.release("O-1", "O-1-1", "ACCEPTED", None)
-        return [after_one, await desk.published("O-1", "O-1-1")]
+        return [after_one, await desk.mark("O-1", "O-1-1")]
 
-    assert _with_desk(url_and_kind, work) == [ShipmentStatus.ACCEPTED, None]
+    assert _with_desk(url_and_kind, work) == [DeskMark("ACCEPTED", ShipmentStatus.ACCEPTED), None]
 
 
 def test_many_shipments_are_read_in_one_call_across_orders(url_and_kind: tuple[str, str]) -> None:
     async def work(desk: StoreDesk) -> list[ShipmentStatus | None]:
         await desk.claim("O-1", "O-1-1", None, "ACCEPTED")
         await desk.claim("O-2", "O-2-1", None, "READY_FOR_PICKUP")
-        return await desk.published_many([("O-1", "O-1-1"), ("O-2", "O-2-1"), ("O-3", "O-3-1")])
+        marks = await desk.marks([("O-1", "O-1-1"), ("O-2", "O-2-1"), ("O-3", "O-3-1")])
+        return [mark.status if mark else None for mark in marks]
 
     assert _with_desk(url_and_kind, work) == [ShipmentStatus.ACCEPTED, ShipmentStatus.READY_FOR_PICKUP, None]
 
 
 def test_a_count_id_is_claimed_once_until_released(url_and_kind: tuple[str, str]) -> None:
-    async def work(desk: StoreDesk) -> list[bool]:
-        first, again = await desk.claim_count("S-1", "c1"), await desk.claim_count("S-1", "c1")
-        elsewhere = await desk.claim_count("S-2", "c1")
-        await desk.release_count("S-1", "c1")
-        return [first, again, elsewhere, await desk.claim_count("S-1", "c1")]
+    async def work(desk: StoreDesk) -> list[object]:
+        first = await desk.claim_count("S-1", "c1", None, "~@1")
+        again = await desk.claim_count("S-1", "c1", None, "~@2")
+        elsewhere = await desk.claim_count("S-2", "c1", None, "~@3")
+        in_flight = await desk.count_mark("S-1", "c1")
+        await desk.claim_count("S-1", "c1", "~@1", None)  # released: the publish failed
+        retried = await desk.claim_count("S-1", "c1", None, "~@4")
+        await desk.claim_count("S-1", "c1", "~@4", "1")  # published
+        return [
+            first.won,
+            (again.won, again.current),
+            elsewhere.won,
+            in_flight,
+            retried.won,
+            await desk.count_mark("S-1", "c1"),
+        ]
 
-    assert _with_desk(url_and_kind, work) == [True, False, True, True]
+    assert _with_desk(url_and_kind, work) == [
+        True,
+        (False, "~@1"),
+        True,
+        DeskMark("~@1", None, 1),
+        True,
+        DeskMark("1", None),
+    ]
 
 
 def test_the_desk_expires_and_shares_the_orders_slot(url_and_kind: tuple[str, str]) -> None:
