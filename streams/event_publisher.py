@@ -38,6 +38,10 @@ class KafkaEventPublisher:
             "acks": "all",
             "delivery.report.only.error": False,  # every send awaits its own report
             "message.timeout.ms": max(1, int(timeout_s * 1000)),
+            # A producer's metadata request may create a missing topic with the broker's defaults (Tansu
+            # does, Kafka does unless auto.create.topics.enable=false): an API started before any worker
+            # would then make the input topics with the wrong partitions. The worker creates them.
+            "allow.auto.create.topics": False,
         }
         self._codec = codec
         self._prefix = topic_prefix

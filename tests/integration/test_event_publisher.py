@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from core.publishing import PublishFailed
 from omnistock.kafka_admin import create_topics
@@ -157,3 +158,23 @@ def test_starting_with_no_broker_answering_returns_at_once() -> None:
     publisher.start([STOCK_COUNTS])
     assert time.monotonic() - started < 0.5
     publisher.close(1.0)
+
+
+def test_an_event_for_a_topic_no_worker_has_created_fails_and_creates_no_topic(broker_bootstrap: str) -> None:
+    prefix = f"it-{uuid4().hex}."
+    publisher = KafkaEventPublisher(
+        {"bootstrap.servers": broker_bootstrap}, AvroCodec(LocalSchemaList()), prefix, timeout_s=1.0
+    )
+    record = {
+        "event_id": "count:S-1:early",
+        "occurred_at": T0_MS,
+        "location_id": "S-1",
+        "lines": [{"sku": "A", "on_hand": 4}],
+    }
+    publisher.start([STOCK_COUNTS])
+
+    with pytest.raises(PublishFailed):
+        _publish(publisher, STOCK_COUNTS, "S-1", record)
+
+    topics = AdminClient({"bootstrap.servers": broker_bootstrap}).list_topics(timeout=5).topics
+    assert prefix + STOCK_COUNTS not in topics
