@@ -30,7 +30,6 @@ from state.store_desk import StoreDesk
 from state.store_queue import AsyncRedisStoreQueue
 from streams.event_publisher import KafkaEventPublisher
 from streams.kafka_config import producer_config
-from topics.catalog import FULFILLMENT_UPDATES, STOCK_COUNTS
 from topics.codec import AvroCodec
 from topics.registry import make_registry
 
@@ -70,7 +69,7 @@ def store_queue(client: aioredis.Redis | AsyncRedisCluster, settings: Settings) 
 
 def event_publisher(settings: Settings) -> KafkaEventPublisher:
     """The store actions' producer: the worker's settings (acks all), no linger (one event a tap),
-    Avro with the schema ids the worker reads. Nothing connects until `start` or the first action."""
+    Avro with the schema ids the worker reads. Nothing connects until the first action."""
     config = {**producer_config(kafka_options(settings)), "linger.ms": 0}
     codec = AvroCodec(make_registry(settings.schema_registry_url, settings.topic_prefix))
     return KafkaEventPublisher(config, codec, settings.topic_prefix, PUBLISH_TIMEOUT_S)
@@ -80,7 +79,7 @@ def api_app(
     settings: Settings, registry: CollectorRegistry = REGISTRY, publisher: KafkaEventPublisher | None = None
 ) -> FastAPI:
     """The app `omnistock api` serves, with its own Redis clients (nothing connects until a request) and
-    the store actions' `publisher` (a new one, not started, when None)."""
+    the store actions' `publisher` (a new one when None)."""
     keys = settings.api_keys.get_secret_value().strip() if settings.api_keys else ""
     network = network_source(settings)
     deadline_s = settings.api_redis_deadline_s
@@ -143,7 +142,6 @@ def serve_api(settings: Settings, host: str, port: int) -> None:
     """`omnistock api`: serve the HTTP API with uvicorn until stopped."""
     configure_logging(settings.log_level)
     publisher = event_publisher(settings)
-    publisher.start([FULFILLMENT_UPDATES, STOCK_COUNTS])  # connected before the first tap
     try:
         uvicorn.Server(uvicorn_config(settings, api_app(settings, publisher=publisher), host, port)).run()
     finally:

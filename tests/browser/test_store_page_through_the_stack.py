@@ -119,23 +119,39 @@ def shipment_status(stack: Stack, order_id: str, shipment_id: str) -> str | None
     return next((s["status"] for s in body["shipments"] if s["shipment_id"] == shipment_id), None)
 
 
+# Records, in the page, the wall-clock time of the first click after it is armed: the tap as the
+# browser saw it, without the WebDriver command's own round trip (~100 ms for a click, more for a
+# double click), which is not the associate's wait.
+ARM_TAP_CLOCK = """
+window.__tapAt = null;
+if (!window.__tapClock) {
+  window.__tapClock = true;
+  const first = () => { if (window.__tapAt === null) window.__tapAt = Date.now(); };
+  document.addEventListener('click', first, true);
+}
+"""
+
+
 def tap_and_read_back(
     driver: webdriver.Chrome, stack: Stack, order_id: str, action: str, expect: str, double: bool = False
 ) -> float:
     """Taps the action on the order's card at ST-1 and waits for GET /v1/orders/{id} to show `expect`:
-    the milliseconds from the tap to the status read back."""
+    the milliseconds from the browser's click event to the status read back (one machine, one clock)."""
     shipment_id = f"{order_id}-1"
     target = until(driver, lambda d: button(d, shipment_id, action))
-    began = time.perf_counter()
+    driver.execute_script(ARM_TAP_CLOCK)
     if double:
         ActionChains(driver).double_click(target).perform()
     else:
         target.click()
-    deadline = began + 15
+    deadline = time.monotonic() + 15
     while shipment_status(stack, order_id, shipment_id) != expect:
-        assert time.perf_counter() < deadline, f"{order_id} never showed {expect} after {action}"
+        assert time.monotonic() < deadline, f"{order_id} never showed {expect} after {action}"
         time.sleep(0.005)
-    return (time.perf_counter() - began) * 1000
+    seen_ms = time.time() * 1000
+    tapped_ms = driver.execute_script("return window.__tapAt")
+    assert tapped_ms is not None, "the page saw no click"
+    return seen_ms - float(tapped_ms)
 
 
 def event_ids_until(stack: Stack, last_event_id: str, timeout_s: float = 20.0) -> list[str]:

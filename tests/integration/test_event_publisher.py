@@ -125,41 +125,6 @@ def test_a_broker_that_does_not_answer_fails_the_publish_within_its_bound() -> N
     assert time.monotonic() - started < 3.0
 
 
-def test_starting_ahead_of_the_first_event_returns_at_once_and_the_event_still_goes_out(
-    broker_bootstrap: str,
-) -> None:
-    prefix = f"it-{uuid4().hex}."
-    create_topics(broker_bootstrap, [prefix + STOCK_COUNTS], partitions=1)
-    publisher = KafkaEventPublisher(
-        {"bootstrap.servers": broker_bootstrap}, AvroCodec(LocalSchemaList()), prefix
-    )
-    record = {
-        "event_id": "count:S-1:warm",
-        "occurred_at": T0_MS,
-        "location_id": "S-1",
-        "lines": [{"sku": "A", "on_hand": 4}],
-    }
-    started = time.monotonic()
-    publisher.start([STOCK_COUNTS, FULFILLMENT_UPDATES])  # the second topic does not exist: no matter
-    assert time.monotonic() - started < 0.5
-
-    _publish(publisher, STOCK_COUNTS, "S-1", record)
-
-    key, value = _read_back(broker_bootstrap, prefix + STOCK_COUNTS)
-    assert key == b"S-1"
-    assert AvroCodec(LocalSchemaList()).decode(value)["event_id"] == "count:S-1:warm"
-
-
-def test_starting_with_no_broker_answering_returns_at_once() -> None:
-    publisher = KafkaEventPublisher(
-        {"bootstrap.servers": "127.0.0.1:1"}, AvroCodec(LocalSchemaList()), timeout_s=0.5
-    )
-    started = time.monotonic()
-    publisher.start([STOCK_COUNTS])
-    assert time.monotonic() - started < 0.5
-    publisher.close(1.0)
-
-
 def test_an_event_for_a_topic_no_worker_has_created_fails_and_creates_no_topic(broker_bootstrap: str) -> None:
     prefix = f"it-{uuid4().hex}."
     publisher = KafkaEventPublisher(
@@ -171,8 +136,6 @@ def test_an_event_for_a_topic_no_worker_has_created_fails_and_creates_no_topic(b
         "location_id": "S-1",
         "lines": [{"sku": "A", "on_hand": 4}],
     }
-    publisher.start([STOCK_COUNTS])
-
     with pytest.raises(PublishFailed):
         _publish(publisher, STOCK_COUNTS, "S-1", record)
 
