@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from core.errors import StoreUnavailable
 from core.movements import LocationFigures
@@ -30,7 +32,8 @@ def silent_port() -> Iterator[int]:
 
 
 def test_a_stock_read_that_times_out_is_store_unavailable(silent_port: int) -> None:
-    client = redis.Redis(port=silent_port, socket_timeout=0.2)
+    # No client retries: redis-py's default (3, exponential backoff) took 15 s to give up here.
+    client = redis.Redis(port=silent_port, socket_timeout=0.2, retry=Retry(NoBackoff(), 0))
     store = RedisStockStore(client, "mapped:", lambda: NETWORK)
     with pytest.raises(StoreUnavailable, match="redis unreachable"):
         store.read_sync(["SKU-A"])
