@@ -8,9 +8,6 @@ tests/support/prometheus_tools.py.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +16,10 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from tests.support.debian_packages import install_debian_packages
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 PACKAGES = ("chromium", "chromium-driver")
 FLAGS = (
     "--headless=new",
@@ -41,23 +39,10 @@ def chromium_binaries() -> tuple[Path, Path]:
     """(chromium, chromedriver); installed from Debian's packages when missing; RuntimeError saying why
     when they cannot be had."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        _install_debian_packages()
+        install_debian_packages(PACKAGES, missing="chromium")
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         raise RuntimeError("the Debian packages chromium and chromium-driver installed no /usr/bin binaries")
     return CHROMIUM, CHROMEDRIVER
-
-
-def _install_debian_packages() -> None:
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        raise RuntimeError("chromium is not installed and apt-get as root is not available to install it")
-    install = [apt, "install", "-y", "--no-install-recommends", *PACKAGES]
-    if subprocess.run(install, env=APT_ENV, capture_output=True, check=False).returncode == 0:  # noqa: S603
-        return
-    subprocess.run([apt, "update"], env=APT_ENV, capture_output=True, check=False)  # noqa: S603
-    done = subprocess.run(install, env=APT_ENV, capture_output=True, text=True, check=False)  # noqa: S603
-    if done.returncode != 0:
-        raise RuntimeError(f"apt-get install chromium chromium-driver failed: {done.stderr.strip()[-500:]}")
 
 
 def set_viewport(driver: webdriver.Chrome, width: int, height: int) -> None:

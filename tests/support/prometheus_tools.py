@@ -7,11 +7,9 @@ binaries themselves, on their own ports and storage.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 
-APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+from tests.support.debian_packages import install_debian_packages
 
 
 def prometheus_binaries() -> tuple[str, str]:
@@ -19,21 +17,8 @@ def prometheus_binaries() -> tuple[str, str]:
     found = shutil.which("prometheus"), shutil.which("promtool")
     if found[0] and found[1]:
         return found[0], found[1]
-    _install_debian_package()
+    install_debian_packages(["prometheus"], missing="promtool")
     found = shutil.which("prometheus"), shutil.which("promtool")
     if not (found[0] and found[1]):
         raise RuntimeError("the Debian package prometheus installed no prometheus/promtool on PATH")
     return found[0], found[1]
-
-
-def _install_debian_package() -> None:
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        raise RuntimeError("promtool is not installed and apt-get as root is not available to install it")
-    install = [apt, "install", "-y", "--no-install-recommends", "prometheus"]
-    if subprocess.run(install, env=APT_ENV, capture_output=True, check=False).returncode == 0:  # noqa: S603
-        return
-    subprocess.run([apt, "update"], env=APT_ENV, capture_output=True, check=False)  # noqa: S603
-    done = subprocess.run(install, env=APT_ENV, capture_output=True, text=True, check=False)  # noqa: S603
-    if done.returncode != 0:
-        raise RuntimeError(f"apt-get install prometheus failed: {done.stderr.strip()[-500:]}")
