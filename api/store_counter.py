@@ -93,9 +93,9 @@ class StoreCounter:
     async def _attempt(self, asked: ActionRequest, now_ms: int) -> dict[str, Any] | None:
         found = await self._shipment(asked.location_id, asked.shipment_id)
         order, shipment = found.order, found.shipment
-        mark = await self._desk.mark(order.order_id, shipment.shipment_id)
-        if mark is not None and mark.in_flight(now_ms, self._stale_after_ms):
-            await self._settled(lambda: self._desk.mark(order.order_id, shipment.shipment_id), mark.raw)
+        order_id, shipment_id = order.order_id, shipment.shipment_id
+        mark = await self._desk.mark(order_id, shipment_id)
+        if await self._waited_out(mark, lambda: self._desk.mark(order_id, shipment_id), now_ms):
             return None
         status, _ = effective_status(shipment.status, counted(mark, now_ms, self._stale_after_ms))
         target = TARGET[asked.action]
@@ -118,8 +118,7 @@ class StoreCounter:
         if partial_ids:  # a partial reject leaves the shipment's status alone: its own field dedupes it
             field = eid
             mark = await self._desk.mark(order.order_id, field)
-            if mark is not None and mark.in_flight(now_ms, self._stale_after_ms):
-                await self._settled(lambda: self._desk.mark(order.order_id, field), mark.raw)
+            if await self._waited_out(mark, lambda: self._desk.mark(order.order_id, field), now_ms):
                 return None
             if counted(mark, now_ms, self._stale_after_ms) is target:
                 return answer
@@ -142,15 +141,21 @@ class StoreCounter:
         await self._desk.claim(order.order_id, field, claimed, target.value)  # published
         return {**answer, "duplicate": False}
 
-    async def _settled(self, read: Callable[[], Awaitable[DeskMark | None]], in_flight: str) -> None:
-        """Waits until the mark is no longer the in-flight `in_flight` (confirmed or released); past
-        the wait, 503: the first request's publish has not ended, the caller retries in a moment."""
+    async def _waited_out(
+        self, mark: DeskMark | None, read: Callable[[], Awaitable[DeskMark | None]], now_ms: int
+    ) -> bool:
+        """True once a claim found in flight has ended (confirmed or released: the caller reads again);
+        False when `mark` is not in flight. Past the wait, 503: the first request's publish has not
+        ended, the caller retries in a moment."""
+        if mark is None or not mark.in_flight(now_ms, self._stale_after_ms):
+            return False
+        in_flight = mark.raw
         deadline = time.monotonic() + self._wait_s
         while time.monotonic() < deadline:
             await asyncio.sleep(IN_FLIGHT_POLL_S)
-            mark = await read()
-            if mark is None or mark.raw != in_flight:
-                return
+            current = await read()
+            if current is None or current.raw != in_flight:
+                return True
         message = "An earlier request for this is still being published; retry in a moment."
         raise ApiError(503, "publish_in_progress", message, {"Retry-After": "1"}, retry_after_s=1)
 
@@ -162,8 +167,7 @@ class StoreCounter:
         eid = count_event_id(location_id, count_id)
         for _ in range(CLAIM_TRIES):
             mark = await self._desk.count_mark(location_id, count_id)
-            if mark is not None and mark.in_flight(now_ms, self._stale_after_ms):
-                await self._settled(lambda: self._desk.count_mark(location_id, count_id), mark.raw)
+            if await self._waited_out(mark, lambda: self._desk.count_mark(location_id, count_id), now_ms):
                 continue
             if mark is not None and mark.raw == PUBLISHED_COUNT:
                 return {"event_id": eid, "duplicate": True}
